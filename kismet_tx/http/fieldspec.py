@@ -1,0 +1,427 @@
+"""Kismet ``fields`` simplification and ``regex`` filtering over plain-data records.
+
+A record is a tree of ``collections.abc.Mapping`` nodes (plain dicts or lazy
+mappings), lists/tuples and scalars, keyed by Kismet dotted field names. Only
+the ``Mapping`` protocol (``get``, ``__contains__``, ``values``) is used, so
+lazy device views work unchanged.
+
+Both request parameters are validated and compiled once per request
+(:func:`compile_fields`, :func:`compile_regex`); the compiled objects are then
+applied to every record without further parsing.
+
+Field specification, as Kismet's summarisation does it:
+
+* items are ``"path"`` or ``["path", "alias"]``; a path is field names joined
+  by ``/`` and each name descends into a Mapping child; lists and maps are
+  never expanded;
+* empty components (``a//b``, a trailing ``/``) are skipped, as Kismet does;
+* the output key is the alias, or the last non-empty component as typed (an
+  empty alias counts as no alias); a path with no components at all keeps the
+  raw string as its key;
+* a path that does not resolve still produces its key, with the value ``0``;
+* a path to a sub-map yields that sub-object itself (shared, not copied);
+* when two items produce the same key the later value wins and the key keeps
+  the position of its first occurrence (plain ``dict`` assignment semantics).
+
+Regex filter, as Kismet's regex view worker does it: a record matches when
+any ``[multipath, pattern]`` pair finds any string value (OR semantics, an
+unanchored search). See :class:`RegexFilter` for the matching rules.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Final
+
+import pcre2
+
+__all__ = [
+    "MISSING",
+    "REGEX_SHAPE_ERROR",
+    "FieldSpec",
+    "FieldSpecError",
+    "Missing",
+    "RegexFilter",
+    "RegexSpecError",
+    "compile_fields",
+    "compile_regex",
+    "iter_multipath",
+    "resolve_path",
+    "split_path",
+]
+
+
+class FieldSpecError(ValueError):
+    """The ``fields`` parameter is malformed; the message starts ``Invalid field mapping``."""
+
+
+class RegexSpecError(ValueError):
+    """The ``regex`` parameter is malformed or a pattern fails; the message starts
+    ``Invalid regex``."""
+
+
+class Missing(enum.Enum):
+    """Type of the :data:`MISSING` sentinel."""
+
+    MISSING = "MISSING"
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Final = Missing.MISSING
+"""Returned by :func:`resolve_path` when the path does not resolve."""
+
+REGEX_SHAPE_ERROR: Final = (
+    "Invalid regex: expected array of [field, regex] pairs for regex filter"
+)
+
+Path = tuple[str, ...]
+
+
+def split_path(path: str) -> Path:
+    """Split a ``/``-separated field path into its non-empty components."""
+    return tuple(part for part in path.split("/") if part)
+
+
+def resolve_path(record: Any, path: str | Sequence[str]) -> Any:
+    """Value at ``path`` (a string or pre-split components) in ``record``, or MISSING.
+
+    Each component descends into a Mapping child; an absent key, a non-mapping
+    node on the way, or an empty path gives :data:`MISSING`.
+    """
+    components = split_path(path) if isinstance(path, str) else path
+    if not components:
+        return MISSING
+    node = record
+    for name in components:
+        if type(node) is not dict and not isinstance(node, Mapping):
+            return MISSING
+        node = node.get(name, MISSING)
+        if node is MISSING:
+            return MISSING
+    return node
+
+
+class FieldSpec:
+    """A compiled ``fields`` specification; build it with :func:`compile_fields`."""
+
+    __slots__ = ("_entries", "_names", "_plan")
+
+    def __init__(self, entries: Iterable[tuple[str, Path]] = ()) -> None:
+        merged: dict[str, Path] = {}
+        for key, components in entries:
+            merged[key] = components
+        self._entries: tuple[tuple[str, Path], ...] = tuple(merged.items())
+        self._names = tuple(merged)
+        # (key, first component or None for an empty path, remaining components)
+        self._plan: tuple[tuple[str, str | None, Path], ...] = tuple(
+            (key, components[0] if components else None, components[1:])
+            for key, components in self._entries
+        )
+
+    @property
+    def is_identity(self) -> bool:
+        """True when the spec was empty: records pass through unchanged."""
+        return not self._entries
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Output keys, in output order."""
+        return self._names
+
+    @property
+    def entries(self) -> tuple[tuple[str, Path], ...]:
+        """``(output key, path components)`` pairs, in output order."""
+        return self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"FieldSpec({list(self._entries)!r})"
+
+    def apply(self, record: Any) -> Mapping[str, Any]:
+        """Simplify one record into a new ordered dict (the record itself if identity)."""
+        if not self._entries:
+            return record
+        if type(record) is not dict and not isinstance(record, Mapping):
+            return dict.fromkeys(self._names, 0)
+        get = record.get
+        out: dict[str, Any] = {}
+        missing = MISSING
+        for key, first, rest in self._plan:
+            if first is None:
+                out[key] = 0
+                continue
+            if not rest:
+                out[key] = get(first, 0)
+                continue
+            node = get(first, missing)
+            for name in rest:
+                if node is missing:
+                    break
+                if type(node) is not dict and not isinstance(node, Mapping):
+                    node = missing
+                    break
+                node = node.get(name, missing)
+            out[key] = 0 if node is missing else node
+        return out
+
+    def apply_many(self, records: Iterable[Any]) -> Iterator[Mapping[str, Any]]:
+        """Simplify each record of a list or other iterable, lazily and in order."""
+        if not self._entries:
+            return iter(records)
+        return map(self.apply, records)
+
+    def apply_keyed(self, records: Mapping[Any, Any]) -> Mapping[Any, Any]:
+        """Simplify each value of a keyed map of records, keeping its keys.
+
+        An identity spec returns the map itself.
+        """
+        if not self._entries:
+            return records
+        apply = self.apply
+        return {key: apply(value) for key, value in records.items()}
+
+
+def _field_error(detail: str) -> FieldSpecError:
+    return FieldSpecError(f"Invalid field mapping: {detail}")
+
+
+def compile_fields(spec: Any) -> FieldSpec:
+    """Validate and compile a decoded ``fields`` value.
+
+    ``None`` or an empty array gives the identity spec. Raises
+    :class:`FieldSpecError` for anything but an array whose items are strings
+    or two-string arrays.
+    """
+    if spec is None:
+        return FieldSpec()
+    if not isinstance(spec, (list, tuple)):
+        raise _field_error(
+            f"expected an array of field names or [field, alias] pairs, "
+            f"got {type(spec).__name__}"
+        )
+    entries: list[tuple[str, Path]] = []
+    for index, item in enumerate(spec):
+        alias = ""
+        if isinstance(item, str):
+            path = item
+        elif isinstance(item, (list, tuple)):
+            if len(item) != 2:
+                raise _field_error(
+                    f"item {index} has {len(item)} elements, expected [field, alias]"
+                )
+            path, alias = item
+            if not isinstance(path, str) or not isinstance(alias, str):
+                raise _field_error(f"item {index} must be a [field, alias] pair of strings")
+        else:
+            raise _field_error(
+                f"item {index} must be a field name or a [field, alias] pair, "
+                f"got {type(item).__name__}"
+            )
+        components = split_path(path)
+        key = alias or (components[-1] if components else path)
+        entries.append((key, components))
+    return FieldSpec(entries)
+
+
+def iter_multipath(record: Any, components: Sequence[str]) -> Iterator[Any]:
+    """Yield every value a regex multipath reaches in ``record``, depth first, in order.
+
+    After a component resolves and more components remain, a list/tuple value
+    is expanded into its items, and a Mapping value that lacks the next
+    component is treated as a keyed collection (MAC, hash or int keys) and
+    expanded into its values; the rest of the path continues on each element.
+    The final value is yielded as-is (a terminal list is not expanded), and
+    dead ends yield nothing, both as Kismet's multipath lookup does.
+    """
+    if not components:
+        return
+    last = len(components) - 1
+    end = MISSING
+    stack: list[tuple[Iterator[Any], int]] = [(iter((record,)), 0)]
+    while stack:
+        iterator, index = stack[-1]
+        node = next(iterator, end)
+        if node is end:
+            stack.pop()
+            continue
+        while type(node) is dict or isinstance(node, Mapping):
+            child = node.get(components[index], end)
+            if child is end:
+                break
+            if index == last:
+                yield child
+                break
+            index += 1
+            if isinstance(child, (list, tuple)):
+                stack.append((iter(child), index))
+                break
+            if isinstance(child, Mapping) and components[index] not in child:
+                stack.append((iter(child.values()), index))
+                break
+            node = child
+
+
+_BRACED_HEX = re.compile(r"\\x\{([0-9A-Fa-f]+)\}")
+
+
+def _rewrite_braced_hex(pattern: str) -> str:
+    r"""Turn PCRE ``\x{hh..}`` escapes into the equivalent ``\N{U+hh..}``.
+
+    The ``pcre2`` binding always compiles with ``PCRE2_ALT_BSUX``, under which
+    ``\x{41}`` would mean "``x`` 41 times" instead of "A". ``\N{U+..}`` keeps
+    the PCRE meaning in UTF mode, inside character classes too. Escaped
+    backslashes and ``\Q...\E`` literal runs are left alone.
+    """
+    if "\\x{" not in pattern:
+        return pattern
+    out: list[str] = []
+    i = 0
+    size = len(pattern)
+    quoted = False
+    while i < size:
+        char = pattern[i]
+        if char != "\\" or i + 1 == size:
+            out.append(char)
+            i += 1
+            continue
+        follow = pattern[i + 1]
+        if quoted:
+            if follow == "E":
+                quoted = False
+                out.append("\\E")
+                i += 2
+            else:
+                out.append(char)
+                i += 1
+            continue
+        if follow == "Q":
+            quoted = True
+        elif follow == "x":
+            match = _BRACED_HEX.match(pattern, i)
+            if match is not None:
+                out.append(f"\\N{{U+{match.group(1)}}}")
+                i = match.end()
+                continue
+        out.append(pattern[i : i + 2])
+        i += 2
+    return "".join(out)
+
+
+def _compile_pattern(pattern: str) -> pcre2.Pattern:
+    r"""Compile one pattern with PCRE2 in UTF mode and without UCP.
+
+    UTF mode makes ``.`` and classes work on code points; leaving UCP off keeps
+    PCRE's default ASCII meaning of ``\d``, ``\w``, ``\s`` and ``\b`` (a pattern
+    may opt in with ``(*UCP)``). If JIT compilation is unavailable the pattern
+    is used interpreted.
+    """
+    source = _rewrite_braced_hex(pattern)
+    try:
+        return pcre2.compile(source, pcre2.ASCII)
+    except pcre2.PatternError as exc:
+        raise RegexSpecError(f"Invalid regex: {exc}") from None
+    except UnicodeError as exc:
+        raise RegexSpecError(f"Invalid regex: {exc}") from None
+    except pcre2.LibraryError:
+        return pcre2.compile(source, pcre2.ASCII, jit=False)
+
+
+def _scrub_surrogates(text: str) -> str:
+    """Replace lone surrogates, which UTF-8 cannot carry, with U+FFFD."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _search(pattern: pcre2.Pattern, text: str) -> bool:
+    """Unanchored search; a match-time PCRE2 failure (match or depth limit) is no match."""
+    try:
+        try:
+            return pattern.search(text) is not None
+        except UnicodeEncodeError:
+            return pattern.search(_scrub_surrogates(text)) is not None
+    except pcre2.LibraryError:
+        return False
+
+
+class RegexFilter:
+    """A compiled ``regex`` filter; build it with :func:`compile_regex`.
+
+    Matching rules:
+
+    * each pair's multipath is expanded with :func:`iter_multipath`;
+    * ``str`` values are searched as they are (lone surrogates become U+FFFD);
+      ``bytes``/``bytearray`` values are decoded as Latin-1, one character per
+      byte, so ``.`` matches one byte and ``\\xhh`` matches byte ``hh``;
+      other values (numbers, booleans, None, containers) never match, as the
+      endpoint documentation says of non-string fields;
+    * the search is unanchored; ``^``/``$`` anchor to the value's ends;
+    * a match-time PCRE2 error (e.g. backtracking limit) counts as no match;
+    * a filter with no pairs matches nothing, as Kismet's does.
+    """
+
+    __slots__ = ("_compiled", "_pairs")
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        self._pairs: tuple[tuple[str, str], ...] = tuple(pairs)
+        self._compiled: tuple[tuple[Path, pcre2.Pattern], ...] = tuple(
+            (split_path(path), _compile_pattern(pattern)) for path, pattern in self._pairs
+        )
+
+    @property
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """The ``(multipath, pattern)`` pairs as given."""
+        return self._pairs
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def __repr__(self) -> str:
+        return f"RegexFilter({list(self._pairs)!r})"
+
+    def matches(self, record: Any) -> bool:
+        """True if any pair's pattern is found in any string value its multipath reaches."""
+        for components, pattern in self._compiled:
+            for value in iter_multipath(record, components):
+                if isinstance(value, str):
+                    text = value
+                elif isinstance(value, (bytes, bytearray)):
+                    text = value.decode("latin-1")
+                else:
+                    continue
+                if _search(pattern, text):
+                    return True
+        return False
+
+    def filter(self, records: Iterable[Any]) -> Iterator[Any]:
+        """Lazily keep the records that match, in order."""
+        return filter(self.matches, records)
+
+
+def compile_regex(spec: Any) -> RegexFilter:
+    """Validate and compile a decoded ``regex`` value: ``[[multipath, pattern], ...]``.
+
+    Raises :class:`RegexSpecError` with :data:`REGEX_SHAPE_ERROR` for a wrong
+    shape, or ``Invalid regex: <PCRE2 message>`` when a pattern fails to compile.
+    """
+    if not isinstance(spec, (list, tuple)):
+        raise RegexSpecError(REGEX_SHAPE_ERROR)
+    pairs: list[tuple[str, str]] = []
+    for item in spec:
+        if (
+            not isinstance(item, (list, tuple))
+            or len(item) != 2
+            or not isinstance(item[0], str)
+            or not isinstance(item[1], str)
+        ):
+            raise RegexSpecError(REGEX_SHAPE_ERROR)
+        pairs.append((item[0], item[1]))
+    return RegexFilter(pairs)
+

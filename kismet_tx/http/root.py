@@ -1,0 +1,73 @@
+"""The one root: mounts every REST area and answers what none of them takes.
+
+Areas register full Kismet paths on their own Klein apps, and several areas
+share a prefix (``/devices/...`` holds device, stream and alert routes), so
+the root asks each area's URL map in turn and hands the request to the first
+that matches. No match gives Kismet's 404 (or 405 when only the verb is
+wrong); GET falls back to static files when a web root is configured.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from klein import Klein
+from twisted.web.resource import Resource
+from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
+from werkzeug.exceptions import NotFound as WerkzeugNotFound
+from werkzeug.routing import RequestRedirect
+
+from kismet_tx.http.errors import MethodNotAllowed, NotFound
+from kismet_tx.http.routing import RouteInfo, common_headers, routes_of, write_error
+
+_SLASHES = re.compile(rb"/{2,}")
+
+
+class ApiRoot(Resource):
+    """Dispatches each request to the area whose routes match it."""
+
+    isLeaf = True
+
+    def __init__(self, areas: Sequence[Any], uri_prefix: str = "") -> None:
+        super().__init__()
+        self._areas = [(area, area.app.resource()) for area in areas]
+        self._prefix = uri_prefix.rstrip("/").encode()
+
+    def route_table(self) -> list[RouteInfo]:
+        """Every registered route of every area."""
+        table: list[RouteInfo] = []
+        for area, _ in self._areas:
+            table.extend(routes_of(area))
+        return table
+
+    def _normalise(self, request: Any) -> str:
+        path = _SLASHES.sub(b"/", request.path)
+        if self._prefix and path.startswith(self._prefix + b"/"):
+            path = path[len(self._prefix):]
+        request.prepath = []
+        request.postpath = path.split(b"/")[1:]
+        return path.decode("utf-8", "replace")
+
+    def render(self, request: Any) -> Any:
+        common_headers(request)
+        path = self._normalise(request)
+        method = request.method.decode("ascii", "replace")
+        allowed: set[str] = set()
+        for area, resource in self._areas:
+            app: Klein = area.app
+            adapter = app.url_map.bind("localhost", path_info=path)
+            try:
+                adapter.match(path, method=method)
+            except WerkzeugMethodNotAllowed as exc:
+                allowed.update(exc.valid_methods or [])
+                continue
+            except WerkzeugNotFound:
+                continue
+            except RequestRedirect:
+                return resource.render(request)
+            return resource.render(request)
+        if allowed:
+            return write_error(request, MethodNotAllowed(sorted(allowed)))
+        return write_error(request, NotFound(path))

@@ -1,0 +1,165 @@
+"""The one serializer layer: picks json, msgpack, ekjson, itjson, ... by URL suffix.
+
+Rules (Part A item 2 and Part B 3.1):
+- ``json``, ``cmd``, ``jcmd``: one compact line; dotted names kept.
+- ``itjson``: a list is one object per line; anything else is one line.
+- ``ekjson``: like itjson, with ``.`` turned into ``_`` in names (never values).
+- ``tjson``: like json, with ``.`` turned into ``_``; served as text/plain.
+- ``prettyjson``: indented, each field preceded by a ``description.<field>`` entry.
+- ``msgpack``: the same structure as json, binary.
+
+Records may be plain dicts or any ``Mapping`` (the tracker hands out lazy
+views); lists may be any iterable, which is streamed in chunks so the whole
+body never needs to sit in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import msgpack
+import orjson
+
+JSON_FORMATS = frozenset({"json", "cmd", "jcmd", "itjson", "ekjson", "tjson", "prettyjson"})
+FORMATS = JSON_FORMATS | {"msgpack"}
+LINE_FORMATS = frozenset({"itjson", "ekjson"})
+UNDERSCORE_FORMATS = frozenset({"ekjson", "tjson"})
+
+CONTENT_TYPES: dict[str, bytes] = {
+    "json": b"application/json",
+    "cmd": b"application/json",
+    "jcmd": b"application/json",
+    "itjson": b"application/json",
+    "ekjson": b"application/json",
+    "prettyjson": b"application/json",
+    "tjson": b"text/plain",
+    "msgpack": b"application/x-msgpack",
+}
+
+#: How many list items go into one written chunk when streaming.
+CHUNK_ITEMS = 256
+
+_ORJSON_OPTS = orjson.OPT_NON_STR_KEYS
+
+
+def _default(value: Any) -> Any:
+    """Fallback for values orjson/msgpack do not know natively."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, Iterable):
+        return list(value)
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+_underscore_cache: dict[str, str] = {}
+
+
+def _underscore_name(name: str) -> str:
+    cached = _underscore_cache.get(name)
+    if cached is None:
+        cached = name.replace(".", "_")
+        if len(_underscore_cache) < 65536:
+            _underscore_cache[name] = cached
+    return cached
+
+
+def underscore_names(value: Any) -> Any:
+    """Return ``value`` with every map key's ``.`` turned into ``_``."""
+    if isinstance(value, Mapping):
+        return {
+            (_underscore_name(k) if isinstance(k, str) else k): underscore_names(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [underscore_names(v) for v in value]
+    return value
+
+
+def _json(value: Any) -> bytes:
+    return orjson.dumps(value, default=_default, option=_ORJSON_OPTS)
+
+
+def _describe(value: Any, describe: Callable[[str], str | None]) -> Any:
+    """Insert ``description.<field>`` entries before each described field."""
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            if isinstance(key, str):
+                text = describe(key)
+                if text is not None:
+                    out["description." + key] = text
+            out[key] = _describe(item, describe)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_describe(v, describe) for v in value]
+    return value
+
+
+class Serializer:
+    """Encodes plain data in one of the supported formats."""
+
+    def __init__(self, describe: Callable[[str], str | None] | None = None) -> None:
+        self._describe = describe or (lambda name: None)
+
+    @staticmethod
+    def content_type(fmt: str) -> bytes:
+        """MIME type for a format suffix."""
+        return CONTENT_TYPES[fmt]
+
+    def _prepare(self, value: Any, fmt: str) -> Any:
+        if fmt in UNDERSCORE_FORMATS:
+            return underscore_names(value)
+        return value
+
+    def encode(self, value: Any, fmt: str) -> bytes:
+        """Encode a whole value (a record, a list, a wrapper)."""
+        if fmt == "msgpack":
+            return msgpack.packb(value, default=_default, use_bin_type=True)
+        if fmt == "prettyjson":
+            described = _describe(value, self._describe)
+            body = orjson.dumps(
+                described, default=_default, option=_ORJSON_OPTS | orjson.OPT_INDENT_2
+            )
+            return body.replace(b"\n", b"\r\n") + b"\r\n"
+        value = self._prepare(value, fmt)
+        if fmt in LINE_FORMATS:
+            if isinstance(value, list):
+                return b"".join(_json(item) + b"\n" for item in value)
+            return _json(value) + b"\n"
+        return _json(value)
+
+    def encode_list(self, items: Iterable[Any], fmt: str) -> Iterator[bytes]:
+        """Encode a list lazily, yielding chunks of about ``CHUNK_ITEMS`` items."""
+        if fmt == "msgpack" or fmt == "prettyjson":
+            yield self.encode(list(items), fmt)
+            return
+        underscore = fmt in UNDERSCORE_FORMATS
+        lines = fmt in LINE_FORMATS
+        batch: list[bytes] = []
+        first = True
+        if not lines:
+            batch.append(b"[")
+        for item in items:
+            if underscore:
+                item = underscore_names(item)
+            encoded = _json(item)
+            if lines:
+                batch.append(encoded)
+                batch.append(b"\n")
+            else:
+                if not first:
+                    batch.append(b",")
+                batch.append(encoded)
+            first = False
+            if len(batch) >= CHUNK_ITEMS * 2:
+                yield b"".join(batch)
+                batch = []
+        if not lines:
+            batch.append(b"]")
+        if batch:
+            yield b"".join(batch)

@@ -1,0 +1,49 @@
+"""``/session/*``: session and login checks, first-run setup state."""
+
+from __future__ import annotations
+
+from klein import Klein
+
+from kismet_tx.http.auth import Access
+from kismet_tx.http.errors import BadRequest, Forbidden, Unauthorized
+from kismet_tx.http.routing import GET, POST, ApiRequest, HttpContext, Text, endpoint
+
+
+class SessionArea:
+    """Login and session endpoints."""
+
+    app = Klein()
+
+    def __init__(self, ctx: HttpContext) -> None:
+        self.ctx = ctx
+
+    @endpoint(app, "/session/check_session", ext=None, methods=GET, access=Access.OPEN)
+    def check_session(self, call: ApiRequest) -> Text:
+        if call.identity is None:
+            raise Unauthorized()
+        return Text("Session valid\n")
+
+    @endpoint(app, "/session/check_login", ext=None, methods=GET, access=Access.OPEN)
+    def check_login(self, call: ApiRequest) -> Text:
+        if not self.ctx.auth.login_from(call.request):
+            raise Forbidden("Invalid login")
+        return Text("Login valid\n")
+
+    @endpoint(app, "/session/check_setup_ok", ext=None, methods=GET, access=Access.OPEN)
+    def check_setup_ok(self, call: ApiRequest) -> Text:
+        status, text = self.ctx.auth.setup_state()
+        return Text(text, status=status)
+
+    @endpoint(app, "/session/set_password", ext=None, methods=POST, access=Access.OPEN)
+    def set_password(self, call: ApiRequest) -> Text:
+        auth = self.ctx.auth
+        if auth.credentials.origin == "global":
+            raise Forbidden("Login is configured in the global config and cannot be changed")
+        if auth.credentials.password and call.identity is None:
+            raise Forbidden("A login is already configured; log in to change it")
+        username = call.cmd.form.get("username") or call.cmd.str("username")
+        password = call.cmd.form.get("password") or call.cmd.str("password")
+        if not username or not password:
+            raise BadRequest("Missing username or password in request")
+        auth.set_password(username, password)
+        return Text("Login configured\n")

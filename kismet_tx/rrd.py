@@ -1,0 +1,82 @@
+"""A Kismet-style round-robin record: last minute by second, hour by minute, day by hour.
+
+Pure: the caller passes the time of every sample, so tests drive it directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kismet_tx.fields import FieldDef
+
+RRD_FIELDS = (
+    FieldDef("kismet.common.rrd.last_time", "uint64", "time of the last sample"),
+    FieldDef("kismet.common.rrd.last_value", "double", "last sampled value"),
+    FieldDef("kismet.common.rrd.minute_vec", "vector[double]", "past minute, per second"),
+    FieldDef("kismet.common.rrd.hour_vec", "vector[double]", "past hour, per minute"),
+    FieldDef("kismet.common.rrd.day_vec", "vector[double]", "past day, per hour"),
+    FieldDef("kismet.common.rrd.blank_val", "double", "value of a slot with no sample"),
+    FieldDef("kismet.common.rrd.aggregator", "string", "how samples combine in a slot"),
+)
+
+
+class Rrd:
+    """Keeps per-second, per-minute and per-hour slots; ``peak`` or ``sum`` aggregation."""
+
+    __slots__ = ("_last", "_value", "_minute", "_hour", "_day", "_sum")
+
+    def __init__(self, aggregate_sum: bool = False) -> None:
+        self._last = 0
+        self._value = 0.0
+        self._minute = [0] * 60
+        self._hour = [0] * 60
+        self._day = [0] * 24
+        self._sum = aggregate_sum
+
+    def add(self, now: float, value: float) -> None:
+        """Record ``value`` at time ``now`` (seconds)."""
+        sec = int(now)
+        if self._last and sec - self._last > 0:
+            self._clear_between(self._last, sec)
+        idx = sec % 60
+        if sec != self._last:
+            self._minute[idx] = 0 if self._sum else value
+        if self._sum:
+            self._minute[idx] += value
+        else:
+            self._minute[idx] = max(self._minute[idx], value)
+        self._hour[(sec // 60) % 60] = self._fold(self._minute)
+        self._day[(sec // 3600) % 24] = self._fold(self._hour)
+        self._last = sec
+        self._value = value
+
+    def _fold(self, slots: list[Any]) -> float:
+        return sum(slots) if self._sum else max(slots)
+
+    def _clear_between(self, last: int, now: int) -> None:
+        for sec in range(last + 1, min(now, last + 61)):
+            self._minute[sec % 60] = 0
+        if now // 60 != last // 60:
+            for minute in range(last // 60 + 1, min(now // 60, last // 60 + 61) + 1):
+                self._hour[minute % 60] = 0
+        if now // 3600 != last // 3600:
+            for hour in range(last // 3600 + 1, min(now // 3600, last // 3600 + 25) + 1):
+                self._day[hour % 24] = 0
+
+    def record(self) -> dict[str, Any]:
+        """The ``kismet.common.rrd.*`` record, slots oldest first."""
+        sec = self._last
+        return {
+            "kismet.common.rrd.last_time": sec,
+            "kismet.common.rrd.last_value": self._value,
+            "kismet.common.rrd.minute_vec": _rotate(self._minute, sec % 60 + 1),
+            "kismet.common.rrd.hour_vec": _rotate(self._hour, (sec // 60) % 60 + 1),
+            "kismet.common.rrd.day_vec": _rotate(self._day, (sec // 3600) % 24 + 1),
+            "kismet.common.rrd.blank_val": 0,
+            "kismet.common.rrd.aggregator": "sum" if self._sum else "peak",
+        }
+
+
+def _rotate(slots: list[Any], start: int) -> list[Any]:
+    start %= len(slots)
+    return slots[start:] + slots[:start]
