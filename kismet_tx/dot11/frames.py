@@ -1,0 +1,417 @@
+"""802.11 MAC header decoding.
+
+:func:`decode_frame` parses the MAC header of one 802.11 frame (no capture
+header) into a :class:`Dot11Frame`: frame control, duration, the raw address
+fields plus the derived roles (BSSID, source, destination, transmitter,
+receiver, incl. 4-address WDS), sequence/fragment numbers, QoS and HT control.
+Addresses are 6-byte ``bytes``; :func:`mac_str` renders them Kismet-style.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .errors import MalformedFrame
+
+__all__ = [
+    "TYPE_MGMT",
+    "TYPE_CTRL",
+    "TYPE_DATA",
+    "TYPE_EXT",
+    "MGMT_SUBTYPES",
+    "CTRL_SUBTYPES",
+    "DATA_SUBTYPES",
+    "BROADCAST",
+    "Dot11Frame",
+    "decode_frame",
+    "mac_str",
+    "subtype_name",
+    "fill_header",
+]
+
+TYPE_MGMT = 0
+TYPE_CTRL = 1
+TYPE_DATA = 2
+TYPE_EXT = 3
+TYPE_NAMES = ("mgmt", "ctrl", "data", "ext")
+
+# Management subtypes.
+ST_ASSOC_REQ = 0
+ST_ASSOC_RESP = 1
+ST_REASSOC_REQ = 2
+ST_REASSOC_RESP = 3
+ST_PROBE_REQ = 4
+ST_PROBE_RESP = 5
+ST_TIMING_ADV = 6
+ST_BEACON = 8
+ST_ATIM = 9
+ST_DISASSOC = 10
+ST_AUTH = 11
+ST_DEAUTH = 12
+ST_ACTION = 13
+ST_ACTION_NO_ACK = 14
+
+# Control subtypes.
+ST_TRIGGER = 2
+ST_BF_POLL = 4
+ST_NDPA = 5
+ST_CTRL_EXT = 6
+ST_CTRL_WRAPPER = 7
+ST_BAR = 8
+ST_BA = 9
+ST_PSPOLL = 10
+ST_RTS = 11
+ST_CTS = 12
+ST_ACK = 13
+ST_CFEND = 14
+ST_CFEND_ACK = 15
+
+MGMT_SUBTYPES: dict[int, str] = {
+    0: "assoc_req", 1: "assoc_resp", 2: "reassoc_req", 3: "reassoc_resp",
+    4: "probe_req", 5: "probe_resp", 6: "timing_adv", 8: "beacon", 9: "atim",
+    10: "disassoc", 11: "auth", 12: "deauth", 13: "action", 14: "action_no_ack",
+}  # fmt: skip
+CTRL_SUBTYPES: dict[int, str] = {
+    2: "trigger", 3: "tack", 4: "bf_report_poll", 5: "ndp_announce", 6: "ctrl_ext",
+    7: "ctrl_wrapper", 8: "block_ack_req", 9: "block_ack", 10: "ps_poll", 11: "rts",
+    12: "cts", 13: "ack", 14: "cf_end", 15: "cf_end_ack",
+}  # fmt: skip
+DATA_SUBTYPES: dict[int, str] = {
+    0: "data", 1: "data_cf_ack", 2: "data_cf_poll", 3: "data_cf_ack_poll", 4: "null",
+    5: "cf_ack", 6: "cf_poll", 7: "cf_ack_poll", 8: "qos_data", 9: "qos_data_cf_ack",
+    10: "qos_data_cf_poll", 11: "qos_data_cf_ack_poll", 12: "qos_null", 14: "qos_cf_poll",
+    15: "qos_cf_ack_poll",
+}  # fmt: skip
+_SUBTYPE_TABLES = (MGMT_SUBTYPES, CTRL_SUBTYPES, DATA_SUBTYPES, {})
+
+BROADCAST = b"\xff\xff\xff\xff\xff\xff"
+
+# Minimum fixed-field bytes after the MAC header, per management subtype.
+MGMT_FIXED_LEN: dict[int, int] = {
+    ST_ASSOC_REQ: 4, ST_ASSOC_RESP: 6, ST_REASSOC_REQ: 10, ST_REASSOC_RESP: 6,
+    ST_PROBE_RESP: 12, ST_BEACON: 12, ST_DISASSOC: 2, ST_AUTH: 6, ST_DEAUTH: 2,
+    ST_ACTION: 1, ST_ACTION_NO_ACK: 1,
+}  # fmt: skip
+_FIXED_LEN = tuple(MGMT_FIXED_LEN.get(i, 0) for i in range(16))
+
+# Control subtypes whose header carries a transmitter address (addr2).
+_CTRL_HAS_TA = frozenset({ST_TRIGGER, 3, ST_BF_POLL, ST_NDPA, ST_BAR, ST_BA, ST_PSPOLL,
+                          ST_RTS, ST_CFEND, ST_CFEND_ACK})  # fmt: skip
+
+_H24 = struct.Struct("<xBH6s6s6sH")
+_H16 = struct.Struct("<xBH6s6s")
+_H10 = struct.Struct("<xBH6s")
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+
+
+def mac_str(mac: bytes | None) -> str:
+    """Kismet-style ``"AA:BB:CC:DD:EE:FF"``; ``""`` for ``None``."""
+    return mac.hex(":").upper() if mac else ""
+
+
+def subtype_name(ftype: int, subtype: int) -> str:
+    """Short name such as ``"beacon"``, ``"ack"``, ``"qos_data"`` (``"reserved_N"``)."""
+    return _SUBTYPE_TABLES[ftype & 3].get(subtype, f"reserved_{subtype}")
+
+
+class Dot11Frame:
+    """The decoded MAC header of one 802.11 frame.
+
+    Addresses are 6-byte ``bytes`` or ``None`` when the frame has no such
+    field/role.  ``start``/``end`` delimit the 802.11 frame inside ``raw``
+    (``end`` excludes the FCS); ``body_offset`` is where the frame body starts
+    (after QoS/HT control and any data padding), as an offset into ``raw``.
+    """
+
+    __slots__ = (
+        "raw",
+        "start",
+        "end",
+        "type",
+        "subtype",
+        "flags",
+        "duration",
+        "addr1",
+        "addr2",
+        "addr3",
+        "addr4",
+        "bssid",
+        "source",
+        "dest",
+        "transmitter",
+        "receiver",
+        "seq",
+        "frag",
+        "qos",
+        "ht_control",
+        "body_offset",
+    )
+
+    raw: bytes
+    start: int
+    end: int
+    type: int
+    subtype: int
+    flags: int
+    duration: int
+    addr1: bytes
+    addr2: bytes | None
+    addr3: bytes | None
+    addr4: bytes | None
+    bssid: bytes | None
+    source: bytes | None
+    dest: bytes | None
+    transmitter: bytes | None
+    receiver: bytes | None
+    seq: int | None
+    frag: int | None
+    qos: int | None
+    ht_control: int | None
+    body_offset: int
+
+    @property
+    def tods(self) -> bool:
+        """To-DS flag."""
+        return bool(self.flags & 0x01)
+
+    @property
+    def fromds(self) -> bool:
+        """From-DS flag."""
+        return bool(self.flags & 0x02)
+
+    @property
+    def ds(self) -> int:
+        """DS bits as a number: 0 none, 1 to-DS, 2 from-DS, 3 WDS (4-address)."""
+        return self.flags & 0x03
+
+    @property
+    def morefrag(self) -> bool:
+        """More-fragments flag."""
+        return bool(self.flags & 0x04)
+
+    @property
+    def retry(self) -> bool:
+        """Retry flag."""
+        return bool(self.flags & 0x08)
+
+    @property
+    def pwrmgt(self) -> bool:
+        """Power-management flag."""
+        return bool(self.flags & 0x10)
+
+    @property
+    def moredata(self) -> bool:
+        """More-data flag."""
+        return bool(self.flags & 0x20)
+
+    @property
+    def protected(self) -> bool:
+        """Protected-frame flag (WEP/TKIP/CCMP/GCMP body)."""
+        return bool(self.flags & 0x40)
+
+    @property
+    def order(self) -> bool:
+        """Order / +HTC flag."""
+        return bool(self.flags & 0x80)
+
+    @property
+    def type_name(self) -> str:
+        """``"mgmt"``, ``"ctrl"``, ``"data"`` or ``"ext"``."""
+        return TYPE_NAMES[self.type]
+
+    @property
+    def subtype_name(self) -> str:
+        """Subtype name, e.g. ``"beacon"`` or ``"qos_data"``."""
+        return subtype_name(self.type, self.subtype)
+
+    @property
+    def length(self) -> int:
+        """802.11 frame length in bytes, FCS excluded."""
+        return self.end - self.start
+
+    @property
+    def body_len(self) -> int:
+        """Bytes of frame body after the MAC header (FCS excluded)."""
+        return self.end - self.body_offset if self.end > self.body_offset else 0
+
+    @property
+    def body(self) -> bytes:
+        """The frame body (a copy), FCS excluded."""
+        return self.raw[self.body_offset : self.end]
+
+    @property
+    def tid(self) -> int | None:
+        """QoS traffic identifier, for QoS data frames."""
+        return None if self.qos is None else self.qos & 0x0F
+
+    @property
+    def crypt_guess(self) -> str | None:
+        """``"WEP"``, ``"TKIP"`` or ``"CCMP"`` guessed from a protected body's IV.
+
+        No Extended-IV bit means WEP; with ExtIV, TKIP is recognised by its
+        WEP-seed byte (``(TSC1 | 0x20) & 0x7F``), anything else is CCMP (or GCMP,
+        which looks the same).  ``None`` when unprotected or too short.
+        """
+        if not self.flags & 0x40 or self.type == TYPE_CTRL:
+            return None
+        o = self.body_offset
+        if self.end - o < 4:
+            return None
+        raw = self.raw
+        if not raw[o + 3] & 0x20:
+            return "WEP"
+        if self.end - o < 8:
+            return None
+        if raw[o + 1] == (raw[o] | 0x20) & 0x7F:
+            return "TKIP"
+        return "CCMP"
+
+    @property
+    def key_id(self) -> int | None:
+        """Key index from a protected body's IV."""
+        if not self.flags & 0x40 or self.type == TYPE_CTRL or self.end - self.body_offset < 4:
+            return None
+        return self.raw[self.body_offset + 3] >> 6
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {TYPE_NAMES[self.type]}/{self.subtype_name} "
+            f"ta={mac_str(self.transmitter)} ra={mac_str(self.receiver)} "
+            f"bssid={mac_str(self.bssid)} len={self.end - self.start}>"
+        )
+
+
+def fill_header(f: Dot11Frame, data: bytes, start: int, end: int, datapad: bool) -> None:
+    """Parse the MAC header of ``data[start:end]`` into ``f`` (every slot is set).
+
+    Raises :class:`MalformedFrame` for protocol version != 0 or a frame too
+    short for its header (management frames: too short for their fixed fields).
+    """
+    n = end - start
+    if n < 10:
+        raise MalformedFrame("802.11 frame shorter than 10 bytes")
+    fc0 = data[start]
+    if fc0 & 0x03:
+        raise MalformedFrame(f"802.11 protocol version {fc0 & 3}")
+    ftype = (fc0 >> 2) & 0x03
+    sub = fc0 >> 4
+    f.raw = data
+    f.start = start
+    f.end = end
+    f.type = ftype
+    f.subtype = sub
+    f.qos = None
+    f.ht_control = None
+    if ftype == TYPE_DATA or ftype == TYPE_MGMT:
+        if n < 24:
+            raise MalformedFrame("802.11 frame shorter than its 24-byte header")
+        fl, dur, a1, a2, a3, sc = _H24.unpack_from(data, start)
+        f.flags = fl
+        f.duration = dur
+        f.addr1 = a1
+        f.addr2 = a2
+        f.addr3 = a3
+        f.seq = sc >> 4
+        f.frag = sc & 0x0F
+        f.receiver = a1
+        f.transmitter = a2
+        hdr = 24
+        if ftype == TYPE_DATA:
+            ds = fl & 0x03
+            if ds == 3:
+                if n < 30:
+                    raise MalformedFrame("4-address frame shorter than 30 bytes")
+                a4 = data[start + 24 : start + 30]
+                f.addr4 = a4
+                f.bssid = None
+                f.dest = a3
+                f.source = a4
+                hdr = 30
+            else:
+                f.addr4 = None
+                if ds == 0:
+                    f.dest = a1
+                    f.source = a2
+                    f.bssid = a3
+                elif ds == 1:
+                    f.bssid = a1
+                    f.source = a2
+                    f.dest = a3
+                else:
+                    f.dest = a1
+                    f.bssid = a2
+                    f.source = a3
+            if sub & 0x08:
+                if n < hdr + 2:
+                    raise MalformedFrame("QoS data frame shorter than its QoS control")
+                f.qos = _U16.unpack_from(data, start + hdr)[0]
+                hdr += 2
+                if fl & 0x80:
+                    if n < hdr + 4:
+                        raise MalformedFrame("+HTC frame shorter than its HT control")
+                    f.ht_control = _U32.unpack_from(data, start + hdr)[0]
+                    hdr += 4
+        else:
+            f.addr4 = None
+            f.dest = a1
+            f.source = a2
+            f.bssid = a3
+            if fl & 0x80:
+                if n < 28:
+                    raise MalformedFrame("+HTC frame shorter than its HT control")
+                f.ht_control = _U32.unpack_from(data, start + 24)[0]
+                hdr = 28
+            if n - hdr < _FIXED_LEN[sub] and not fl & 0x40:
+                raise MalformedFrame("management frame shorter than its fixed fields")
+        if datapad:
+            hdr = (hdr + 3) & ~3
+        f.body_offset = start + hdr if hdr <= n else end
+        return
+    # Control and extension frames: short headers, no sequence control.
+    f.seq = None
+    f.frag = None
+    f.addr3 = None
+    f.addr4 = None
+    f.bssid = None
+    if ftype == TYPE_CTRL and sub in _CTRL_HAS_TA:
+        if n < 16:
+            raise MalformedFrame("control frame shorter than 16 bytes")
+        fl, dur, a1, a2 = _H16.unpack_from(data, start)
+        f.addr2 = a2
+        f.transmitter = a2
+        f.source = a2
+        hdr = 16
+        if sub == ST_PSPOLL:
+            f.bssid = a1
+        elif sub == ST_CFEND or sub == ST_CFEND_ACK:
+            f.bssid = a2
+    else:
+        fl, dur, a1 = _H10.unpack_from(data, start)
+        f.addr2 = None
+        f.transmitter = None
+        f.source = None
+        hdr = 10
+    f.flags = fl
+    f.duration = dur
+    f.addr1 = a1
+    f.receiver = a1
+    f.dest = a1
+    f.body_offset = start + hdr
+    return
+
+
+_new = object.__new__
+
+
+def decode_frame(data: bytes, start: int = 0, end: int | None = None) -> Dot11Frame:
+    """Decode the MAC header of a bare 802.11 frame (FCS, if any, already excluded)."""
+    if not isinstance(data, bytes):
+        data = bytes(data)
+    if end is None:
+        end = len(data)
+    if start < 0 or end > len(data) or start > end:
+        raise MalformedFrame("frame bounds outside the data")
+    f = _new(Dot11Frame)
+    fill_header(f, data, start, end, False)
+    return f
