@@ -32,7 +32,6 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check kismet_tx tests bench twisted
-	$(BIN)/ruff format --check kismet_tx tests bench twisted
 
 clean:
 	rm -rf $(VENV) build *.egg-info

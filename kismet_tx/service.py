@@ -12,7 +12,19 @@ from twisted.logger import Logger
 from twisted.web.http import HTTPChannel
 from twisted.web.server import Site
 
-from kismet_tx.config import Config
+from kismet_tx.capture.datasource import (
+    DATASOURCE_FIELDS,
+    DEFAULTS_FIELDS,
+    DRIVER_FIELDS,
+    SourceDefaults,
+    parse_rate,
+)
+from kismet_tx.capture.pcapfile import REPLAY_FIELDS
+from kismet_tx.capture.system import CaptureSystem
+from kismet_tx.capture.tracker import PROBED_FIELDS, DatasourceTracker, SourceConflict
+from kismet_tx.chain import PacketChain
+from kismet_tx.channels import CHANNEL_FIELDS, ChannelTracker
+from kismet_tx.config import Config, ConfigError, SourceDefinitionError
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.http.auth import (
     DEFAULT_SESSION_TIMEOUT,
@@ -21,7 +33,9 @@ from kismet_tx.http.auth import (
     SessionStore,
     generate_credentials,
 )
+from kismet_tx.http.channels import ChannelsArea
 from kismet_tx.http.commands import DEFAULT_MAX_BODY
+from kismet_tx.http.datasources import DatasourcesArea
 from kismet_tx.http.messages import MessagesArea
 from kismet_tx.http.root import ApiRoot
 from kismet_tx.http.routing import HttpContext
@@ -40,6 +54,8 @@ KNOWN_KEYS = frozenset({
     "httpd_bind_address", "httpd_port", "httpd_username", "httpd_password",
     "httpd_auth_all", "httpd_session_timeout", "httpd_max_body", "httpd_uri_prefix",
     "httpd_auth_file", "messagebus_backlog", "source",
+    "channel_hop", "channel_hop_speed", "randomized_hopping", "retry_on_source_error",
+    "split_source_hopping",
 })
 
 USER_CONFIG = "kismet_httpd.conf"
@@ -75,6 +91,23 @@ def _path_only_log(timestamp: str, request: Any) -> str:
     return f'{host} - - {timestamp} "{request.method.decode()} {path}" {request.code}'
 
 
+def source_defaults(config: Config) -> SourceDefaults:
+    """Datasource defaults from ``channel_hop``, ``channel_hop_speed`` and friends."""
+    speed = config.get("channel_hop_speed")
+    try:
+        rate = parse_rate(speed) if speed else SourceDefaults.hop_rate
+    except ValueError as exc:
+        raise ConfigError(f"{config.origin('channel_hop_speed')}: channel_hop_speed: "
+                          f"{exc}") from None
+    return SourceDefaults(
+        hop=config.get_bool("channel_hop", True),
+        hop_rate=rate,
+        split=config.get_bool("split_source_hopping", False),
+        random_order=config.get_bool("randomized_hopping", False),
+        retry_on_error=config.get_bool("retry_on_source_error", True),
+    )
+
+
 def load_credentials(config: Config, homedir: Path, bus: MessageBus) -> Credentials:
     """The admin login: global config, else the user file, else a generated one."""
     user = config.get("httpd_username")
@@ -98,7 +131,8 @@ class KismetService(MultiService):
     """The whole server: message bus, system monitor, HTTP, and their wiring."""
 
     def __init__(self, config: Config, homedir: Path, reactor: Any,
-                 sources: list[str] | None = None) -> None:
+                 sources: list[str] | None = None,
+                 capture_system: CaptureSystem | None = None) -> None:
         super().__init__()
         self.config = config
         self.homedir = homedir
@@ -109,6 +143,8 @@ class KismetService(MultiService):
             self.bus.post(warning, ERROR)
         self.fields = FieldRegistry()
         self.fields.register(SYSTEM_FIELDS + RRD_FIELDS + MESSAGE_FIELDS)
+        self.fields.register(DATASOURCE_FIELDS + DRIVER_FIELDS + DEFAULTS_FIELDS
+                             + PROBED_FIELDS + REPLAY_FIELDS + CHANNEL_FIELDS)
 
         homedir.mkdir(parents=True, exist_ok=True)
         credentials = load_credentials(config, homedir, self.bus)
@@ -132,10 +168,24 @@ class KismetService(MultiService):
         )
         self.monitor.setServiceParent(self)
 
+        self.chain = PacketChain(clock)
+        self.channels = ChannelTracker()
+        self.chain.subscribe(self.channels, "channels", priority=50)
+        if capture_system is None:
+            from kismet_tx.capture.linux import LinuxCaptureSystem
+
+            capture_system = LinuxCaptureSystem()
+        self.datasources = DatasourceTracker(
+            clock=clock, reactor=reactor, bus=self.bus, sink=self.chain.sink,
+            system=capture_system, defaults=source_defaults(config))
+        self.datasources.setServiceParent(self)
+
         areas = [
             SystemArea(self.ctx, self.monitor, self.fields),
             SessionArea(self.ctx),
             MessagesArea(self.ctx, self.bus, clock),
+            DatasourcesArea(self.ctx, self.datasources),
+            ChannelsArea(self.ctx, self.channels),
         ]
         self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "")
         self.site = KismetSite(self.root, reactor)
@@ -152,12 +202,14 @@ class KismetService(MultiService):
         where = f"{address.host}:{address.port}" if address else "?"
         self.bus.post(f"kismet_tx REST server listening on http://{where}/", INFO)
         for definition in self._pending_sources:
-            self.bus.post(
-                f"Data source '{definition}' not started: this build has no capture "
-                "layer yet", ERROR)
+            try:
+                self.datasources.add(definition)
+            except (SourceDefinitionError, SourceConflict) as exc:
+                self.bus.post(f"Data source '{definition}' rejected: {exc}", ERROR)
 
 
 def build_service(config: Config, homedir: Path, reactor: IReactorCore | IReactorTCP,
-                  sources: list[str] | None = None) -> KismetService:
+                  sources: list[str] | None = None,
+                  capture_system: CaptureSystem | None = None) -> KismetService:
     """Build the service tree (the one entry point ``tap.makeService`` uses)."""
-    return KismetService(config, homedir, reactor, sources)
+    return KismetService(config, homedir, reactor, sources, capture_system)

@@ -38,6 +38,9 @@ SYSTEM_FIELDS = (
     FieldDef("kismet.system.num_fields", "uint64", "registered field names"),
     FieldDef("kismet.system.num_components", "uint64", "running server components"),
     FieldDef("kismet.system.num_http_connections", "uint64", "open HTTP connections"),
+    FieldDef("kismet.system.string_cache_size", "uint64", "strings in the string cache"),
+    FieldDef("kismet.system.sensors.fan", "map[string, double]", "fan sensors, RPM"),
+    FieldDef("kismet.system.sensors.temp", "map[string, double]", "temperature sensors, C"),
 )
 
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -65,9 +68,8 @@ def read_battery(root: Path = Path("/sys/class/power_supply")) -> dict[str, Any]
             ac = 1
         if kind == "Battery" and battery is None:
             status = (_read(supply / "status") or "").lower()
-            capacity = _read(supply / "capacity")
             battery = {
-                "kismet.system.battery.percentage": int(capacity) if capacity else 0,
+                "kismet.system.battery.percentage": _read_int(supply / "capacity"),
                 "kismet.system.battery.charging": {
                     "charging": "charging", "full": "charged"
                 }.get(status, "discharging"),
@@ -84,6 +86,14 @@ def _remaining(supply: Path) -> int:
     rate = _read(supply / "power_now") or _read(supply / "current_now")
     try:
         return int(int(now or 0) * 3600 / int(rate)) if rate and int(rate) > 0 else 0
+    except ValueError:
+        return 0
+
+
+def _read_int(path: Path) -> int:
+    """An integer sysfs attribute; 0 when missing or not a number (some drivers)."""
+    try:
+        return int(_read(path) or 0)
     except ValueError:
         return 0
 
@@ -143,11 +153,12 @@ class SystemMonitor(Service):
 
     def timestamp(self) -> dict[str, int]:
         """``kismet.system.timestamp.*``."""
-        now = self._clock.seconds()
-        sec = int(now)
+        # Round once, on the whole value: rounding only the fraction would turn
+        # x.9999996 into (x, 0), half a microsecond becoming a second back.
+        sec, usec = divmod(int(round(self._clock.seconds() * 1_000_000)), 1_000_000)
         return {
             "kismet.system.timestamp.sec": sec,
-            "kismet.system.timestamp.usec": int(round((now - sec) * 1_000_000)) % 1_000_000,
+            "kismet.system.timestamp.usec": usec,
         }
 
     def status(self) -> dict[str, Any]:
@@ -174,4 +185,7 @@ class SystemMonitor(Service):
         record["kismet.system.num_fields"] = self._num_fields()
         record["kismet.system.num_components"] = self._num_components()
         record["kismet.system.num_http_connections"] = self._num_connections()
+        record["kismet.system.string_cache_size"] = 0
+        record["kismet.system.sensors.fan"] = {}
+        record["kismet.system.sensors.temp"] = {}
         return record

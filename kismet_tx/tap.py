@@ -12,7 +12,7 @@ from kismet_tx.service import KNOWN_KEYS, KismetService, build_service
 
 
 class Options(usage.Options):
-    """``twistd -n kismet [--config FILE] [-c SOURCE]... [--port N] [--bind ADDR] [--homedir DIR]``."""
+    """Options of ``twistd -n kismet``."""
 
     synopsis = "[--config FILE] [-c SOURCE]... [--port N] [--bind ADDR] [--homedir DIR]"
     optParameters = [

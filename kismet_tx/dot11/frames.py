@@ -98,9 +98,9 @@ _FIXED_LEN = tuple(MGMT_FIXED_LEN.get(i, 0) for i in range(16))
 _CTRL_HAS_TA = frozenset({ST_TRIGGER, 3, ST_BF_POLL, ST_NDPA, ST_BAR, ST_BA, ST_PSPOLL,
                           ST_RTS, ST_CFEND, ST_CFEND_ACK})  # fmt: skip
 
-_H24 = struct.Struct("<xBH6s6s6sH")
-_H16 = struct.Struct("<xBH6s6s")
-_H10 = struct.Struct("<xBH6s")
+_H24 = struct.Struct("<xB2x6s6s6sH")
+_H16 = struct.Struct("<xB2x6s6s")
+_H10 = struct.Struct("<xB2x6s")
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 
@@ -122,6 +122,7 @@ class Dot11Frame:
     field/role.  ``start``/``end`` delimit the 802.11 frame inside ``raw``
     (``end`` excludes the FCS); ``body_offset`` is where the frame body starts
     (after QoS/HT control and any data padding), as an offset into ``raw``.
+    ``seqctl`` is the raw sequence-control field (``seq``/``frag`` split it).
     """
 
     __slots__ = (
@@ -131,20 +132,13 @@ class Dot11Frame:
         "type",
         "subtype",
         "flags",
-        "duration",
         "addr1",
         "addr2",
         "addr3",
-        "addr4",
         "bssid",
         "source",
         "dest",
-        "transmitter",
-        "receiver",
-        "seq",
-        "frag",
-        "qos",
-        "ht_control",
+        "seqctl",
         "body_offset",
     )
 
@@ -154,21 +148,69 @@ class Dot11Frame:
     type: int
     subtype: int
     flags: int
-    duration: int
     addr1: bytes
     addr2: bytes | None
     addr3: bytes | None
-    addr4: bytes | None
     bssid: bytes | None
     source: bytes | None
     dest: bytes | None
-    transmitter: bytes | None
-    receiver: bytes | None
-    seq: int | None
-    frag: int | None
-    qos: int | None
-    ht_control: int | None
+    seqctl: int | None
     body_offset: int
+
+    @property
+    def receiver(self) -> bytes:
+        """Receiver address (addr1)."""
+        return self.addr1
+
+    @property
+    def transmitter(self) -> bytes | None:
+        """Transmitter address (addr2); ``None`` for ACK/CTS and other RA-only frames."""
+        return self.addr2
+
+    @property
+    def addr4(self) -> bytes | None:
+        """Fourth address of a 4-address (WDS) data frame."""
+        if self.type == TYPE_DATA and self.flags & 0x03 == 3:
+            s = self.start
+            return self.raw[s + 24 : s + 30]
+        return None
+
+    @property
+    def duration(self) -> int:
+        """Duration/ID field."""
+        return _U16.unpack_from(self.raw, self.start + 2)[0]
+
+    @property
+    def seq(self) -> int | None:
+        """Sequence number (``None`` for control frames)."""
+        sc = self.seqctl
+        return None if sc is None else sc >> 4
+
+    @property
+    def frag(self) -> int | None:
+        """Fragment number (``None`` for control frames)."""
+        sc = self.seqctl
+        return None if sc is None else sc & 0x0F
+
+    @property
+    def qos(self) -> int | None:
+        """QoS control field of QoS data frames."""
+        if self.type != TYPE_DATA or not self.subtype & 0x08:
+            return None
+        off = self.start + (30 if self.flags & 0x03 == 3 else 24)
+        return _U16.unpack_from(self.raw, off)[0]
+
+    @property
+    def ht_control(self) -> int | None:
+        """HT control field (+HTC management and QoS data frames)."""
+        if not self.flags & 0x80:
+            return None
+        if self.type == TYPE_MGMT:
+            return _U32.unpack_from(self.raw, self.start + 24)[0]
+        if self.type == TYPE_DATA and self.subtype & 0x08:
+            off = self.start + (32 if self.flags & 0x03 == 3 else 26)
+            return _U32.unpack_from(self.raw, off)[0]
+        return None
 
     @property
     def tods(self) -> bool:
@@ -243,7 +285,8 @@ class Dot11Frame:
     @property
     def tid(self) -> int | None:
         """QoS traffic identifier, for QoS data frames."""
-        return None if self.qos is None else self.qos & 0x0F
+        q = self.qos
+        return None if q is None else q & 0x0F
 
     @property
     def crypt_guess(self) -> str | None:
@@ -301,85 +344,66 @@ def fill_header(f: Dot11Frame, data: bytes, start: int, end: int, datapad: bool)
     f.end = end
     f.type = ftype
     f.subtype = sub
-    f.qos = None
-    f.ht_control = None
     if ftype == TYPE_DATA or ftype == TYPE_MGMT:
         if n < 24:
             raise MalformedFrame("802.11 frame shorter than its 24-byte header")
-        fl, dur, a1, a2, a3, sc = _H24.unpack_from(data, start)
+        fl, a1, a2, a3, sc = _H24.unpack_from(data, start)
         f.flags = fl
-        f.duration = dur
         f.addr1 = a1
         f.addr2 = a2
         f.addr3 = a3
-        f.seq = sc >> 4
-        f.frag = sc & 0x0F
-        f.receiver = a1
-        f.transmitter = a2
+        f.seqctl = sc
         hdr = 24
         if ftype == TYPE_DATA:
             ds = fl & 0x03
-            if ds == 3:
+            if ds == 0:
+                f.dest = a1
+                f.source = a2
+                f.bssid = a3
+            elif ds == 1:
+                f.bssid = a1
+                f.source = a2
+                f.dest = a3
+            elif ds == 2:
+                f.dest = a1
+                f.bssid = a2
+                f.source = a3
+            else:
                 if n < 30:
                     raise MalformedFrame("4-address frame shorter than 30 bytes")
-                a4 = data[start + 24 : start + 30]
-                f.addr4 = a4
                 f.bssid = None
                 f.dest = a3
-                f.source = a4
+                f.source = data[start + 24 : start + 30]
                 hdr = 30
-            else:
-                f.addr4 = None
-                if ds == 0:
-                    f.dest = a1
-                    f.source = a2
-                    f.bssid = a3
-                elif ds == 1:
-                    f.bssid = a1
-                    f.source = a2
-                    f.dest = a3
-                else:
-                    f.dest = a1
-                    f.bssid = a2
-                    f.source = a3
             if sub & 0x08:
-                if n < hdr + 2:
-                    raise MalformedFrame("QoS data frame shorter than its QoS control")
-                f.qos = _U16.unpack_from(data, start + hdr)[0]
-                hdr += 2
-                if fl & 0x80:
-                    if n < hdr + 4:
-                        raise MalformedFrame("+HTC frame shorter than its HT control")
-                    f.ht_control = _U32.unpack_from(data, start + hdr)[0]
-                    hdr += 4
+                hdr += 6 if fl & 0x80 else 2
+                if n < hdr:
+                    raise MalformedFrame("QoS data frame shorter than its QoS/HT control")
         else:
-            f.addr4 = None
             f.dest = a1
             f.source = a2
             f.bssid = a3
             if fl & 0x80:
+                hdr = 28
                 if n < 28:
                     raise MalformedFrame("+HTC frame shorter than its HT control")
-                f.ht_control = _U32.unpack_from(data, start + 24)[0]
-                hdr = 28
             if n - hdr < _FIXED_LEN[sub] and not fl & 0x40:
                 raise MalformedFrame("management frame shorter than its fixed fields")
         if datapad:
             hdr = (hdr + 3) & ~3
-        f.body_offset = start + hdr if hdr <= n else end
+            if hdr > n:
+                hdr = n
+        f.body_offset = start + hdr
         return
     # Control and extension frames: short headers, no sequence control.
-    f.seq = None
-    f.frag = None
+    f.seqctl = None
     f.addr3 = None
-    f.addr4 = None
     f.bssid = None
     if ftype == TYPE_CTRL and sub in _CTRL_HAS_TA:
         if n < 16:
             raise MalformedFrame("control frame shorter than 16 bytes")
-        fl, dur, a1, a2 = _H16.unpack_from(data, start)
+        fl, a1, a2 = _H16.unpack_from(data, start)
         f.addr2 = a2
-        f.transmitter = a2
         f.source = a2
         hdr = 16
         if sub == ST_PSPOLL:
@@ -387,18 +411,14 @@ def fill_header(f: Dot11Frame, data: bytes, start: int, end: int, datapad: bool)
         elif sub == ST_CFEND or sub == ST_CFEND_ACK:
             f.bssid = a2
     else:
-        fl, dur, a1 = _H10.unpack_from(data, start)
+        fl, a1 = _H10.unpack_from(data, start)
         f.addr2 = None
-        f.transmitter = None
         f.source = None
         hdr = 10
     f.flags = fl
-    f.duration = dur
     f.addr1 = a1
-    f.receiver = a1
     f.dest = a1
     f.body_offset = start + hdr
-    return
 
 
 _new = object.__new__

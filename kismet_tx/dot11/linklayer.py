@@ -19,6 +19,8 @@ from typing import Any
 from .errors import MalformedFrame, UnsupportedLinkType
 from .radio import RadioInfo, channel_to_freq, make_index_map
 
+_new = object.__new__
+
 __all__ = [
     "DLT_IEEE802_11",
     "DLT_PRISM",
@@ -94,20 +96,27 @@ _RT_NS_BIT = 1 << 29
 _VENDOR_NS_BIT = 1 << 30
 _EXT_BIT = 1 << 31
 
-_Layout = tuple[struct.Struct | None, tuple[int, ...], tuple[tuple[int, int], ...]]
-_RT_CACHE: dict[bytes, _Layout] = {}
+_Layout = tuple[struct.Struct | None, tuple[Any, ...], int]
+# Single-bitmap headers, keyed by the unpacked (version, length, present) tuple.
+_RT_FAST: dict[tuple[int, int, int], _Layout] = {}
+# Extended-bitmap headers, keyed by the length and bitmap bytes.
+_RT_EXT: dict[bytes, _Layout] = {}
 _RT_CACHE_MAX = 512
+_RT_FIRST = struct.Struct("<BxHI")
 
 
 def _compile_radiotap(data: bytes, it_len: int, n_words: int) -> tuple[_Layout, bool]:
-    """Walk the present bitmaps once and build a layout; also say if it is cacheable."""
+    """Walk the present bitmaps once and build a layout; also say if it is cacheable.
+
+    A layout is ``(struct or None, index map + (chains,), position of flags or -1)``.
+    """
     off = 4 + 4 * n_words
-    fmt = ["<", f"{off}x"] if off else ["<"]
+    fmt = ["<", f"{off}x"]
     names: dict[str, int] = {}
     chains: list[tuple[int, int]] = []
     nvals = 0
     ns_rt = True  # in a radiotap namespace (vs. vendor)
-    ns_index = 0  # how many radiotap namespaces seen so far
+    ns_index = 0  # radiotap namespaces seen before the current one
     base = 0
     cacheable = True
     vendor_skip = 0
@@ -133,10 +142,8 @@ def _compile_radiotap(data: bytes, it_len: int, n_words: int) -> tuple[_Layout, 
                         fmt.append(f"{pad}x")
                     off += pad
                     for code, name in codes:
-                        if name is None:
-                            fmt.append(code)
-                        else:
-                            fmt.append(code)
+                        fmt.append(code)
+                        if name is not None:
                             if name not in names:
                                 names[name] = nvals
                             ns_fields.setdefault(name, nvals)
@@ -187,15 +194,17 @@ def _compile_radiotap(data: bytes, it_len: int, n_words: int) -> tuple[_Layout, 
         if alt not in names and "x_" + alt in names:
             names[alt] = names["x_" + alt]
     st = struct.Struct("".join(fmt)) if nvals else None
-    return (st, make_index_map(names), tuple(chains)), cacheable
+    imap = make_index_map(names) + (tuple(chains),)
+    return (st, imap, names.get("flags", -1)), cacheable
 
 
-def decode_radiotap(data: bytes) -> tuple[RadioInfo, int]:
-    """Decode a radiotap header (DLT 127); returns ``(radio, 802.11 offset)``."""
+def _radiotap_slow(data: bytes) -> tuple[_Layout, int]:
+    """Validate the header and find (or compile) its layout; returns it and the length."""
     n = len(data)
     if n < 8:
         raise MalformedFrame("radiotap header shorter than 8 bytes")
-    version, it_len = _RT_HDR.unpack_from(data, 0)
+    version = data[0]
+    it_len = data[2] | data[3] << 8
     if version != 0:
         raise MalformedFrame(f"radiotap version {version}")
     if it_len < 8 or it_len > n:
@@ -205,17 +214,59 @@ def decode_radiotap(data: bytes) -> tuple[RadioInfo, int]:
         end += 4
         if end > it_len:
             raise MalformedFrame("radiotap present bitmaps run past the header")
-    key = bytes(data[2:end])
-    layout = _RT_CACHE.get(key)
+    if end == 8:
+        key1 = _RT_FIRST.unpack_from(data, 0)
+        layout = _RT_FAST.get(key1)
+        if layout is None:
+            layout, _c = _compile_radiotap(data, it_len, 1)
+            if len(_RT_FAST) >= _RT_CACHE_MAX:
+                _RT_FAST.clear()
+            _RT_FAST[key1] = layout
+        return layout, it_len
+    key = data[2:end]
+    layout = _RT_EXT.get(key)
     if layout is None:
         layout, cacheable = _compile_radiotap(data, it_len, (end - 4) // 4)
         if cacheable:
-            if len(_RT_CACHE) >= _RT_CACHE_MAX:
-                _RT_CACHE.clear()
-            _RT_CACHE[key] = layout
-    st, imap, chains = layout
-    values: tuple[Any, ...] = (st.unpack_from(data, 0) + (None,)) if st is not None else (None,)
-    return RadioInfo(values, imap, chains), it_len
+            if len(_RT_EXT) >= _RT_CACHE_MAX:
+                _RT_EXT.clear()
+            _RT_EXT[key] = layout
+    return layout, it_len
+
+
+def radiotap_fast(data: bytes) -> tuple[RadioInfo, int, int | None]:
+    """Decode radiotap from ``bytes``: ``(radio, 802.11 offset, flags byte or None)``."""
+    try:
+        key = _RT_FIRST.unpack_from(data, 0)
+    except struct.error:
+        raise MalformedFrame("radiotap header shorter than 8 bytes") from None
+    layout = _RT_FAST.get(key)
+    if layout is None or key[1] > len(data):
+        layout, it_len = _radiotap_slow(data)
+    else:
+        it_len = key[1]
+    st, imap, fpos = layout
+    ri = _new(RadioInfo)
+    ri._m = imap
+    if st is None:
+        ri._v = ()
+        return ri, it_len, None
+    values = st.unpack_from(data, 0)
+    ri._v = values
+    return ri, it_len, values[fpos] if fpos >= 0 else None
+
+
+def radiotap_layout(data: bytes) -> _Layout | None:
+    """The cached layout of a single-bitmap radiotap header already decoded once."""
+    return _RT_FAST.get(_RT_FIRST.unpack_from(data, 0))
+
+
+def decode_radiotap(data: bytes) -> tuple[RadioInfo, int]:
+    """Decode a radiotap header (DLT 127); returns ``(radio, 802.11 offset)``."""
+    if type(data) is not bytes:
+        data = bytes(data)
+    ri, off, _flags = radiotap_fast(data)
+    return ri, off
 
 
 # PPI (DLT 192): 8-byte header, then type/length fields; type 2 = 802.11-common.
@@ -251,7 +302,7 @@ def decode_ppi(data: bytes) -> tuple[RadioInfo | None, int]:
             tsft, cflags, rate, freq, chflags, sig, noise = _PPI_COMMON.unpack_from(data, off)
             flags = (0x10 if cflags & 0x01 else 0) | (0x40 if cflags & 0x04 else 0)
             radio = RadioInfo(
-                (tsft, flags, rate or None, freq or None, chflags, sig, noise, None), _PPI_MAP
+                (tsft, flags, rate or None, freq or None, chflags, sig, noise), _PPI_MAP
             )
         off += flen
         if pflags & 0x01:
@@ -326,7 +377,6 @@ def decode_prism(data: bytes) -> tuple[RadioInfo, int]:
         signal if sig_dbm is None else None,
         noise if noise_dbm is None else None,
         channel,
-        None,
     )
     return RadioInfo(values, _PRISM_MAP), msglen
 
@@ -364,7 +414,6 @@ def decode_avs(data: bytes) -> tuple[RadioInfo, int]:
         None if dbm or ssi_type == 0 else ssi_noise,
         antenna,
         channel,
-        None,
     )
     return RadioInfo(values, _AVS_MAP), hlen
 

@@ -40,11 +40,15 @@ _POS = {name: i for i, name in enumerate(RADIO_FIELDS)}
 _FLAGS, _RATE, _FREQ = _POS["flags"], _POS["rate_500kbps"], _POS["freq_mhz"]
 _MCS_KNOWN, _MCS_FLAGS = _POS["mcs_known"], _POS["mcs_flags"]
 _VHT_BW, _VHT_MCS_NSS, _HDR_CHAN = _POS["vht_bw"], _POS["vht_mcs_nss"], _POS["header_channel"]
+_CHAINS = len(RADIO_FIELDS)
 
 
 def make_index_map(positions: dict[str, int]) -> tuple[int, ...]:
-    """Index map for RadioInfo: value position per field, -1 (the trailing None) if absent."""
+    """Index map for RadioInfo: value position per field, -1 if absent."""
     return tuple(positions.get(name, -1) for name in RADIO_FIELDS)
+
+
+_CHANNEL_MEMO: dict[int | None, int | None] = {None: None}
 
 
 def freq_to_channel(freq_mhz: int | None) -> int | None:
@@ -53,7 +57,18 @@ def freq_to_channel(freq_mhz: int | None) -> int | None:
     Covers 2.4 GHz (incl. channel 14), 4.9 GHz public safety, 5 GHz, 6 GHz
     (5955-7115 MHz plus 5935 MHz = channel 2) and 60 GHz.
     """
-    if freq_mhz is None:
+    try:
+        return _CHANNEL_MEMO[freq_mhz]
+    except (KeyError, TypeError):
+        pass
+    ch = _freq_to_channel(freq_mhz)
+    if len(_CHANNEL_MEMO) < 4096 and isinstance(freq_mhz, int):
+        _CHANNEL_MEMO[freq_mhz] = ch
+    return ch
+
+
+def _freq_to_channel(freq_mhz: int | None) -> int | None:
+    if not isinstance(freq_mhz, int):
         return None
     f = freq_mhz
     if f == 2484:
@@ -86,7 +101,8 @@ def channel_to_freq(channel: int | None, band_5ghz: bool = False) -> int | None:
 
 def _getter(pos: int) -> property:
     def get(self: RadioInfo) -> Any:
-        return self._v[self._m[pos]]
+        i = self._m[pos]
+        return self._v[i] if i >= 0 else None
 
     return property(get)
 
@@ -106,7 +122,7 @@ class RadioInfo:
     namespaces).
     """
 
-    __slots__ = ("_v", "_m", "_chains")
+    __slots__ = ("_v", "_m")
 
     def __init__(
         self,
@@ -114,10 +130,14 @@ class RadioInfo:
         index_map: tuple[int, ...],
         chains: Sequence[tuple[int, int]] = (),
     ) -> None:
-        # values must end with a None: absent fields index -1.
+        # Absent fields have index -1; the map carries the per-chain
+        # (antenna, signal) value positions as its last item.
         self._v = values
-        self._m = index_map
-        self._chains = chains
+        self._m = index_map + (tuple(chains),)
+
+    def _get(self, pos: int) -> Any:
+        i = self._m[pos]
+        return self._v[i] if i >= 0 else None
 
     @classmethod
     def build(cls, **fields: Any) -> RadioInfo:
@@ -126,53 +146,53 @@ class RadioInfo:
         if unknown:
             raise TypeError(f"unknown radio fields: {sorted(unknown)}")
         names = list(fields)
-        values = tuple(fields[n] for n in names) + (None,)
+        values = tuple(fields[n] for n in names)
         return cls(values, make_index_map({n: i for i, n in enumerate(names)}))
 
     @property
     def channel(self) -> int | None:
         """Channel number: the header's own (Prism/AVS) or derived from the frequency."""
-        ch = self._v[self._m[_HDR_CHAN]]
+        ch = self._get(_HDR_CHAN)
         if ch is not None:
             return ch
-        return freq_to_channel(self._v[self._m[_FREQ]])
+        return freq_to_channel(self._get(_FREQ))
 
     @property
     def fcs_present(self) -> bool:
         """The frame carries its 4-byte FCS at the end (flags bit 0x10)."""
-        f = self._v[self._m[_FLAGS]]
+        f = self._get(_FLAGS)
         return bool(f and f & 0x10)
 
     @property
     def bad_fcs(self) -> bool:
         """The capture header says the FCS failed (flags bit 0x40)."""
-        f = self._v[self._m[_FLAGS]]
+        f = self._get(_FLAGS)
         return bool(f and f & 0x40)
 
     @property
     def datapad(self) -> bool:
         """802.11 header padded to a 32-bit boundary (flags bit 0x20)."""
-        f = self._v[self._m[_FLAGS]]
+        f = self._get(_FLAGS)
         return bool(f and f & 0x20)
 
     @property
     def rate_mbps(self) -> float | None:
         """Legacy rate in Mbit/s."""
-        r = self._v[self._m[_RATE]]
+        r = self._get(_RATE)
         return None if r is None else r / 2
 
     @property
     def mcs_bw(self) -> int | None:
         """HT bandwidth in MHz from the radiotap MCS field (20 or 40), when known."""
-        known = self._v[self._m[_MCS_KNOWN]]
+        known = self._get(_MCS_KNOWN)
         if known is None or not known & 0x01:
             return None
-        return 40 if (self._v[self._m[_MCS_FLAGS]] or 0) & 0x03 == 1 else 20
+        return 40 if (self._get(_MCS_FLAGS) or 0) & 0x03 == 1 else 20
 
     @property
     def vht_bw_mhz(self) -> int | None:
         """VHT bandwidth in MHz (20/40/80/160), when known."""
-        b = self._v[self._m[_VHT_BW]]
+        b = self._get(_VHT_BW)
         if b is None:
             return None
         b &= 0x1F
@@ -189,24 +209,24 @@ class RadioInfo:
     @property
     def vht_mcs(self) -> int | None:
         """VHT MCS index of the first user, when present."""
-        m = self._v[self._m[_VHT_MCS_NSS]]
+        m = self._get(_VHT_MCS_NSS)
         return (m[0] >> 4) if m and m[0] & 0x0F else None
 
     @property
     def vht_nss(self) -> int | None:
         """VHT spatial streams of the first user, when present."""
-        m = self._v[self._m[_VHT_MCS_NSS]]
+        m = self._get(_VHT_MCS_NSS)
         return (m[0] & 0x0F) or None if m else None
 
     @property
     def chain_signals(self) -> list[tuple[int | None, int]]:
         """Per-chain ``(antenna, signal dBm)`` pairs from extra radiotap namespaces."""
         v = self._v
-        return [(v[a], v[s]) for a, s in self._chains]
+        return [(v[a] if a >= 0 else None, v[s]) for a, s in self._m[_CHAINS]]
 
     def as_dict(self) -> dict[str, Any]:
         """Every stored field plus the derived channel (for logging and tests)."""
-        d = {name: self._v[self._m[i]] for i, name in enumerate(RADIO_FIELDS)}
+        d = {name: self._get(i) for i, name in enumerate(RADIO_FIELDS)}
         d["channel"] = self.channel
         return d
 

@@ -171,8 +171,8 @@ def parse_wmm(data: bytes) -> WMMInfo:
             raise MalformedFrame("WMM element without QoS info")
         w.qos_info = data[2]
     if w.subtype == 1:
-        if len(data) < 24:
-            raise MalformedFrame("WMM parameter element shorter than 24 bytes")
+        if len(data) < 20:
+            raise MalformedFrame("WMM parameter element shorter than 20 bytes")
         w.ac_params = tuple(_AC.unpack_from(data, 4 + 4 * i) for i in range(4))
     return w
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from klein import Klein
 from twisted.web.resource import Resource
@@ -46,9 +47,11 @@ class ApiRoot(Resource):
         path = _SLASHES.sub(b"/", request.path)
         if self._prefix and path.startswith(self._prefix + b"/"):
             path = path[len(self._prefix):]
+        # Percent-decode each segment, as twisted.web does for postpath: Klein
+        # matches on the decoded segments, so the dispatch here must too.
         request.prepath = []
-        request.postpath = path.split(b"/")[1:]
-        return path.decode("utf-8", "replace")
+        request.postpath = [unquote_to_bytes(segment) for segment in path.split(b"/")[1:]]
+        return (b"/" + b"/".join(request.postpath)).decode("utf-8", "replace")
 
     def render(self, request: Any) -> Any:
         common_headers(request)

@@ -8,7 +8,8 @@ calls the thin handler and hands what it returns to the one serializer:
 - plain data (dict, list, Mapping)  -> serialized by suffix (``wrapper`` honoured);
 - :class:`Listing` (a lazy iterable) -> streamed in chunks by a push producer;
 - :class:`Text`                     -> written as is;
-- :class:`Raw`                      -> the handler wrote the response itself (streams).
+- :class:`Raw`                      -> the handler writes and finishes the response
+                                       itself (streams); the route waits for that.
 
 Every :class:`HttpError` becomes its status and body; any other exception is
 logged with its traceback and answered with a bare 500.
@@ -26,7 +27,6 @@ from twisted.internet import defer, task
 from twisted.internet.interfaces import IPushProducer, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer
 
 from kismet_tx.http.auth import COOKIE, Access, Authenticator, Identity
@@ -195,9 +195,11 @@ def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], are
         _log.failure("error handling {path}", path=info.path)
         return write_error(request, ServerFault())
     if isinstance(result, defer.Deferred):
-        result.addCallback(lambda value: _finish_deferred(ctx, request, value, fmt, cmd))
+        # Klein waits for the Deferred, writes the bytes it ends with and
+        # finishes the request; it cancels the Deferred if the client leaves.
+        result.addCallback(lambda value: render_result(ctx, request, value, fmt, cmd))
         result.addErrback(lambda failure: _fail_deferred(request, failure, info))
-        return NOT_DONE_YET
+        return result
     return render_result(ctx, request, result, fmt, cmd)
 
 
@@ -209,31 +211,41 @@ def _command(ctx: HttpContext, request: Any) -> Command:
     return Command({}, parse_form(query) if query else {})
 
 
-def _finish_deferred(ctx: HttpContext, request: Any, value: Any, fmt: str,
-                     cmd: Command) -> None:
-    body = render_result(ctx, request, value, fmt, cmd)
-    if body is not NOT_DONE_YET:
-        request.write(body)
-        request.finish()
-
-
-def _fail_deferred(request: Any, failure: Failure, info: RouteInfo) -> None:
+def _fail_deferred(request: Any, failure: Failure, info: RouteInfo) -> bytes | None:
     if failure.check(defer.CancelledError):
-        return
+        return None
     error = failure.value if isinstance(failure.value, HttpError) else None
     if error is None:
         _log.failure("error handling {path}", failure=failure, path=info.path)
         error = ServerFault()
-    request.write(write_error(request, error))
-    request.finish()
+    return write_error(request, error)
+
+
+def _until_finished(request: Any) -> defer.Deferred[None] | None:
+    """What to hand Klein for a response the handler finishes itself.
+
+    Klein finishes the request as soon as a route's result is in, so a stream
+    must give it a Deferred that fires only once the response is complete (or
+    the client has gone).
+    """
+    if request.finished or request.channel is None:
+        return None
+    done = request.notifyFinish()
+    done.addErrback(lambda _: None)
+    return done
 
 
 def render_result(ctx: HttpContext, request: Any, result: Any, fmt: str,
                   cmd: Command) -> Any:
-    """Turn a handler's result into a response body (or a running stream)."""
+    """Turn a handler's result into a response body, or start a stream.
+
+    Returns the body bytes, or for a stream a Deferred that fires once the
+    response is complete: Klein finishes the request when what a route
+    returns is in, so a stream must not hand it anything sooner.
+    """
     try:
         if isinstance(result, Raw):
-            return NOT_DONE_YET
+            return _until_finished(request)
         if isinstance(result, Text):
             request.setResponseCode(result.status)
             request.setHeader(b"Content-Type", result.content_type)
@@ -244,8 +256,10 @@ def render_result(ctx: HttpContext, request: Any, result: Any, fmt: str,
             if wrapper:
                 result = {wrapper: list(result.items)}
             else:
-                ListProducer(ctx, request, ctx.serializer.encode_list(result.items, fmt)).start()
-                return NOT_DONE_YET
+                producer = ListProducer(ctx, request,
+                                        ctx.serializer.encode_list(result.items, fmt))
+                producer.start()
+                return producer.done
         elif wrapper:
             result = {wrapper: result}
         return ctx.serializer.encode(result, fmt)
@@ -258,7 +272,10 @@ def render_result(ctx: HttpContext, request: Any, result: Any, fmt: str,
 
 @implementer(IPushProducer)
 class ListProducer:
-    """Writes encoded chunks cooperatively, pausing when the client is slow."""
+    """Writes encoded chunks cooperatively, pausing when the client is slow.
+
+    ``done`` fires once the response is complete or the client has gone.
+    """
 
     def __init__(self, ctx: HttpContext, request: Any, chunks: Iterator[bytes]) -> None:
         self._ctx = ctx
@@ -266,6 +283,8 @@ class ListProducer:
         self._chunks = chunks
         self._task: task.CooperativeTask | None = None
         self._done = False
+        self._wrote = False
+        self.done: defer.Deferred[None] = defer.Deferred()
 
     def start(self) -> None:
         """Begin streaming; the request finishes when the chunks run out."""
@@ -279,7 +298,12 @@ class ListProducer:
             if self._done:
                 return
             self._request.write(chunk)
+            self._wrote = True
             yield None
+
+    def _settle(self) -> None:
+        if not self.done.called:
+            self.done.callback(None)
 
     def _finished(self, _: Any) -> None:
         if self._done:
@@ -287,13 +311,26 @@ class ListProducer:
         self._done = True
         self._request.unregisterProducer()
         self._request.finish()
+        self._settle()
 
     def _failed(self, failure: Failure) -> None:
         if failure.check(task.TaskStopped):
             return
-        _log.failure("error streaming a response", failure=failure)
         self._done = True
         self._request.unregisterProducer()
+        if not self._wrote:
+            # Nothing is sent yet: the failure can still get its proper answer.
+            error = failure.value if isinstance(failure.value, HttpError) else None
+            if error is None:
+                _log.failure("error streaming a response", failure=failure)
+                error = ServerFault()
+            self._request.write(write_error(self._request, error))
+            self._request.finish()
+            self._settle()
+            return
+        # Part of the body is out: drop the connection so the client sees a
+        # failure, never a short list. ``done`` fires when the connection goes.
+        _log.failure("error streaming a response", failure=failure)
         self._request.loseConnection()
 
     def pauseProducing(self) -> None:
@@ -305,6 +342,7 @@ class ListProducer:
             self._task.resume()
 
     def stopProducing(self) -> None:
+        self._settle()
         if self._done:
             return
         self._done = True

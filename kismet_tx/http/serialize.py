@@ -6,7 +6,7 @@ Rules (Part A item 2 and Part B 3.1):
 - ``ekjson``: like itjson, with ``.`` turned into ``_`` in names (never values).
 - ``tjson``: like json, with ``.`` turned into ``_``; served as text/plain.
 - ``prettyjson``: indented, each field preceded by a ``description.<field>`` entry.
-- ``msgpack``: the same structure as json, binary.
+- ``msgpack``: exactly the structure json gives, binary.
 
 Records may be plain dicts or any ``Mapping`` (the tracker hands out lazy
 views); lists may be any iterable, which is streamed in chunks so the whole
@@ -68,6 +68,9 @@ def _underscore_name(name: str) -> str:
     return cached
 
 
+_SCALARS = (str, int, float, bytes, bytearray, memoryview, type(None))
+
+
 def underscore_names(value: Any) -> Any:
     """Return ``value`` with every map key's ``.`` turned into ``_``."""
     if isinstance(value, Mapping):
@@ -77,7 +80,11 @@ def underscore_names(value: Any) -> Any:
         }
     if isinstance(value, (list, tuple)):
         return [underscore_names(v) for v in value]
-    return value
+    if isinstance(value, _SCALARS) or not isinstance(value, Iterable):
+        return value
+    # Any other iterable (deque, set, lazy sequence) is serialized as a list,
+    # so the records inside it need their names rewritten too.
+    return [underscore_names(v) for v in value]
 
 
 def _json(value: Any) -> bytes:
@@ -119,7 +126,9 @@ class Serializer:
     def encode(self, value: Any, fmt: str) -> bytes:
         """Encode a whole value (a record, a list, a wrapper)."""
         if fmt == "msgpack":
-            return msgpack.packb(value, default=_default, use_bin_type=True)
+            # Packed from the JSON form so the structure is exactly the same:
+            # string map keys, bytes as hex, sets as lists (Part A item 2).
+            return msgpack.packb(orjson.loads(_json(value)), use_bin_type=True)
         if fmt == "prettyjson":
             described = _describe(value, self._describe)
             body = orjson.dumps(

@@ -45,5 +45,24 @@ class SessionArea:
         password = call.cmd.form.get("password") or call.cmd.str("password")
         if not username or not password:
             raise BadRequest("Missing username or password in request")
+        _check_storable(username, password)
         auth.set_password(username, password)
         return Text("Login configured\n")
+
+
+def _check_storable(username: str, password: str) -> None:
+    """Refuse a login that ``kismet_httpd.conf`` cannot hold as given.
+
+    The file is ``key=value`` lines: a line break would inject config lines,
+    surrounding blanks are stripped and ``%h`` is expanded when it is read
+    back, and Basic auth cannot carry a ``:`` in the user name.
+    """
+    for label, value in (("username", username), ("password", password)):
+        if any(ord(c) < 0x20 or c == "\x7f" for c in value):
+            raise BadRequest(f"{label} must not contain control characters or line breaks")
+        if value != value.strip():
+            raise BadRequest(f"{label} must not start or end with blanks")
+        if "%h" in value:
+            raise BadRequest(f"{label} must not contain '%h'")
+    if ":" in username:
+        raise BadRequest("username must not contain ':'")

@@ -4,8 +4,8 @@ Nothing listens on TCP and nothing needs a running reactor: requests go
 through ``treq.testing.StubTreq`` into the real :class:`ApiRoot`; time is a
 ``task.Clock`` shared by sessions, the message bus and the system monitor;
 ``Listing`` streams run on a ``task.Cooperator`` whose ticks are scheduled on
-that clock and which does one unit of work per tick, so a test can step,
-pause and stop a stream deterministically.
+a manual scheduler and which does one unit of work per tick, so a test can
+step, pause and stop a stream deterministically.
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ class Reply:
         return None if not values else values[-1].decode("latin-1")
 
     def headers_all(self, name: str) -> list[str]:
-        return [v.decode("latin-1") for v in self.headers.getRawHeaders(name.encode("latin-1")) or []]
+        return [
+            v.decode("latin-1") for v in self.headers.getRawHeaders(name.encode("latin-1")) or []
+        ]
 
     @property
     def text(self) -> str:
@@ -89,6 +91,40 @@ class Reply:
         return None
 
 
+class _Tick:
+    """One scheduled cooperator tick (the scheduler's delayed-call handle)."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        self.work = work
+        self.active = True
+
+    def cancel(self) -> None:
+        self.active = False
+
+
+class Ticks:
+    """A Cooperator scheduler whose ticks run only when a test runs them."""
+
+    def __init__(self) -> None:
+        self._calls: list[_Tick] = []
+
+    def __call__(self, work: Callable[[], None]) -> _Tick:
+        tick = _Tick(work)
+        self._calls.append(tick)
+        return tick
+
+    def pending(self) -> bool:
+        return any(tick.active for tick in self._calls)
+
+    def run(self) -> None:
+        """Run the ticks scheduled so far (not those they schedule)."""
+        calls, self._calls = self._calls, []
+        for tick in calls:
+            if tick.active:
+                tick.active = False
+                tick.work()
+
+
 @dataclass
 class Server:
     """Everything one in-memory server is made of."""
@@ -102,6 +138,7 @@ class Server:
     monitor: SystemMonitor
     root: ApiRoot
     home: Path
+    ticks: Ticks
     areas: list[Any] = field(default_factory=list)
     clients: list[StubTreq] = field(default_factory=list)
 
@@ -111,14 +148,23 @@ class Server:
             client.flush()
 
     def pump(self, limit: int = 100_000) -> None:
-        """Run every pending clock call and move every byte, until quiet."""
+        """Run every pending tick and due clock call, move every byte, until quiet."""
         for _ in range(limit):
             self.flush()
-            if not self.clock.getDelayedCalls():
+            if self.ticks.pending():
+                self.ticks.run()
+            elif any(c.getTime() <= self.clock.seconds() for c in self.clock.getDelayedCalls()):
+                self.clock.advance(0)
+            else:
                 self.flush()
                 return
-            self.clock.advance(0)
         raise AssertionError("the server never went quiet")
+
+    def step(self, ticks: int = 1) -> None:
+        """Run ``ticks`` cooperator rounds, moving the bytes after each."""
+        for _ in range(ticks):
+            self.ticks.run()
+            self.flush()
 
     def send(self, method: str, path: str, **kwargs: Any) -> defer.Deferred[Any]:
         """Start a request from a fresh client (no cookie jar carried over)."""
@@ -183,10 +229,8 @@ def build_server(
     credentials = Credentials(USER, password, origin, str(home / "kismet_httpd.conf"))
     sessions = SessionStore(clock, session_timeout, home / "session.db", max_sessions)
     auth = Authenticator(credentials, sessions, auth_all)
-    cooperator = task.Cooperator(
-        terminationPredicateFactory=one_unit_per_tick,
-        scheduler=lambda work: clock.callLater(0, work),
-    )
+    ticks = Ticks()
+    cooperator = task.Cooperator(terminationPredicateFactory=one_unit_per_tick, scheduler=ticks)
     ctx = HttpContext(
         auth=auth,
         clock=clock,
@@ -212,7 +256,7 @@ def build_server(
     ]
     areas.extend(make(ctx) for make in extra_areas)
     root = ApiRoot(areas, uri_prefix=uri_prefix)
-    return Server(clock, bus, fields, sessions, auth, ctx, monitor, root, home, areas)
+    return Server(clock, bus, fields, sessions, auth, ctx, monitor, root, home, ticks, areas)
 
 
 @pytest.fixture

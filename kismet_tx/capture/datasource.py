@@ -1,0 +1,600 @@
+"""The datasource base: one capture as a Twisted ``Service`` with Kismet's record.
+
+A datasource opens its capture when started, hands every batch of frames to
+its sink (the packet chain) and keeps the ``kismet.datasource.*`` record of
+Part B 2.4. Every state change (open, close, pause, resume, error, retry)
+posts a message on the bus. A capture that fails goes to the error state and,
+with ``retry`` on, is re-opened on a backoff: 5 s, 10 s, 20 s, 40 s, then every
+60 s until it opens or is closed.
+
+Commands that do not fit the current state raise :class:`SourceStateError`
+(the HTTP layer answers 409); unusable arguments raise
+:class:`SourceCommandError` (400). Both are raised before anything changes.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from twisted.application.service import Service
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+
+from kismet_tx.capture.channelspec import ChannelError, WifiChannel, parse_channel
+from kismet_tx.capture.system import CaptureError, FrameBatch, batch_len
+from kismet_tx.config import SourceDefinitionError
+from kismet_tx.fields import FieldDef
+from kismet_tx.messagebus import ERROR, INFO, MessageBus
+from kismet_tx.rrd import Rrd
+
+#: Retry delays after consecutive failures, seconds; the last one repeats.
+RETRY_DELAYS = (5.0, 10.0, 20.0, 40.0, 60.0)
+#: Highest accepted hop rate, channels per second.
+MAX_HOP_RATE = 100.0
+
+DRIVER_FIELDS = (
+    FieldDef("kismet.datasource.driver.type", "string", "datasource type"),
+    FieldDef("kismet.datasource.driver.description", "string", "datasource description"),
+    FieldDef("kismet.datasource.driver.probe_capable", "uint8",
+             "datasource can automatically probe"),
+    FieldDef("kismet.datasource.driver.probe_ipc", "uint8", "datasource needs IPC to probe"),
+    FieldDef("kismet.datasource.driver.list_capable", "uint8",
+             "datasource can list interfaces"),
+    FieldDef("kismet.datasource.driver.list_ipc", "uint8",
+             "datasource needs IPC to list interfaces"),
+    FieldDef("kismet.datasource.driver.local_capable", "uint8",
+             "datasource can support local interfaces"),
+    FieldDef("kismet.datasource.driver.local_ipc", "uint8",
+             "datasource needs IPC for local interfaces"),
+    FieldDef("kismet.datasource.driver.remote_capable", "uint8",
+             "datasource can support remote capture"),
+    FieldDef("kismet.datasource.driver.passive_capable", "uint8",
+             "datasource can support passive capture"),
+    FieldDef("kismet.datasource.driver.tuning_capable", "uint8",
+             "datasource can control channels"),
+    FieldDef("kismet.datasource.driver.hop_capable", "uint8", "datasource can hop channels"),
+)
+
+DATASOURCE_FIELDS = (
+    FieldDef("kismet.datasource.uuid", "uuid", "UUID"),
+    FieldDef("kismet.datasource.source_key", "uint32", "hashed UUID key"),
+    FieldDef("kismet.datasource.source_number", "uint64",
+             "internal source number per server instance"),
+    FieldDef("kismet.datasource.name", "string", "human-readable name"),
+    FieldDef("kismet.datasource.definition", "string", "original source= definition"),
+    FieldDef("kismet.datasource.interface", "string", "interface"),
+    FieldDef("kismet.datasource.capture_interface", "string", "interface capturing packets"),
+    FieldDef("kismet.datasource.hardware", "string", "hardware / chipset"),
+    FieldDef("kismet.datasource.type_driver", "kismet.datasource.driver", "datasource driver"),
+    FieldDef("kismet.datasource.paused", "uint8",
+             "capture is paused (no packets will be processed from this source)"),
+    FieldDef("kismet.datasource.running", "uint8", "capture is running"),
+    FieldDef("kismet.datasource.remote", "uint8", "capture is connected from a remote server"),
+    FieldDef("kismet.datasource.passive", "uint8", "capture is a post-able passive capture"),
+    FieldDef("kismet.datasource.dlt", "uint32", "DLT (link type)"),
+    FieldDef("kismet.datasource.linktype_override", "uint32", "overridden link type"),
+    FieldDef("kismet.datasource.warning", "string", "warning or unusual interface state"),
+    FieldDef("kismet.datasource.channels", "vector[string]", "supported channels"),
+    FieldDef("kismet.datasource.hopping", "uint8", "source is channel hopping"),
+    FieldDef("kismet.datasource.channel", "string", "current channel"),
+    FieldDef("kismet.datasource.hop_rate", "double", "hop rate if channel hopping"),
+    FieldDef("kismet.datasource.hop_channels", "vector[string]", "hop pattern if hopping"),
+    FieldDef("kismet.datasource.hop_split", "uint8",
+             "split hopping among same type interfaces"),
+    FieldDef("kismet.datasource.hop_offset", "uint32",
+             "offset into hopping list for multiple sources"),
+    FieldDef("kismet.datasource.hop_shuffle", "uint8", "shuffle channels while hopping"),
+    FieldDef("kismet.datasource.hop_shuffle_skip", "uint32",
+             "number of channels skipped by source during hop shuffling"),
+    FieldDef("kismet.datasource.error", "uint8", "source is in error state"),
+    FieldDef("kismet.datasource.error_reason", "string", "last known reason for error state"),
+    FieldDef("kismet.datasource.num_packets", "uint64", "number of packets seen by source"),
+    FieldDef("kismet.datasource.num_error_packets", "uint64",
+             "number of invalid/error packets seen by source"),
+    FieldDef("kismet.datasource.packets_rrd", "kismet.common.rrd", "received packet rate RRD"),
+    FieldDef("kismet.datasource.packets_datasize_rrd", "kismet.common.rrd",
+             "received data RRD (in bytes)"),
+    FieldDef("kismet.datasource.retry", "uint8", "source will try to re-open after failure"),
+    FieldDef("kismet.datasource.retry_attempts", "uint32",
+             "consecutive unsuccessful retry attempts"),
+    FieldDef("kismet.datasource.total_retry_attempts", "uint32",
+             "total unsuccessful retry attempts"),
+    FieldDef("kismet.datasource.info.antenna_type", "string", "user-supplied antenna type"),
+    FieldDef("kismet.datasource.info.antenna_gain", "double",
+             "user-supplied antenna gain in dB"),
+    FieldDef("kismet.datasource.info.antenna_orientation", "double",
+             "user-supplied antenna orientation"),
+    FieldDef("kismet.datasource.info.antenna_beamwidth", "double",
+             "user-supplied antenna beamwidth"),
+    FieldDef("kismet.datasource.info.amp_type", "string", "user-supplied amplifier type"),
+    FieldDef("kismet.datasource.info.amp_gain", "double",
+             "user-supplied amplifier gain in dB"),
+)
+
+
+class SourceCommandError(ValueError):
+    """A command's arguments are unusable for this source (HTTP 400)."""
+
+
+class SourceStateError(RuntimeError):
+    """A command does not fit the source's current state (HTTP 409)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DriverInfo:
+    """What a datasource type is and can do (``kismet.datasource.driver.*``)."""
+
+    type: str
+    description: str
+    list_capable: bool = False
+    local_capable: bool = True
+    tune_capable: bool = False
+    hop_capable: bool = False
+    probe_capable: bool = False
+
+    def record(self) -> dict[str, Any]:
+        """The ``kismet.datasource.driver.*`` record."""
+        return {
+            "kismet.datasource.driver.type": self.type,
+            "kismet.datasource.driver.description": self.description,
+            "kismet.datasource.driver.probe_capable": int(self.probe_capable),
+            "kismet.datasource.driver.probe_ipc": 0,
+            "kismet.datasource.driver.list_capable": int(self.list_capable),
+            "kismet.datasource.driver.list_ipc": 0,
+            "kismet.datasource.driver.local_capable": int(self.local_capable),
+            "kismet.datasource.driver.local_ipc": 0,
+            "kismet.datasource.driver.remote_capable": 0,
+            "kismet.datasource.driver.passive_capable": 0,
+            "kismet.datasource.driver.tuning_capable": int(self.tune_capable),
+            "kismet.datasource.driver.hop_capable": int(self.hop_capable),
+        }
+
+
+def parse_rate(text: str) -> float:
+    """A hop rate in channels per second from ``5``, ``5/sec``, ``30/min`` or ``1/hour``."""
+    value, _, unit = text.strip().lower().partition("/")
+    divisor = {"": 1.0, "s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0,
+               "minute": 60.0, "h": 3600.0, "hour": 3600.0}.get(unit.strip())
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = math.nan
+    if divisor is None or not math.isfinite(rate):
+        raise ValueError(f"bad rate {text!r}: expected N, N/sec, N/min or N/hour")
+    return rate / divisor
+
+
+def check_hop_rate(rate: float) -> float:
+    """Reject hop rates that are not finite, not positive or absurdly high."""
+    if not math.isfinite(rate) or rate <= 0 or rate > MAX_HOP_RATE:
+        raise SourceCommandError(f"hop rate must be above 0 and at most {MAX_HOP_RATE:g} "
+                                 f"channels per second, got {rate!r}")
+    return rate
+
+
+def source_key(uuid: str) -> int:
+    """Kismet's per-source key: the Adler-32 of the UUID text."""
+    return zlib.adler32(uuid.encode("ascii")) & 0xFFFFFFFF
+
+
+class SourceOptions:
+    """A definition's ``opt=val`` options with typed accessors.
+
+    Malformed values raise :class:`SourceDefinitionError` naming the option.
+    """
+
+    def __init__(self, options: Mapping[str, str]) -> None:
+        self._options = dict(options)
+        self.used: set[str] = set()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._options
+
+    def text(self, key: str, default: str | None = None) -> str | None:
+        """A string option."""
+        self.used.add(key)
+        return self._options.get(key, default)
+
+    def flag(self, key: str, default: bool) -> bool:
+        """A boolean option (true/false, yes/no, on/off, 1/0)."""
+        self.used.add(key)
+        value = self._options.get(key)
+        if value is None:
+            return default
+        word = value.strip().lower()
+        if word in ("true", "yes", "on", "1"):
+            return True
+        if word in ("false", "no", "off", "0"):
+            return False
+        raise SourceDefinitionError(f"option {key}={value!r} must be true or false")
+
+    def number(self, key: str, default: float | None = None) -> float | None:
+        """A numeric option."""
+        self.used.add(key)
+        value = self._options.get(key)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise SourceDefinitionError(f"option {key}={value!r} must be a number")
+        return number
+
+    def rate(self, key: str, default: float) -> float:
+        """A hop rate option (``5/sec``)."""
+        self.used.add(key)
+        value = self._options.get(key)
+        if value is None:
+            return default
+        try:
+            return check_hop_rate(parse_rate(value))
+        except (ValueError, SourceCommandError) as exc:
+            raise SourceDefinitionError(f"option {key}: {exc}") from None
+
+    def unknown(self) -> list[str]:
+        """Options no accessor asked for."""
+        return sorted(set(self._options) - self.used)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDefaults:
+    """Defaults for new sources (``kismet.datasourcetracker.default.*``)."""
+
+    hop: bool = True
+    hop_rate: float = 5.0
+    split: bool = False
+    random_order: bool = False
+    retry_on_error: bool = True
+
+    def record(self) -> dict[str, Any]:
+        """The ``/datasource/defaults`` record."""
+        return {
+            "kismet.datasourcetracker.default.hop_rate": self.hop_rate,
+            "kismet.datasourcetracker.default.hop": int(self.hop),
+            "kismet.datasourcetracker.default.split": int(self.split),
+            "kismet.datasourcetracker.default.random_order": int(self.random_order),
+            "kismet.datasourcetracker.default.retry_on_error": int(self.retry_on_error),
+            "kismet.datasourcetracker.default.remote_cap_listen": "",
+            "kismet.datasourcetracker.default.remote_cap_port": 0,
+            "kismet.datasourcetracker.default.remote_cap_timestamp": 0,
+        }
+
+
+DEFAULTS_FIELDS = (
+    FieldDef("kismet.datasourcetracker.default.hop_rate", "double",
+             "default hop rate for sources"),
+    FieldDef("kismet.datasourcetracker.default.hop", "uint8", "do sources hop by default"),
+    FieldDef("kismet.datasourcetracker.default.split", "uint8",
+             "split channels among sources with the same type"),
+    FieldDef("kismet.datasourcetracker.default.random_order", "uint8",
+             "scramble channel order to maximize use of overlap"),
+    FieldDef("kismet.datasourcetracker.default.retry_on_error", "uint8",
+             "re-open sources if an error occurs"),
+    FieldDef("kismet.datasourcetracker.default.remote_cap_listen", "string",
+             "listen address for remote capture (none in kismet_tx)"),
+    FieldDef("kismet.datasourcetracker.default.remote_cap_port", "uint32",
+             "listen port for remote capture (none in kismet_tx)"),
+    FieldDef("kismet.datasourcetracker.default.remote_cap_timestamp", "uint8",
+             "overwrite remote capture timestamps with server time"),
+)
+
+#: ``sink(source, dlt, batch)`` hands a batch to the packet chain and returns
+#: how many of its frames were error packets (bad FCS, malformed).
+PacketSink = Callable[["Datasource", int, FrameBatch], int]
+
+
+class Datasource(Service):
+    """The common life of every capture; drivers implement the ``_*_capture`` hooks."""
+
+    driver: ClassVar[DriverInfo]
+    #: ``retry`` when the definition does not say; None follows the defaults.
+    retry_by_default: ClassVar[bool | None] = None
+
+    def __init__(self, *, interface: str, options: SourceOptions, definition: str, uuid: str,
+                 number: int, clock: IReactorTime, bus: MessageBus, sink: PacketSink,
+                 defaults: SourceDefaults) -> None:
+        self.uuid = uuid.upper()
+        self.setName(self.uuid)
+        self.number = number
+        self.interface = interface
+        self.capture_interface = interface
+        self.definition = definition
+        self.source_name = options.text("name") or interface
+        self.hardware = ""
+        self._clock = clock
+        self._bus = bus
+        self._sink = sink
+        self.defaults = defaults
+        default_retry = self.retry_by_default
+        self.retry = options.flag(
+            "retry", defaults.retry_on_error if default_retry is None else default_retry)
+        self.info = {
+            "antenna_type": options.text("info_antenna_type", "") or "",
+            "antenna_gain": options.number("info_antenna_gain", 0.0),
+            "antenna_orientation": options.number("info_antenna_orientation", 0.0),
+            "antenna_beamwidth": options.number("info_antenna_beamwidth", 0.0),
+            "amp_type": options.text("info_amp_type", "") or "",
+            "amp_gain": options.number("info_amp_gain", 0.0),
+        }
+        options.text("type")
+        options.text("uuid")
+        self.enabled = True
+        self.capturing = False
+        self.paused = False
+        self.error = False
+        self.error_reason = ""
+        self.warning = ""
+        self.retry_attempts = 0
+        self.total_retry_attempts = 0
+        self.num_packets = 0
+        self.num_error_packets = 0
+        self.packets_rrd = Rrd(aggregate_sum=True)
+        self.datasize_rrd = Rrd(aggregate_sum=True)
+        self.dlt = 0
+        self.channel = ""
+        self.channels: list[str] = []
+        self.hop_channels: list[str] = []
+        self.hopping = False
+        self.hop_rate = defaults.hop_rate
+        self.hop_shuffle = defaults.random_order
+        self._retry_call: IDelayedCall | None = None
+
+    # -- reporting ------------------------------------------------------------
+
+    def post(self, text: str, flags: int = INFO) -> None:
+        """Post a message about this source on the bus."""
+        self._bus.post(f"Data source '{self.source_name}' ({self.interface}): {text}", flags)
+
+    def record(self) -> dict[str, Any]:
+        """The ``kismet.datasource.*`` record."""
+        return {
+            "kismet.datasource.uuid": self.uuid,
+            "kismet.datasource.source_key": source_key(self.uuid),
+            "kismet.datasource.source_number": self.number,
+            "kismet.datasource.name": self.source_name,
+            "kismet.datasource.definition": self.definition,
+            "kismet.datasource.interface": self.interface,
+            "kismet.datasource.capture_interface": self.capture_interface,
+            "kismet.datasource.hardware": self.hardware,
+            "kismet.datasource.type_driver": self.driver.record(),
+            "kismet.datasource.paused": int(self.paused),
+            "kismet.datasource.running": int(self.capturing),
+            "kismet.datasource.remote": 0,
+            "kismet.datasource.passive": 0,
+            "kismet.datasource.dlt": self.dlt,
+            "kismet.datasource.linktype_override": 0,
+            "kismet.datasource.warning": self.warning,
+            "kismet.datasource.channels": list(self.channels),
+            "kismet.datasource.hopping": int(self.hopping),
+            "kismet.datasource.channel": self.channel,
+            "kismet.datasource.hop_rate": self.hop_rate,
+            "kismet.datasource.hop_channels": list(self.hop_channels),
+            "kismet.datasource.hop_split": int(self.defaults.split),
+            "kismet.datasource.hop_offset": 0,
+            "kismet.datasource.hop_shuffle": int(self.hop_shuffle),
+            "kismet.datasource.hop_shuffle_skip": 0,
+            "kismet.datasource.error": int(self.error),
+            "kismet.datasource.error_reason": self.error_reason,
+            "kismet.datasource.num_packets": self.num_packets,
+            "kismet.datasource.num_error_packets": self.num_error_packets,
+            "kismet.datasource.packets_rrd": self.packets_rrd.record(),
+            "kismet.datasource.packets_datasize_rrd": self.datasize_rrd.record(),
+            "kismet.datasource.retry": int(self.retry),
+            "kismet.datasource.retry_attempts": self.retry_attempts,
+            "kismet.datasource.total_retry_attempts": self.total_retry_attempts,
+            **{f"kismet.datasource.info.{key}": value for key, value in self.info.items()},
+        }
+
+    # -- service --------------------------------------------------------------
+
+    def startService(self) -> None:
+        super().startService()
+        if self.enabled and not self.capturing:
+            self._try_open()
+
+    def stopService(self) -> Any:
+        self._cancel_retry()
+        if self.capturing:
+            self._stop_capture()
+            self.capturing = False
+        return super().stopService()
+
+    # -- commands -------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open a closed (or failed) source; ``open_source``/``enable_source``."""
+        if self.capturing:
+            raise SourceStateError("source already running")
+        self.enabled = True
+        self.retry_attempts = 0
+        self._cancel_retry()
+        self._try_open()
+
+    def close(self) -> None:
+        """Stop capturing and cancel any re-open; ``close_source``/``disable_source``."""
+        was_running = self.capturing
+        self.enabled = False
+        self._cancel_retry()
+        if was_running:
+            self._stop_capture()
+        self.capturing = False
+        self.paused = False
+        self.post("closed; it will not be re-opened until opened again")
+
+    def pause(self) -> None:
+        """Stop processing packets, keeping the capture open."""
+        if self.paused:
+            raise SourceStateError("Source already paused")
+        if not self.capturing:
+            raise SourceStateError("source is not running")
+        self.paused = True
+        self._pause_capture()
+        self.post("paused")
+
+    def resume(self) -> None:
+        """Process packets again after :meth:`pause`."""
+        if not self.paused:
+            raise SourceStateError("Source already running")
+        self.paused = False
+        self._resume_capture()
+        self.post("resumed")
+
+    def set_channel(self, channel: str) -> None:
+        """Lock to one channel (stops hopping)."""
+        self._require_tuning()
+        spec = self.check_channel(channel)
+        self._lock_channel(spec)
+
+    def set_hopping(self, channels: list[str] | None, rate: float | None,
+                    shuffle: bool | None) -> None:
+        """Hop over ``channels`` at ``rate``; None keeps the current value."""
+        self._require_tuning()
+        if not self.driver.hop_capable:
+            raise SourceCommandError(f"a {self.driver.type} source cannot hop channels")
+        specs = [self.check_channel(c) for c in channels] if channels is not None else None
+        if specs is not None and not specs:
+            raise SourceCommandError("the channel list is empty")
+        if rate is not None:
+            check_hop_rate(rate)
+        if specs is None and not self.hop_channels:
+            raise SourceCommandError("no channels to hop over: give 'channels'")
+        self._start_hopping(specs, rate, shuffle)
+
+    def resume_hopping(self) -> None:
+        """Hop again over the existing list (``set_hop``)."""
+        self.set_hopping(None, None, None)
+
+    def check_channel(self, channel: object) -> WifiChannel:
+        """Parse ``channel`` and check this source supports it."""
+        try:
+            spec = parse_channel(channel)
+        except ChannelError as exc:
+            raise SourceCommandError(str(exc)) from None
+        supported = self.supported_frequencies()
+        if supported and spec.freq_mhz not in supported:
+            raise SourceCommandError(f"channel {spec.text} ({spec.freq_mhz} MHz) is not "
+                                     f"supported by {self.capture_interface}")
+        return spec
+
+    def supported_frequencies(self) -> frozenset[int]:
+        """Frequencies this source can tune to (empty: unknown, not checked)."""
+        return frozenset()
+
+    def _require_tuning(self) -> None:
+        if not self.driver.tune_capable:
+            raise SourceCommandError(f"a {self.driver.type} source cannot change channels")
+
+    # -- driver hooks -----------------------------------------------------------
+
+    def _start_capture(self) -> None:
+        """Open the capture and begin delivering; raise CaptureError on failure."""
+        raise NotImplementedError
+
+    def _stop_capture(self) -> None:
+        """Stop delivering and release the capture."""
+        raise NotImplementedError
+
+    def _pause_capture(self) -> None:
+        """Called on pause; by default frames keep arriving and are dropped."""
+
+    def _resume_capture(self) -> None:
+        """Called on resume."""
+
+    def _lock_channel(self, spec: WifiChannel) -> None:
+        raise SourceCommandError(f"a {self.driver.type} source cannot change channels")
+
+    def _start_hopping(self, specs: list[WifiChannel] | None, rate: float | None,
+                       shuffle: bool | None) -> None:
+        raise SourceCommandError(f"a {self.driver.type} source cannot hop channels")
+
+    # -- frames ---------------------------------------------------------------
+
+    def deliver(self, batch: FrameBatch) -> None:
+        """Hand a batch to the sink and count it (dropped while paused)."""
+        if self.paused or not self.capturing:
+            return
+        count = batch_len(batch)
+        if not count:
+            return
+        errors = self._sink(self, self.dlt, batch)
+        self.num_packets += count
+        self.num_error_packets += errors
+        now = self._clock.seconds()
+        self.packets_rrd.add(now, count)
+        self.datasize_rrd.add(now, len(batch[0]))
+
+    # -- state changes -----------------------------------------------------------
+
+    def _try_open(self) -> bool:
+        try:
+            self._start_capture()
+        except CaptureError as exc:
+            self._enter_error(str(exc))
+            return False
+        self.capturing = True
+        self.paused = False
+        self.error = False
+        self.error_reason = ""
+        self.retry_attempts = 0
+        self.post(f"opened ({self.driver.type}, capture interface {self.capture_interface}, "
+                  f"DLT {self.dlt})")
+        return True
+
+    def fail(self, reason: str) -> None:
+        """The running capture broke: release it, enter the error state, maybe retry."""
+        if self.capturing:
+            self._stop_capture()
+        self.capturing = False
+        self.paused = False
+        self._enter_error(reason)
+
+    def finish(self, text: str, error: str | None = None) -> None:
+        """The capture came to its end (a file was read through); no retry.
+
+        With ``error`` the source ends in the error state with that reason.
+        """
+        self._stop_capture()
+        self.capturing = False
+        self.paused = False
+        if error is not None:
+            self.error = True
+            self.error_reason = error
+            self.post(f"{text}: {error}", ERROR)
+        else:
+            self.post(text)
+
+    def _enter_error(self, reason: str) -> None:
+        self.error = True
+        self.error_reason = reason
+        if not (self.retry and self.enabled):
+            self.post(f"error: {reason}; not configured to re-try, it will remain closed",
+                      ERROR)
+            return
+        self.retry_attempts += 1
+        self.total_retry_attempts += 1
+        delay = RETRY_DELAYS[min(self.retry_attempts, len(RETRY_DELAYS)) - 1]
+        self.post(f"error: {reason}; will try to re-open in {delay:g} seconds "
+                  f"({self.retry_attempts} consecutive failures)", ERROR)
+        self._retry_call = self._clock.callLater(delay, self._retry)
+
+    def _retry(self) -> None:
+        self._retry_call = None
+        if not self.enabled or self.capturing:
+            return
+        self.post("attempting to re-open")
+        self._try_open()
+
+    def _cancel_retry(self) -> None:
+        if self._retry_call is not None and self._retry_call.active():
+            self._retry_call.cancel()
+        self._retry_call = None
+
+    @property
+    def retry_pending(self) -> bool:
+        """A re-open is scheduled."""
+        return self._retry_call is not None and self._retry_call.active()

@@ -1,0 +1,269 @@
+"""The packet chain: every captured frame, decoded once, handed to each subscriber.
+
+A datasource hands the chain a batch of frames (:data:`FrameBatch`); the chain
+wraps each frame in a :class:`Packet` and calls the subscribers in priority
+order (lowest first). Decoding is lazy and cached: the first subscriber that
+reads ``packet.decoded`` (or ``packet.error``) runs the decoder, the rest reuse
+the result, and the chain itself asks ``packet.error`` last so every packet is
+classified exactly once even when no subscriber looked.
+
+Error packets follow Kismet: a frame whose FCS is present and bad, or that
+cannot be decoded at all (``MalformedFrame``), is an *error packet*. It still
+reaches every subscriber, flagged, so trackers skip it while counters and
+logs can see it; the chain counts it, and returns the count to the source for
+its ``num_error_packets``. A link type with no decoder is not an error: the
+packet goes through undecoded and is counted as ``unsupported``.
+
+One subscriber raising never stops the others: the exception is logged (once
+per subscriber per minute of repeats, not per packet) and counted against
+that subscriber.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+from kismet_tx.capture.system import META, FrameBatch
+from kismet_tx.dot11.errors import MalformedFrame, UnsupportedLinkType
+
+_log = Logger(namespace="kismet_tx.chain")
+
+#: Decoding outcomes (``Packet.status``).
+OK = 0
+BAD_FCS = 1
+MALFORMED = 2
+UNSUPPORTED = 3
+STATUS_NAMES = ("ok", "bad_fcs", "malformed", "unsupported")
+
+_PENDING = object()
+
+#: ``decoder(dlt, data)`` returns a decoded packet or raises ``MalformedFrame``.
+Decoder = Callable[[int, bytes], Any]
+Subscriber = Callable[["Packet"], Any]
+
+
+class PacketSource(Protocol):
+    """What a packet knows of the source that captured it."""
+
+    uuid: str
+    source_name: str
+
+
+def default_decoder() -> Decoder:
+    """The dot11 decoder (``kismet_tx.dot11.decode_packet``)."""
+    from kismet_tx.dot11 import decode_packet
+
+    return decode_packet
+
+
+def is_bad_fcs(decoded: Any) -> bool:
+    """Whether a decoded packet carries an FCS that failed."""
+    return bool(getattr(decoded, "bad_fcs", False))
+
+
+class Packet:
+    """One captured frame on its way through the chain."""
+
+    __slots__ = ("source", "ts", "dlt", "data", "length", "_decoder", "_decoded", "_status")
+
+    def __init__(self, source: PacketSource, ts: float, dlt: int, data: bytes, length: int,
+                 decoder: Decoder) -> None:
+        self.source = source
+        self.ts = ts
+        self.dlt = dlt
+        self.data = data
+        self.length = length
+        self._decoder = decoder
+        self._decoded: Any = _PENDING
+        self._status = OK
+
+    def _decode(self) -> Any:
+        try:
+            decoded = self._decoder(self.dlt, self.data)
+        except UnsupportedLinkType:
+            decoded = None
+            self._status = UNSUPPORTED
+        except MalformedFrame:
+            decoded = None
+            self._status = MALFORMED
+        else:
+            if is_bad_fcs(decoded):
+                self._status = BAD_FCS
+        self._decoded = decoded
+        return decoded
+
+    @property
+    def decoded(self) -> Any:
+        """The decoded packet (decoded on first access), or None if it could not be."""
+        decoded = self._decoded
+        if decoded is _PENDING:
+            decoded = self._decode()
+        return decoded
+
+    @property
+    def status(self) -> int:
+        """:data:`OK`, :data:`BAD_FCS`, :data:`MALFORMED` or :data:`UNSUPPORTED`."""
+        if self._decoded is _PENDING:
+            self._decode()
+        return self._status
+
+    @property
+    def error(self) -> bool:
+        """An error packet (bad FCS or malformed): trackers skip it."""
+        if self._decoded is _PENDING:
+            self._decode()
+        return self._status == BAD_FCS or self._status == MALFORMED
+
+    def __repr__(self) -> str:
+        state = "pending" if self._decoded is _PENDING else STATUS_NAMES[self._status]
+        return (f"<Packet {getattr(self.source, 'source_name', '?')} ts={self.ts:.6f} "
+                f"dlt={self.dlt} len={self.length} {state}>")
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One subscriber: its name, priority and callback."""
+
+    name: str
+    priority: int
+    callback: Subscriber
+
+
+#: Seconds between two logged tracebacks of the same failing subscriber.
+FAILURE_LOG_INTERVAL = 60.0
+
+
+class PacketChain:
+    """Fans packets out to subscribers and keeps the chain's counters."""
+
+    def __init__(self, clock: IReactorTime, decoder: Decoder | None = None) -> None:
+        self._decoder = decoder if decoder is not None else default_decoder()
+        self._clock = clock
+        self._subscriptions: list[Subscription] = []
+        self._callbacks: tuple[tuple[str, Subscriber], ...] = ()
+        self.packets = 0
+        self.errors = 0
+        self.by_status = [0, 0, 0, 0]
+        self.failures: dict[str, int] = {}
+        self._last_logged: dict[str, float] = {}
+
+    # -- subscribers ------------------------------------------------------------
+
+    def subscribe(self, callback: Subscriber, name: str, priority: int = 0) -> Subscription:
+        """Call ``callback(packet)`` for every packet; lower priorities run first.
+
+        Subscribers of equal priority run in subscription order. Names are unique.
+        """
+        if any(s.name == name for s in self._subscriptions):
+            raise ValueError(f"a subscriber named {name!r} is already subscribed")
+        subscription = Subscription(name, priority, callback)
+        self._subscriptions.append(subscription)
+        self._subscriptions.sort(key=lambda s: s.priority)
+        self.failures.setdefault(name, 0)
+        self._rebuild()
+        return subscription
+
+    def unsubscribe(self, name: str) -> None:
+        """Stop calling the subscriber ``name``."""
+        self._subscriptions = [s for s in self._subscriptions if s.name != name]
+        self._rebuild()
+
+    def subscribers(self) -> list[Subscription]:
+        """Current subscribers in call order."""
+        return list(self._subscriptions)
+
+    def _rebuild(self) -> None:
+        self._callbacks = tuple((s.name, s.callback) for s in self._subscriptions)
+
+    # -- counters -----------------------------------------------------------------
+
+    @property
+    def malformed(self) -> int:
+        """Packets that could not be decoded."""
+        return self.by_status[MALFORMED]
+
+    @property
+    def bad_fcs(self) -> int:
+        """Packets whose FCS failed."""
+        return self.by_status[BAD_FCS]
+
+    @property
+    def unsupported(self) -> int:
+        """Packets of a link type with no decoder."""
+        return self.by_status[UNSUPPORTED]
+
+    def stats(self) -> dict[str, Any]:
+        """Every counter, for status reports and tests."""
+        return {
+            "packets": self.packets,
+            "errors": self.errors,
+            "malformed": self.malformed,
+            "bad_fcs": self.bad_fcs,
+            "unsupported": self.unsupported,
+            "subscriber_failures": dict(self.failures),
+        }
+
+    # -- processing -------------------------------------------------------------
+
+    def process(self, source: PacketSource, dlt: int, batch: FrameBatch) -> int:
+        """Run every frame of a batch through the chain; returns its error-packet count."""
+        buffer, meta = batch
+        callbacks = self._callbacks
+        decoder = self._decoder
+        by_status = self.by_status
+        count = 0
+        errors = 0
+        for sec, usec, offset, caplen in META.iter_unpack(meta):
+            packet = Packet(source, sec + usec * 1e-6, dlt, buffer[offset:offset + caplen],
+                            caplen, decoder)
+            for name, callback in callbacks:
+                try:
+                    callback(packet)
+                except Exception:
+                    self._subscriber_failed(name, packet)
+            status = packet.status
+            by_status[status] += 1
+            if status == BAD_FCS or status == MALFORMED:
+                errors += 1
+            count += 1
+        self.packets += count
+        self.errors += errors
+        return errors
+
+    def sink(self, source: PacketSource, dlt: int, batch: FrameBatch) -> int:
+        """The datasources' packet sink (same as :meth:`process`)."""
+        return self.process(source, dlt, batch)
+
+    def inject(self, packet: Packet) -> bool:
+        """Run one ready-made packet through the chain; True if it is an error packet."""
+        for name, callback in self._callbacks:
+            try:
+                callback(packet)
+            except Exception:
+                self._subscriber_failed(name, packet)
+        status = packet.status
+        self.by_status[status] += 1
+        self.packets += 1
+        error = status == BAD_FCS or status == MALFORMED
+        self.errors += error
+        return error
+
+    def make_packet(self, source: PacketSource, ts: float, dlt: int, data: bytes) -> Packet:
+        """A packet decoded with this chain's decoder (for synthetic sources and tests)."""
+        return Packet(source, ts, dlt, data, len(data), self._decoder)
+
+    def _subscriber_failed(self, name: str, packet: Packet) -> None:
+        self.failures[name] = self.failures.get(name, 0) + 1
+        now = self._clock.seconds()
+        last = self._last_logged.get(name)
+        if last is not None and now - last < FAILURE_LOG_INTERVAL:
+            return
+        self._last_logged[name] = now
+        _log.failure("packet chain subscriber {name} failed on {packet} "
+                     "({count} failures so far)", name=name, packet=packet,
+                     count=self.failures[name])

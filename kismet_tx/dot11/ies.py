@@ -1,0 +1,571 @@
+"""Tagged information elements (IEs) of management frames, parsed lazily.
+
+:class:`IESet` wraps the IE bytes of one frame.  Nothing is parsed until an
+accessor is used; the first access indexes tag -> (offset, length) once and
+every typed accessor caches its result.  :func:`ies_for` returns a shared
+IESet per distinct IE byte string from a bounded cache, so identical beacons
+are parsed once (as Kismet does with its IE checksum).
+
+Accessors never raise: a missing IE gives ``None``; an IE that is present but
+malformed gives ``None`` and is listed in :attr:`IESet.errors`.  The ``parse_*``
+functions here raise :class:`MalformedFrame`.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from . import crypt
+from .errors import MalformedFrame
+from .rsn import SecurityInfo, parse_rsn, parse_wpa
+from .text import munge_to_printable
+from .vendor import WMMInfo, WPSInfo, parse_owe_transition, parse_wmm, parse_wps
+
+__all__ = [
+    "IESet",
+    "ies_for",
+    "clear_ie_cache",
+    "TIM",
+    "Country",
+    "HTCapabilities",
+    "HTOperation",
+    "VHTCapabilities",
+    "VHTOperation",
+    "parse_tim",
+    "parse_country",
+    "parse_ht_capabilities",
+    "parse_ht_operation",
+    "parse_vht_capabilities",
+    "parse_vht_operation",
+    "parse_rates",
+]
+
+IE_SSID = 0
+IE_RATES = 1
+IE_DS = 3
+IE_TIM = 5
+IE_COUNTRY = 7
+IE_HT_CAP = 45
+IE_RSN = 48
+IE_EXT_RATES = 50
+IE_HT_OP = 61
+IE_EXT_CAP = 127
+IE_VHT_CAP = 191
+IE_VHT_OP = 192
+IE_VENDOR = 221
+_MISSING: Any = object()
+
+OUI_MS = b"\x00\x50\xf2"
+OUI_WFA = b"\x50\x6f\x9a"
+
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_HT_CAP = struct.Struct("<HB16sHIB")
+_VHT_CAP = struct.Struct("<IHHHH")
+
+
+def parse_rates(body: bytes) -> list[float]:
+    """Rates in Mbit/s from a (extended) supported-rates body, selectors dropped."""
+    return [(b & 0x7F) / 2 for b in body if not (b & 0x80 and (b & 0x7F) >= 0x7A)]
+
+
+class TIM:
+    """Traffic indication map: ``dtim_count``, ``dtim_period``, ``bitmap_control``,
+    ``bitmap`` (partial virtual bitmap)."""
+
+    __slots__ = ("dtim_count", "dtim_period", "bitmap_control", "bitmap")
+
+    def __init__(self, count: int, period: int, control: int, bitmap: bytes) -> None:
+        self.dtim_count = count
+        self.dtim_period = period
+        self.bitmap_control = control
+        self.bitmap = bitmap
+
+    @property
+    def multicast(self) -> bool:
+        """Group-addressed traffic buffered (bitmap control bit 0)."""
+        return bool(self.bitmap_control & 0x01)
+
+
+def parse_tim(body: bytes) -> TIM:
+    """Decode a TIM element body (IE 5)."""
+    if len(body) < 3:
+        raise MalformedFrame("TIM element shorter than 3 bytes")
+    return TIM(body[0], body[1], body[2], bytes(body[3:]))
+
+
+class Country:
+    """802.11d country: ``code`` (printable), ``environment`` byte and
+    ``triplets`` of ``(first_channel, channels, max_tx_dbm)``."""
+
+    __slots__ = ("code", "environment", "triplets")
+
+    def __init__(self, code: str, environment: int | None, triplets: list[tuple[int, int, int]]):
+        self.code = code
+        self.environment = environment
+        self.triplets = triplets
+
+    def __repr__(self) -> str:
+        return f"Country({self.code!r}, triplets={self.triplets})"
+
+
+def parse_country(body: bytes) -> Country:
+    """Decode a country element body (IE 7)."""
+    if len(body) < 2:
+        raise MalformedFrame("country element shorter than 2 bytes")
+    code = munge_to_printable(bytes(body[:2]))
+    env = body[2] if len(body) >= 3 else None
+    triplets = []
+    off = 3
+    while off + 3 <= len(body):
+        first, num, power = body[off], body[off + 1], body[off + 2]
+        if first < 201:
+            triplets.append((first, num, power))
+        off += 3
+    return Country(code, env, triplets)
+
+
+class HTCapabilities:
+    """HT capabilities (IE 45): ``info`` bits, ``ampdu_params``, ``rx_mcs`` bitmask
+    (16 bytes), ``ext_info``, ``txbf``, ``asel``."""
+
+    __slots__ = ("info", "ampdu_params", "rx_mcs", "ext_info", "txbf", "asel")
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        self.info, self.ampdu_params, self.rx_mcs, self.ext_info, self.txbf, self.asel = values
+
+    @property
+    def width_40(self) -> bool:
+        """Supports 40 MHz channels."""
+        return bool(self.info & 0x0002)
+
+    @property
+    def short_gi_20(self) -> bool:
+        """Short guard interval at 20 MHz."""
+        return bool(self.info & 0x0020)
+
+    @property
+    def short_gi_40(self) -> bool:
+        """Short guard interval at 40 MHz."""
+        return bool(self.info & 0x0040)
+
+    @property
+    def spatial_streams(self) -> int:
+        """Receive spatial streams (non-empty MCS bitmask bytes of the first four)."""
+        return sum(1 for b in self.rx_mcs[:4] if b)
+
+
+def parse_ht_capabilities(body: bytes) -> HTCapabilities:
+    """Decode an HT capabilities element body (IE 45, 26 bytes)."""
+    if len(body) < 26:
+        raise MalformedFrame("HT capabilities element shorter than 26 bytes")
+    return HTCapabilities(_HT_CAP.unpack_from(body, 0))
+
+
+class HTOperation:
+    """HT operation (IE 61): ``primary_channel``, ``secondary_offset`` (0 none,
+    1 above, 3 below), ``sta_width`` (any width allowed), raw ``info`` bytes."""
+
+    __slots__ = ("primary_channel", "secondary_offset", "sta_width", "info")
+
+    def __init__(self, primary: int, info: bytes) -> None:
+        self.primary_channel = primary
+        self.info = info
+        self.secondary_offset = info[0] & 0x03
+        self.sta_width = bool(info[0] & 0x04)
+
+    @property
+    def ht_mode(self) -> str:
+        """``"HT20"``, ``"HT40+"`` or ``"HT40-"``."""
+        if self.sta_width and self.secondary_offset == 1:
+            return "HT40+"
+        if self.sta_width and self.secondary_offset == 3:
+            return "HT40-"
+        return "HT20"
+
+
+def parse_ht_operation(body: bytes) -> HTOperation:
+    """Decode an HT operation element body (IE 61)."""
+    if len(body) < 2:
+        raise MalformedFrame("HT operation element shorter than 2 bytes")
+    return HTOperation(body[0], bytes(body[1:]))
+
+
+class VHTCapabilities:
+    """VHT capabilities (IE 191): ``info`` bits and rx/tx MCS maps and highest rates."""
+
+    __slots__ = ("info", "rx_mcs_map", "rx_highest", "tx_mcs_map", "tx_highest")
+
+    def __init__(self, values: tuple[int, ...]) -> None:
+        self.info, self.rx_mcs_map, self.rx_highest, self.tx_mcs_map, self.tx_highest = values
+
+    @property
+    def width_160(self) -> bool:
+        """Supports 160 MHz (or 80+80)."""
+        return bool(self.info & 0x0C)
+
+    @property
+    def spatial_streams(self) -> int:
+        """Receive spatial streams (MCS-map entries not marked unsupported)."""
+        return sum(1 for i in range(8) if (self.rx_mcs_map >> (2 * i)) & 3 != 3)
+
+
+def parse_vht_capabilities(body: bytes) -> VHTCapabilities:
+    """Decode a VHT capabilities element body (IE 191, 12 bytes)."""
+    if len(body) < 12:
+        raise MalformedFrame("VHT capabilities element shorter than 12 bytes")
+    return VHTCapabilities(_VHT_CAP.unpack_from(body, 0))
+
+
+class VHTOperation:
+    """VHT operation (IE 192): ``width`` code, centre segments ``ccfs0``/``ccfs1``."""
+
+    __slots__ = ("width", "ccfs0", "ccfs1")
+
+    def __init__(self, width: int, ccfs0: int, ccfs1: int) -> None:
+        self.width = width
+        self.ccfs0 = ccfs0
+        self.ccfs1 = ccfs1
+
+    @property
+    def vht_mode(self) -> str | None:
+        """``"VHT80"``, ``"VHT160"``, ``"VHT80+80"``; ``None`` for 20/40 MHz."""
+        w = self.width
+        if w == 1:
+            if self.ccfs1:
+                return "VHT160" if abs(self.ccfs1 - self.ccfs0) == 8 else "VHT80+80"
+            return "VHT80"
+        if w == 2:
+            return "VHT160"
+        if w == 3:
+            return "VHT80+80"
+        return None
+
+
+def parse_vht_operation(body: bytes) -> VHTOperation:
+    """Decode a VHT operation element body (IE 192)."""
+    if len(body) < 3:
+        raise MalformedFrame("VHT operation element shorter than 3 bytes")
+    return VHTOperation(body[0], body[1], body[2])
+
+
+class IESet:
+    """The tagged IEs of one frame, indexed on first use; results are cached.
+
+    ``truncated`` is set when the last tag runs past the data.  Use
+    :meth:`get`/:meth:`get_all`/:meth:`vendor` for raw bodies, or the typed
+    accessors (``ssid``, ``rates``, ``ds_channel``, ``tim``, ``country``,
+    ``ht_cap``, ``ht_op``, ``vht_cap``, ``vht_op``, ``ht_mode``, ``channel``,
+    ``rsn``, ``wpa``, ``wps``, ``wmm``, ``ext_caps``, ``owe_transition``).
+    """
+
+    __slots__ = (
+        "raw",
+        "_tags",
+        "_first",
+        "_truncated",
+        "_cache",
+        "errors",
+        "_ssid",
+        "_chan",
+        "_cs",
+    )
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw if isinstance(raw, bytes) else bytes(raw)
+        self._tags: list[tuple[int, int, int]] | None = None
+        self._first: dict[int, tuple[int, int]] = {}
+        self._truncated = False
+        self._cache: dict[str, Any] = {}
+        self.errors: dict[str, str] = {}
+        self._ssid: Any = _MISSING
+        self._chan: Any = _MISSING
+        self._cs: list[int | None] = [None, None]
+
+    def _index(self) -> list[tuple[int, int, int]]:
+        tags: list[tuple[int, int, int]] = []
+        first = self._first
+        raw = self.raw
+        n = len(raw)
+        off = 0
+        while off + 2 <= n:
+            tag = raw[off]
+            ln = raw[off + 1]
+            if off + 2 + ln > n:
+                self._truncated = True
+                break
+            tags.append((tag, off + 2, ln))
+            if tag not in first:
+                first[tag] = (off + 2, ln)
+            off += 2 + ln
+        if off < n and not self._truncated:
+            self._truncated = True
+        self._tags = tags
+        return tags
+
+    @property
+    def tags(self) -> list[tuple[int, int, int]]:
+        """Every complete IE as ``(tag, body offset, body length)``, in order."""
+        t = self._tags
+        return t if t is not None else self._index()
+
+    @property
+    def truncated(self) -> bool:
+        """The IE list ends with a partial tag."""
+        if self._tags is None:
+            self._index()
+        return self._truncated
+
+    @property
+    def tag_numbers(self) -> list[int]:
+        """Tag numbers in frame order."""
+        return [t for t, _o, _l in self.tags]
+
+    def __contains__(self, tag: int) -> bool:
+        if self._tags is None:
+            self._index()
+        return tag in self._first
+
+    def get(self, tag: int) -> bytes | None:
+        """Body of the first IE with this tag, or ``None``."""
+        if self._tags is None:
+            self._index()
+        hit = self._first.get(tag)
+        if hit is None:
+            return None
+        return self.raw[hit[0] : hit[0] + hit[1]]
+
+    def get_all(self, tag: int) -> list[bytes]:
+        """Bodies of every IE with this tag."""
+        raw = self.raw
+        return [raw[o : o + ln] for t, o, ln in self.tags if t == tag]
+
+    def vendor(self, oui: bytes, vtype: int | None = None) -> list[bytes]:
+        """Vendor IE bodies for ``oui`` (and ``vtype``), with OUI and type stripped."""
+        out = []
+        raw = self.raw
+        for t, o, ln in self.tags:
+            if t == IE_VENDOR and ln >= 4 and raw[o : o + 3] == oui:
+                if vtype is None or raw[o + 3] == vtype:
+                    out.append(raw[o + 4 : o + ln])
+        return out
+
+    def _typed(self, key: str, fn: Any) -> Any:
+        c = self._cache
+        v = c.get(key, _MISSING)
+        if v is _MISSING:
+            try:
+                v = fn()
+            except MalformedFrame as e:
+                self.errors[key] = str(e)
+                v = None
+            c[key] = v
+        return v
+
+    def _tag_parse(self, key: str, tag: int, parser: Any) -> Any:
+        def run() -> Any:
+            body = self.get(tag)
+            return None if body is None else parser(body)
+
+        return self._typed(key, run)
+
+    @property
+    def ssid(self) -> bytes | None:
+        """Raw SSID bytes; ``None`` when there is no SSID IE."""
+        v = self._ssid
+        if v is _MISSING:
+            v = self._ssid = self.get(IE_SSID)
+        return v
+
+    @property
+    def ssid_str(self) -> str:
+        """SSID munged to printable text, Kismet style (``""`` when absent)."""
+        return self._typed("ssid_str", lambda: munge_to_printable(self.get(IE_SSID) or b""))
+
+    @property
+    def ssid_cloaked(self) -> bool:
+        """SSID absent, empty, or all NUL bytes (a hidden network)."""
+        s = self.get(IE_SSID)
+        return not s or s.count(0) == len(s)
+
+    @property
+    def rates(self) -> list[float]:
+        """Supported plus extended rates in Mbit/s."""
+        return self._typed(
+            "rates",
+            lambda: parse_rates((self.get(IE_RATES) or b"") + (self.get(IE_EXT_RATES) or b"")),
+        )
+
+    @property
+    def basic_rates(self) -> list[float]:
+        """Rates flagged basic (mandatory)."""
+        body = (self.get(IE_RATES) or b"") + (self.get(IE_EXT_RATES) or b"")
+        return [r for b, r in zip(body, parse_rates(body), strict=False) if b & 0x80]
+
+    @property
+    def max_rate(self) -> float | None:
+        """Highest legacy rate in Mbit/s."""
+        r = self.rates
+        return max(r) if r else None
+
+    @property
+    def ds_channel(self) -> int | None:
+        """DS parameter set current channel."""
+        body = self.get(IE_DS)
+        return body[0] if body else None
+
+    @property
+    def tim(self) -> TIM | None:
+        """Traffic indication map."""
+        return self._tag_parse("tim", IE_TIM, parse_tim)
+
+    @property
+    def country(self) -> Country | None:
+        """802.11d country element."""
+        return self._tag_parse("country", IE_COUNTRY, parse_country)
+
+    @property
+    def country_code(self) -> str | None:
+        """802.11d country code (2 printable characters)."""
+        c = self.country
+        return None if c is None else c.code
+
+    @property
+    def ht_cap(self) -> HTCapabilities | None:
+        """HT capabilities."""
+        return self._tag_parse("ht_cap", IE_HT_CAP, parse_ht_capabilities)
+
+    @property
+    def ht_op(self) -> HTOperation | None:
+        """HT operation."""
+        return self._tag_parse("ht_op", IE_HT_OP, parse_ht_operation)
+
+    @property
+    def vht_cap(self) -> VHTCapabilities | None:
+        """VHT capabilities."""
+        return self._tag_parse("vht_cap", IE_VHT_CAP, parse_vht_capabilities)
+
+    @property
+    def vht_op(self) -> VHTOperation | None:
+        """VHT operation."""
+        return self._tag_parse("vht_op", IE_VHT_OP, parse_vht_operation)
+
+    @property
+    def ht_mode(self) -> str | None:
+        """Channel width mode: ``VHT80``/``VHT160``/``VHT80+80`` else ``HT20``/``HT40±``."""
+        vht = self.vht_op
+        if vht is not None and vht.vht_mode is not None:
+            return vht.vht_mode
+        ht = self.ht_op
+        return None if ht is None else ht.ht_mode
+
+    @property
+    def channel(self) -> int | None:
+        """Advertised channel: DS parameter set, else the HT operation primary channel."""
+        ch = self._chan
+        if ch is _MISSING:
+            ch = self.ds_channel
+            if ch is None:
+                ht = self.ht_op
+                ch = None if ht is None else ht.primary_channel
+            self._chan = ch
+        return ch
+
+    @property
+    def ext_caps(self) -> bytes | None:
+        """Extended capabilities bytes (IE 127)."""
+        return self.get(IE_EXT_CAP)
+
+    def ext_cap_bit(self, bit: int) -> bool:
+        """Test one extended-capabilities bit."""
+        caps = self.get(IE_EXT_CAP)
+        return bool(caps and bit >> 3 < len(caps) and caps[bit >> 3] & (1 << (bit & 7)))
+
+    @property
+    def rsn(self) -> SecurityInfo | None:
+        """RSN element (WPA2/WPA3)."""
+        return self._tag_parse("rsn", IE_RSN, parse_rsn)
+
+    @property
+    def wpa(self) -> SecurityInfo | None:
+        """WPA (v1) vendor element."""
+
+        def run() -> SecurityInfo | None:
+            bodies = self.vendor(OUI_MS, 1)
+            return parse_wpa(bodies[0]) if bodies else None
+
+        return self._typed("wpa", run)
+
+    @property
+    def wps(self) -> WPSInfo | None:
+        """WPS attributes (fragmented WPS IEs are joined)."""
+
+        def run() -> WPSInfo | None:
+            bodies = self.vendor(OUI_MS, 4)
+            return parse_wps(b"".join(bodies)) if bodies else None
+
+        return self._typed("wps", run)
+
+    @property
+    def wmm(self) -> WMMInfo | None:
+        """WMM information/parameter element."""
+
+        def run() -> WMMInfo | None:
+            bodies = self.vendor(OUI_MS, 2)
+            return parse_wmm(bodies[0]) if bodies else None
+
+        return self._typed("wmm", run)
+
+    @property
+    def owe_transition(self) -> tuple[bytes, bytes] | None:
+        """OWE transition element as ``(bssid, ssid)``."""
+
+        def run() -> tuple[bytes, bytes] | None:
+            bodies = self.vendor(OUI_WFA, 0x1C)
+            return parse_owe_transition(bodies[0]) if bodies else None
+
+        return self._typed("owe", run)
+
+    def crypt_set(self, privacy: bool) -> int:
+        """Kismet ``dot11_crypt_*`` bitset from these IEs and the privacy bit."""
+        i = 1 if privacy else 0
+        cs = self._cs[i]
+        if cs is None:
+            cs = self._cs[i] = crypt.crypt_set(bool(privacy), self.rsn, self.wpa)
+        return cs
+
+    def crypt_string(self, privacy: bool) -> str:
+        """Kismet's crypt string, e.g. ``"WPA2 WPA2-PSK AES-CCMP"`` or ``"Open"``."""
+        return crypt.crypt_to_string(self.crypt_set(privacy))
+
+    @property
+    def corrupt(self) -> bool:
+        """Truncated tag list, or a present security/HT/country element that is malformed."""
+        for acc in ("rsn", "wpa", "ht_op", "country", "tim"):
+            getattr(self, acc)
+        return self.truncated or bool(self.errors)
+
+    def __repr__(self) -> str:
+        return f"IESet(tags={self.tag_numbers}, truncated={self.truncated})"
+
+
+_CACHE: dict[bytes, IESet] = {}
+_CACHE_MAX = 4096
+
+
+def ies_for(raw: bytes) -> IESet:
+    """The shared :class:`IESet` for these IE bytes (bounded cache, oldest evicted)."""
+    if type(raw) is not bytes:
+        raw = bytes(raw)
+    s = _CACHE.get(raw)
+    if s is None:
+        if len(_CACHE) >= _CACHE_MAX:
+            del _CACHE[next(iter(_CACHE))]
+        s = _CACHE[raw] = IESet(raw)
+    return s
+
+
+def clear_ie_cache() -> None:
+    """Empty the shared IE cache."""
+    _CACHE.clear()

@@ -1,0 +1,1 @@
+"""Packet streams: pcapng encoders, per-client push producers, and the stream registry."""

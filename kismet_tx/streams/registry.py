@@ -1,0 +1,179 @@
+"""The stream registry: every open packet stream and log, as ``kismet.stream.*`` records.
+
+Field names follow Kismet's ``streaming_info_record`` (``streamtracker.h``);
+``kismet.stream.dropped_packets`` is this server's addition. The chain calls
+:meth:`StreamRegistry.fanout` once per packet; each stream's ``offer`` is O(1)
+and never blocks, so one slow client cannot slow another.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+from kismet_tx.fields import FieldDef
+from kismet_tx.streams.packet import StreamPacket
+
+_log = Logger(namespace="kismet_tx.streams")
+
+STREAM_FIELDS = (
+    FieldDef("kismet.stream.stream_id", "double", "Stream ID"),
+    FieldDef("kismet.stream.time", "uint64", "Start time of stream (second since epoch)"),
+    FieldDef("kismet.stream.name", "string", "Stream / Log name"),
+    FieldDef("kismet.stream.type", "string", "Stream / Log type"),
+    FieldDef("kismet.stream.path", "string", "Log path or stream remote client"),
+    FieldDef("kismet.stream.description", "string", "Stream / Log description"),
+    FieldDef("kismet.stream.packets", "uint64",
+             "Number of packets (if known), dropped packets included"),
+    FieldDef("kismet.stream.size", "uint64", "Size of log, if known, in bytes"),
+    FieldDef("kismet.stream.max_packets", "uint64", "Maximum number of packets"),
+    FieldDef("kismet.stream.max_size", "uint64", "Maximum allowed size (bytes)"),
+    FieldDef("kismet.stream.paused", "uint8", "Stream processing paused"),
+    FieldDef("kismet.stream.dropped_packets", "uint64",
+             "Packets dropped because the client could not keep up"),
+)
+
+
+class StreamAgent(Protocol):
+    """A registered stream: a client's producer or a log file."""
+
+    @property
+    def packets(self) -> int:
+        """Packets the stream has taken, dropped ones included."""
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+
+    @property
+    def dropped_packets(self) -> int:
+        """Packets dropped because the stream could not keep up."""
+
+    @property
+    def paused(self) -> bool:
+        """Whether the stream is currently paused."""
+
+    def offer(self, packet: StreamPacket) -> None:
+        """Take one packet; must not block."""
+
+    def close(self) -> None:
+        """End the stream from the server side."""
+
+
+class _Entry:
+    __slots__ = ("agent", "description", "name", "path", "stream_id", "stream_type", "time")
+
+    def __init__(self, stream_id: int, agent: StreamAgent, name: str, stream_type: str,
+                 path: str, description: str, time: float) -> None:
+        self.stream_id = stream_id
+        self.agent = agent
+        self.name = name
+        self.stream_type = stream_type
+        self.path = path
+        self.description = description
+        self.time = time
+
+    def record(self) -> dict[str, Any]:
+        agent = self.agent
+        return {
+            "kismet.stream.stream_id": self.stream_id,
+            "kismet.stream.time": int(self.time),
+            "kismet.stream.name": self.name,
+            "kismet.stream.type": self.stream_type,
+            "kismet.stream.path": self.path,
+            "kismet.stream.description": self.description,
+            "kismet.stream.packets": agent.packets,
+            "kismet.stream.size": agent.size,
+            "kismet.stream.max_packets": 0,
+            "kismet.stream.max_size": 0,
+            "kismet.stream.paused": 1 if agent.paused else 0,
+            "kismet.stream.dropped_packets": agent.dropped_packets,
+        }
+
+
+class StreamRegistry:
+    """Open streams by numeric id (1, 2, ...; never reused)."""
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self._clock = clock
+        self._entries: dict[int, _Entry] = {}
+        self._targets: tuple[tuple[int, StreamAgent], ...] = ()
+        self._next_id = 1
+
+    def register(self, agent: StreamAgent, name: str, stream_type: str, path: str,
+                 description: str) -> int:
+        """Add a stream; returns its id. The agent's close path should call :meth:`remove`."""
+        stream_id = self._next_id
+        self._next_id += 1
+        self._entries[stream_id] = _Entry(stream_id, agent, name, stream_type, path,
+                                          description, self._clock.seconds())
+        self._refresh()
+        return stream_id
+
+    def remove(self, stream_id: int) -> bool:
+        """Forget a stream (it has ended); False if it was not registered."""
+        if self._entries.pop(stream_id, None) is None:
+            return False
+        self._refresh()
+        return True
+
+    def close(self, stream_id: int) -> bool:
+        """End a stream cleanly and forget it; False if there is no such stream."""
+        entry = self._entries.get(stream_id)
+        if entry is None:
+            return False
+        try:
+            entry.agent.close()
+        finally:
+            self.remove(stream_id)
+        return True
+
+    def close_all(self) -> None:
+        """End every stream (server shutdown)."""
+        for stream_id in list(self._entries):
+            try:
+                self.close(stream_id)
+            except Exception:
+                _log.failure("error closing stream {stream_id}", stream_id=stream_id)
+
+    def get(self, stream_id: int) -> dict[str, Any] | None:
+        """The ``kismet.stream.*`` record of one stream."""
+        entry = self._entries.get(stream_id)
+        return None if entry is None else entry.record()
+
+    def agent(self, stream_id: int) -> StreamAgent | None:
+        """The object behind a stream id."""
+        entry = self._entries.get(stream_id)
+        return None if entry is None else entry.agent
+
+    def all_streams(self) -> dict[str, dict[str, Any]]:
+        """Every record, keyed by the id as a string (Kismet's double map)."""
+        return {str(stream_id): entry.record() for stream_id, entry in self._entries.items()}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, stream_id: object) -> bool:
+        return stream_id in self._entries
+
+    def fanout(self, packet: StreamPacket) -> None:
+        """Offer ``packet`` to every open stream; a failing stream is closed and removed."""
+        for stream_id, agent in self._targets:
+            try:
+                agent.offer(packet)
+            except Exception:
+                _log.failure("stream {stream_id} failed; closing it", stream_id=stream_id)
+                self._abort(stream_id, agent)
+
+    def _abort(self, stream_id: int, agent: StreamAgent) -> None:
+        self.remove(stream_id)
+        try:
+            agent.close()
+        except Exception:
+            _log.failure("error closing stream {stream_id}", stream_id=stream_id)
+
+    def _refresh(self) -> None:
+        self._targets = tuple((stream_id, entry.agent)
+                              for stream_id, entry in self._entries.items())

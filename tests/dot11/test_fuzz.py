@@ -1,0 +1,193 @@
+"""Property tests: every decoder returns a result or raises MalformedFrame, nothing else."""
+
+from __future__ import annotations
+
+import struct
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kismet_tx.dot11 import (
+    IESet,
+    MalformedFrame,
+    decode_frame,
+    decode_link,
+    decode_packet,
+    parse_eapol,
+    parse_fixed,
+    parse_llc,
+    parse_rsn,
+    parse_wpa,
+)
+from kismet_tx.dot11.ies import (
+    parse_country,
+    parse_ht_capabilities,
+    parse_ht_operation,
+    parse_tim,
+    parse_vht_capabilities,
+    parse_vht_operation,
+)
+from kismet_tx.dot11.linklayer import decode_avs, decode_ppi, decode_prism, decode_radiotap
+from kismet_tx.dot11.vendor import parse_owe_transition, parse_wmm, parse_wps
+
+from .builders import rt_basic
+
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+blobs = st.binary(max_size=400)
+DLTS = st.sampled_from([105, 119, 127, 163, 192, 1, 0])
+
+
+def _ok_or_malformed(fn, *args) -> None:
+    try:
+        fn(*args)
+    except MalformedFrame:
+        pass
+
+
+def _touch_packet(p) -> None:
+    """Read every lazily decoded attribute; none may raise."""
+    for name in ("radio", "fcs_ok", "bad_fcs", "fixed", "ies", "llc", "is_eapol", "eapol",
+                 "ssid", "privacy", "capability", "beacon_interval", "reason_code",
+                 "advertised_channel", "crypt_set", "crypt_string", "signal_dbm", "noise_dbm",
+                 "freq_mhz", "radio_channel", "crypt_guess", "key_id", "qos", "tid",
+                 "ht_control", "addr4", "seq", "frag", "duration", "body",
+                 "transmitter"):  # fmt: skip
+        getattr(p, name)
+    r = p.radio
+    if r is not None:
+        r.as_dict()
+        for name in ("chain_signals", "mcs_bw", "vht_bw_mhz", "vht_mcs", "vht_nss", "rate_mbps"):
+            getattr(r, name)
+    if p.ies is not None:
+        _touch_ies(p.ies)
+    repr(p)
+
+
+def _touch_ies(s: IESet) -> None:
+    for name in ("tags", "truncated", "ssid", "ssid_str", "ssid_cloaked", "rates",
+                 "basic_rates", "max_rate", "ds_channel", "tim", "country", "country_code",
+                 "ht_cap", "ht_op", "vht_cap", "vht_op", "ht_mode", "channel", "ext_caps",
+                 "rsn", "wpa", "wps", "wmm", "owe_transition", "corrupt"):  # fmt: skip
+        getattr(s, name)
+    s.crypt_string(True)
+    s.crypt_string(False)
+    s.ext_cap_bit(9)
+    if s.rsn is not None:
+        assert repr(s.rsn) and s.rsn.cipher_names is not None and s.rsn.akm_names is not None
+
+
+@FAST
+@given(dlt=DLTS, blob=blobs)
+def test_decode_packet_any_bytes(dlt, blob):
+    try:
+        p = decode_packet(dlt, blob)
+    except MalformedFrame:
+        return
+    _touch_packet(p)
+
+
+@FAST
+@given(flags=st.integers(0, 255), frame=blobs)
+def test_decode_packet_radiotap_prefixed(flags, frame):
+    try:
+        p = decode_packet(127, rt_basic(flags=flags) + frame)
+    except MalformedFrame:
+        return
+    _touch_packet(p)
+
+
+@FAST
+@given(
+    fc0=st.integers(0, 255).map(lambda b: b & 0xFC),
+    fc1=st.integers(0, 255),
+    body=blobs,
+)
+def test_decode_packet_valid_version_headers(fc0, fc1, body):
+    try:
+        p = decode_packet(105, bytes([fc0, fc1]) + body)
+    except MalformedFrame:
+        return
+    _touch_packet(p)
+
+
+@FAST
+@given(subtype=st.sampled_from([0, 1, 2, 3, 4, 5, 8]), ies=st.lists(
+    st.tuples(st.sampled_from([0, 1, 3, 5, 7, 45, 48, 50, 61, 127, 191, 192, 221]), blobs.map(
+        lambda b: b[:255])), max_size=8))  # fmt: skip
+def test_decode_packet_structured_mgmt(subtype, ies):
+    raw_ies = b"".join(bytes([t, len(b)]) + b for t, b in ies)
+    fixed = b"\x11" * 12
+    frame = bytes([subtype << 4, 0]) + b"\x00" * 22 + fixed + raw_ies
+    try:
+        p = decode_packet(105, frame)
+    except MalformedFrame:
+        return
+    _touch_packet(p)
+
+
+@FAST
+@given(blob=blobs)
+def test_link_layer_decoders(blob):
+    for fn in (decode_radiotap, decode_ppi, decode_prism, decode_avs):
+        _ok_or_malformed(fn, blob)
+    for dlt in (105, 119, 127, 163, 192, 7):
+        _ok_or_malformed(decode_link, dlt, blob)
+
+
+@FAST
+@given(words=st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=4), tail=blobs)
+def test_radiotap_random_bitmaps(words, tail):
+    words = [w | 0x80000000 for w in words[:-1]] + [words[-1] & 0x7FFFFFFF]
+    hdr_len = 4 + 4 * len(words) + len(tail)
+    blob = struct.pack("<BBH", 0, 0, hdr_len) + b"".join(struct.pack("<I", w) for w in words)
+    try:
+        radio, off = decode_radiotap(blob + tail)
+    except MalformedFrame:
+        return
+    assert off == hdr_len
+    assert isinstance(radio.as_dict(), dict)
+    assert isinstance(radio.chain_signals, list)
+
+
+@FAST
+@given(blob=blobs, start=st.integers(0, 40))
+def test_frame_and_fixed_decoders(blob, start):
+    _ok_or_malformed(decode_frame, blob)
+    _ok_or_malformed(decode_frame, blob, start)
+    for sub in range(16):
+        _ok_or_malformed(parse_fixed, sub, blob)
+
+
+@FAST
+@given(blob=blobs)
+def test_ie_parsers(blob):
+    _touch_ies(IESet(blob))
+    for fn in (parse_rsn, parse_wpa, parse_tim, parse_country, parse_ht_capabilities,
+               parse_ht_operation, parse_vht_capabilities, parse_vht_operation, parse_wmm,
+               parse_wps, parse_owe_transition):  # fmt: skip
+        _ok_or_malformed(fn, blob)
+
+
+@FAST
+@given(blob=blobs, off=st.integers(0, 20))
+def test_llc_and_eapol_parsers(blob, off):
+    _ok_or_malformed(parse_llc, blob)
+    _ok_or_malformed(parse_llc, blob, off)
+    for args in ((blob,), (blob, off)):
+        try:
+            e = parse_eapol(*args)
+        except MalformedFrame:
+            continue
+        assert e.message in (0, 1, 2, 3, 4) and repr(e)
+        assert isinstance(e.mic_present, bool) and isinstance(e.nonce_zero, bool)
+
+
+@FAST
+@given(body=st.binary(min_size=95, max_size=300))
+def test_eapol_key_structured(body):
+    raw = struct.pack(">BBH", 2, 3, len(body)) + body
+    try:
+        e = parse_eapol(raw)
+    except MalformedFrame:
+        return
+    assert e.is_key and e.message in (0, 1, 2, 3, 4)

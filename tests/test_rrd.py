@@ -1,0 +1,131 @@
+"""The round-robin record: minute/hour/day slots driven by explicit times."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kismet_tx.rrd import Rrd
+
+T0 = 1_700_000_000 - 1_700_000_000 % 86400  # midnight: slot arithmetic is easy to read
+MINUTE = "kismet.common.rrd.minute_vec"
+HOUR = "kismet.common.rrd.hour_vec"
+DAY = "kismet.common.rrd.day_vec"
+
+
+def rec(rrd: Rrd) -> dict[str, Any]:
+    return rrd.record()
+
+
+def test_fresh_record_is_blank() -> None:
+    r = rec(Rrd())
+    assert r["kismet.common.rrd.last_time"] == 0
+    assert r[MINUTE] == [0] * 60 and r[HOUR] == [0] * 60 and r[DAY] == [0] * 24
+    assert r["kismet.common.rrd.blank_val"] == 0
+    assert r["kismet.common.rrd.aggregator"] == "peak"
+
+
+def test_one_sample_is_the_newest_slot_everywhere() -> None:
+    rrd = Rrd()
+    rrd.add(T0 + 3725.6, 42)  # 01:02:05.6
+    r = rec(rrd)
+    assert r["kismet.common.rrd.last_time"] == T0 + 3725
+    assert r["kismet.common.rrd.last_value"] == 42
+    # Slots are oldest first: the newest is always the last one.
+    assert r[MINUTE] == [0] * 59 + [42]
+    assert r[HOUR] == [0] * 59 + [42]
+    assert r[DAY] == [0] * 23 + [42]
+
+
+def test_seconds_fill_the_minute_in_order() -> None:
+    rrd = Rrd()
+    for i in range(5):
+        rrd.add(T0 + 10 + i, i + 1)
+    assert rec(rrd)[MINUTE][-5:] == [1, 2, 3, 4, 5]
+    assert rec(rrd)[MINUTE][:55] == [0] * 55
+
+
+def test_peak_within_one_second() -> None:
+    rrd = Rrd()
+    rrd.add(T0 + 1.1, 5)
+    rrd.add(T0 + 1.5, 9)
+    rrd.add(T0 + 1.9, 7)
+    r = rec(rrd)
+    assert r[MINUTE][-1] == 9
+    assert r["kismet.common.rrd.last_value"] == 7
+
+
+def test_sum_within_one_second_and_minute() -> None:
+    rrd = Rrd(aggregate_sum=True)
+    rrd.add(T0 + 1.1, 5)
+    rrd.add(T0 + 1.5, 9)
+    rrd.add(T0 + 2, 1)
+    r = rec(rrd)
+    assert r[MINUTE][-2:] == [14, 1]
+    assert r[HOUR][-1] == 15
+    assert r["kismet.common.rrd.aggregator"] == "sum"
+
+
+def test_minute_rotation_clears_skipped_seconds() -> None:
+    rrd = Rrd()
+    for i in range(60):
+        rrd.add(T0 + i, 1)
+    rrd.add(T0 + 70, 8)  # 10 s later: seconds 60..69 had no sample
+    minute = rec(rrd)[MINUTE]
+    assert minute[-1] == 8
+    assert minute[-11:-1] == [0] * 10
+    assert minute[:-11] == [1] * 49
+
+
+def test_gap_of_a_minute_or_more_clears_the_minute() -> None:
+    rrd = Rrd()
+    for i in range(60):
+        rrd.add(T0 + i, 3)
+    rrd.add(T0 + 60 + 75, 2)
+    assert rec(rrd)[MINUTE] == [0] * 59 + [2]
+
+
+def test_hour_rotation_by_minute() -> None:
+    rrd = Rrd()
+    for minute in range(3):
+        rrd.add(T0 + minute * 60 + 30, 10 * (minute + 1))
+    hour = rec(rrd)[HOUR]
+    assert hour[-3:] == [10, 20, 30]
+    rrd.add(T0 + 10 * 60 + 30, 5)  # minutes 3..9 skipped
+    hour = rec(rrd)[HOUR]
+    assert hour[-1] == 5
+    assert hour[-8:-1] == [0] * 7
+    assert hour[-11:-8] == [10, 20, 30]
+
+
+def test_day_rotation_by_hour() -> None:
+    rrd = Rrd()
+    for hour in range(3):
+        rrd.add(T0 + hour * 3600, 100 + hour)
+    day = rec(rrd)[DAY]
+    assert day[-3:] == [100, 101, 102]
+    rrd.add(T0 + 6 * 3600, 7)
+    day = rec(rrd)[DAY]
+    assert day[-1] == 7
+    assert day[-4:-1] == [0] * 3
+    assert day[-7:-4] == [100, 101, 102]
+
+
+def test_a_day_without_samples_clears_everything() -> None:
+    rrd = Rrd()
+    for i in range(0, 86400, 600):
+        rrd.add(T0 + i, 50)
+    rrd.add(T0 + 3 * 86400 + 5, 1)
+    r = rec(rrd)
+    assert r[MINUTE] == [0] * 59 + [1]
+    assert r[HOUR] == [0] * 59 + [1]
+    assert r[DAY] == [0] * 23 + [1]
+
+
+def test_sampling_every_second_for_an_hour() -> None:
+    rrd = Rrd(aggregate_sum=True)
+    for i in range(3600):
+        rrd.add(T0 + i, 1)
+    r = rec(rrd)
+    assert r[MINUTE] == [1] * 60
+    assert all(slot == 60 for slot in r[HOUR])
+    assert r[DAY][-1] == 3600
