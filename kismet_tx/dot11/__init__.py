@@ -4,7 +4,8 @@ Entry point: :func:`decode_packet` ``(dlt, data) -> Dot11Packet``.  Layers:
 
 * :mod:`.linklayer` - radiotap / PPI / Prism / AVS / raw 802.11 capture headers
   (:func:`decode_link`), giving a lazy :class:`RadioInfo`;
-* :mod:`.frames` - the MAC header (:class:`Dot11Frame`, :func:`mac_str`);
+* :mod:`.frames` - the MAC header object (:class:`Dot11Frame`, :func:`mac_str`);
+* :mod:`.packet` - :func:`decode_packet`, :func:`decode_frame`, :class:`Dot11Packet`;
 * :mod:`.mgmt` - management fixed fields; :mod:`.ies` - lazy, cached IEs;
 * :mod:`.rsn`, :mod:`.vendor`, :mod:`.crypt` - RSN/WPA/WPS/WMM and Kismet's
   crypt bitsets and strings; :mod:`.eapol` - LLC and EAPOL.
@@ -24,7 +25,6 @@ from .frames import (
     TYPE_EXT,
     TYPE_MGMT,
     Dot11Frame,
-    decode_frame,
     mac_str,
     subtype_name,
 )
@@ -39,7 +39,7 @@ from .linklayer import (
     decode_link,
 )
 from .mgmt import MgmtFixed, parse_fixed
-from .packet import Dot11Packet, decode_packet
+from .packet import Dot11Packet, decode_frame, decode_packet
 from .radio import RadioInfo, channel_to_freq, freq_to_channel
 from .rsn import SecurityInfo, parse_rsn, parse_wpa
 from .text import munge_to_printable

@@ -1,17 +1,16 @@
-"""802.11 MAC header decoding.
+"""The 802.11 MAC header: :class:`Dot11Frame`, frame type constants, names.
 
-:func:`decode_frame` parses the MAC header of one 802.11 frame (no capture
-header) into a :class:`Dot11Frame`: frame control, duration, the raw address
+A :class:`Dot11Frame` (filled by :func:`kismet_tx.dot11.decode_packet` or
+:func:`kismet_tx.dot11.decode_frame`) holds frame control, the raw address
 fields plus the derived roles (BSSID, source, destination, transmitter,
-receiver, incl. 4-address WDS), sequence/fragment numbers, QoS and HT control.
-Addresses are 6-byte ``bytes``; :func:`mac_str` renders them Kismet-style.
+receiver, incl. 4-address WDS), sequence control, and on demand duration, QoS
+and HT control.  Addresses are 6-byte ``bytes``; :func:`mac_str` renders
+them Kismet-style.
 """
 
 from __future__ import annotations
 
 import struct
-
-from .errors import MalformedFrame
 
 __all__ = [
     "TYPE_MGMT",
@@ -23,10 +22,8 @@ __all__ = [
     "DATA_SUBTYPES",
     "BROADCAST",
     "Dot11Frame",
-    "decode_frame",
     "mac_str",
     "subtype_name",
-    "fill_header",
 ]
 
 TYPE_MGMT = 0
@@ -92,15 +89,7 @@ MGMT_FIXED_LEN: dict[int, int] = {
     ST_PROBE_RESP: 12, ST_BEACON: 12, ST_DISASSOC: 2, ST_AUTH: 6, ST_DEAUTH: 2,
     ST_ACTION: 1, ST_ACTION_NO_ACK: 1,
 }  # fmt: skip
-_FIXED_LEN = tuple(MGMT_FIXED_LEN.get(i, 0) for i in range(16))
 
-# Control subtypes whose header carries a transmitter address (addr2).
-_CTRL_HAS_TA = frozenset({ST_TRIGGER, 3, ST_BF_POLL, ST_NDPA, ST_BAR, ST_BA, ST_PSPOLL,
-                          ST_RTS, ST_CFEND, ST_CFEND_ACK})  # fmt: skip
-
-_H24 = struct.Struct("<xB2x6s6s6sH")
-_H16 = struct.Struct("<xB2x6s6s")
-_H10 = struct.Struct("<xB2x6s")
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 
@@ -323,115 +312,3 @@ class Dot11Frame:
             f"ta={mac_str(self.transmitter)} ra={mac_str(self.receiver)} "
             f"bssid={mac_str(self.bssid)} len={self.end - self.start}>"
         )
-
-
-def fill_header(f: Dot11Frame, data: bytes, start: int, end: int, datapad: bool) -> None:
-    """Parse the MAC header of ``data[start:end]`` into ``f`` (every slot is set).
-
-    Raises :class:`MalformedFrame` for protocol version != 0 or a frame too
-    short for its header (management frames: too short for their fixed fields).
-    """
-    n = end - start
-    if n < 10:
-        raise MalformedFrame("802.11 frame shorter than 10 bytes")
-    fc0 = data[start]
-    if fc0 & 0x03:
-        raise MalformedFrame(f"802.11 protocol version {fc0 & 3}")
-    ftype = (fc0 >> 2) & 0x03
-    sub = fc0 >> 4
-    f.raw = data
-    f.start = start
-    f.end = end
-    f.type = ftype
-    f.subtype = sub
-    if ftype == TYPE_DATA or ftype == TYPE_MGMT:
-        if n < 24:
-            raise MalformedFrame("802.11 frame shorter than its 24-byte header")
-        fl, a1, a2, a3, sc = _H24.unpack_from(data, start)
-        f.flags = fl
-        f.addr1 = a1
-        f.addr2 = a2
-        f.addr3 = a3
-        f.seqctl = sc
-        hdr = 24
-        if ftype == TYPE_DATA:
-            ds = fl & 0x03
-            if ds == 0:
-                f.dest = a1
-                f.source = a2
-                f.bssid = a3
-            elif ds == 1:
-                f.bssid = a1
-                f.source = a2
-                f.dest = a3
-            elif ds == 2:
-                f.dest = a1
-                f.bssid = a2
-                f.source = a3
-            else:
-                if n < 30:
-                    raise MalformedFrame("4-address frame shorter than 30 bytes")
-                f.bssid = None
-                f.dest = a3
-                f.source = data[start + 24 : start + 30]
-                hdr = 30
-            if sub & 0x08:
-                hdr += 6 if fl & 0x80 else 2
-                if n < hdr:
-                    raise MalformedFrame("QoS data frame shorter than its QoS/HT control")
-        else:
-            f.dest = a1
-            f.source = a2
-            f.bssid = a3
-            if fl & 0x80:
-                hdr = 28
-                if n < 28:
-                    raise MalformedFrame("+HTC frame shorter than its HT control")
-            if n - hdr < _FIXED_LEN[sub] and not fl & 0x40:
-                raise MalformedFrame("management frame shorter than its fixed fields")
-        if datapad:
-            hdr = (hdr + 3) & ~3
-            if hdr > n:
-                hdr = n
-        f.body_offset = start + hdr
-        return
-    # Control and extension frames: short headers, no sequence control.
-    f.seqctl = None
-    f.addr3 = None
-    f.bssid = None
-    if ftype == TYPE_CTRL and sub in _CTRL_HAS_TA:
-        if n < 16:
-            raise MalformedFrame("control frame shorter than 16 bytes")
-        fl, a1, a2 = _H16.unpack_from(data, start)
-        f.addr2 = a2
-        f.source = a2
-        hdr = 16
-        if sub == ST_PSPOLL:
-            f.bssid = a1
-        elif sub == ST_CFEND or sub == ST_CFEND_ACK:
-            f.bssid = a2
-    else:
-        fl, a1 = _H10.unpack_from(data, start)
-        f.addr2 = None
-        f.source = None
-        hdr = 10
-    f.flags = fl
-    f.addr1 = a1
-    f.dest = a1
-    f.body_offset = start + hdr
-
-
-_new = object.__new__
-
-
-def decode_frame(data: bytes, start: int = 0, end: int | None = None) -> Dot11Frame:
-    """Decode the MAC header of a bare 802.11 frame (FCS, if any, already excluded)."""
-    if not isinstance(data, bytes):
-        data = bytes(data)
-    if end is None:
-        end = len(data)
-    if start < 0 or end > len(data) or start > end:
-        raise MalformedFrame("frame bounds outside the data")
-    f = _new(Dot11Frame)
-    fill_header(f, data, start, end, False)
-    return f

@@ -253,17 +253,19 @@ def parse_vht_operation(body: bytes) -> VHTOperation:
 class IESet:
     """The tagged IEs of one frame, indexed on first use; results are cached.
 
-    ``truncated`` is set when the last tag runs past the data.  Use
-    :meth:`get`/:meth:`get_all`/:meth:`vendor` for raw bodies, or the typed
-    accessors (``ssid``, ``rates``, ``ds_channel``, ``tim``, ``country``,
-    ``ht_cap``, ``ht_op``, ``vht_cap``, ``vht_op``, ``ht_mode``, ``channel``,
-    ``rsn``, ``wpa``, ``wps``, ``wmm``, ``ext_caps``, ``owe_transition``).
+    ``index`` maps tag -> ``[(offset, length), ...]``; ``truncated`` is set
+    when the last tag runs past the data.  Raw bodies: :meth:`get`,
+    :meth:`get_all`, :meth:`vendor`.  Typed accessors: ``ssid``, ``ssid_str``,
+    ``ssid_cloaked``, ``rates``, ``max_rate``, ``ds_channel``, ``tim``,
+    ``country``, ``ht_cap``, ``ht_op``, ``vht_cap``, ``vht_op``, ``ht_mode``,
+    ``channel``, ``rsn``, ``wpa``, ``wps``, ``wmm``, ``ext_caps``,
+    ``owe_transition``, and :meth:`crypt_set` / :meth:`crypt_string`.
     """
 
     __slots__ = (
         "raw",
         "_tags",
-        "_first",
+        "_by_tag",
         "_truncated",
         "_cache",
         "errors",
@@ -275,7 +277,7 @@ class IESet:
     def __init__(self, raw: bytes) -> None:
         self.raw = raw if isinstance(raw, bytes) else bytes(raw)
         self._tags: list[tuple[int, int, int]] | None = None
-        self._first: dict[int, tuple[int, int]] = {}
+        self._by_tag: dict[int, list[tuple[int, int]]] = {}
         self._truncated = False
         self._cache: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
@@ -285,7 +287,7 @@ class IESet:
 
     def _index(self) -> list[tuple[int, int, int]]:
         tags: list[tuple[int, int, int]] = []
-        first = self._first
+        by_tag = self._by_tag
         raw = self.raw
         n = len(raw)
         off = 0
@@ -296,8 +298,11 @@ class IESet:
                 self._truncated = True
                 break
             tags.append((tag, off + 2, ln))
-            if tag not in first:
-                first[tag] = (off + 2, ln)
+            hit = by_tag.get(tag)
+            if hit is None:
+                by_tag[tag] = [(off + 2, ln)]
+            else:
+                hit.append((off + 2, ln))
             off += 2 + ln
         if off < n and not self._truncated:
             self._truncated = True
@@ -309,6 +314,13 @@ class IESet:
         """Every complete IE as ``(tag, body offset, body length)``, in order."""
         t = self._tags
         return t if t is not None else self._index()
+
+    @property
+    def index(self) -> dict[int, list[tuple[int, int]]]:
+        """Tag number -> ``[(body offset, body length), ...]`` in frame order."""
+        if self._tags is None:
+            self._index()
+        return self._by_tag
 
     @property
     def truncated(self) -> bool:
@@ -325,30 +337,30 @@ class IESet:
     def __contains__(self, tag: int) -> bool:
         if self._tags is None:
             self._index()
-        return tag in self._first
+        return tag in self._by_tag
 
     def get(self, tag: int) -> bytes | None:
         """Body of the first IE with this tag, or ``None``."""
         if self._tags is None:
             self._index()
-        hit = self._first.get(tag)
+        hit = self._by_tag.get(tag)
         if hit is None:
             return None
-        return self.raw[hit[0] : hit[0] + hit[1]]
+        off, ln = hit[0]
+        return self.raw[off : off + ln]
 
     def get_all(self, tag: int) -> list[bytes]:
         """Bodies of every IE with this tag."""
         raw = self.raw
-        return [raw[o : o + ln] for t, o, ln in self.tags if t == tag]
+        return [raw[o : o + ln] for o, ln in self.index.get(tag, ())]
 
     def vendor(self, oui: bytes, vtype: int | None = None) -> list[bytes]:
         """Vendor IE bodies for ``oui`` (and ``vtype``), with OUI and type stripped."""
         out = []
         raw = self.raw
-        for t, o, ln in self.tags:
-            if t == IE_VENDOR and ln >= 4 and raw[o : o + 3] == oui:
-                if vtype is None or raw[o + 3] == vtype:
-                    out.append(raw[o + 4 : o + ln])
+        for o, ln in self.index.get(IE_VENDOR, ()):
+            if ln >= 4 and raw[o : o + 3] == oui and (vtype is None or raw[o + 3] == vtype):
+                out.append(raw[o + 4 : o + ln])
         return out
 
     def _typed(self, key: str, fn: Any) -> Any:
@@ -380,8 +392,13 @@ class IESet:
 
     @property
     def ssid_str(self) -> str:
-        """SSID munged to printable text, Kismet style (``""`` when absent)."""
-        return self._typed("ssid_str", lambda: munge_to_printable(self.get(IE_SSID) or b""))
+        """SSID munged to printable text, Kismet style (``""`` when absent or all NUL)."""
+
+        def run() -> str:
+            raw = self.ssid
+            return "" if not raw or raw.count(0) == len(raw) else munge_to_printable(raw)
+
+        return self._typed("ssid_str", run)
 
     @property
     def ssid_cloaked(self) -> bool:

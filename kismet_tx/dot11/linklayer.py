@@ -42,9 +42,7 @@ DLT_AVS = 163
 DLT_PPI = 192
 SUPPORTED_DLTS = frozenset({DLT_IEEE802_11, DLT_PRISM, DLT_RADIOTAP, DLT_AVS, DLT_PPI})
 
-_U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
-_RT_HDR = struct.Struct("<BxH")
 _VENDOR_NS = struct.Struct("<3sBH")
 
 # Radiotap field table: bit -> (alignment, struct codes, value names).
@@ -97,12 +95,13 @@ _VENDOR_NS_BIT = 1 << 30
 _EXT_BIT = 1 << 31
 
 _Layout = tuple[struct.Struct | None, tuple[Any, ...], int]
-# Single-bitmap headers, keyed by the unpacked (version, length, present) tuple.
-_RT_FAST: dict[tuple[int, int, int], _Layout] = {}
+#: Compiled layouts of validated single-bitmap radiotap headers, keyed by the first
+#: 8 header bytes (version, pad, length, present word) read as one little-endian int.
+RADIOTAP_LAYOUTS: dict[int, _Layout] = {}
 # Extended-bitmap headers, keyed by the length and bitmap bytes.
 _RT_EXT: dict[bytes, _Layout] = {}
 _RT_CACHE_MAX = 512
-_RT_FIRST = struct.Struct("<BxHI")
+_RT_FIRST = struct.Struct("<Q")
 
 
 def _compile_radiotap(data: bytes, it_len: int, n_words: int) -> tuple[_Layout, bool]:
@@ -215,13 +214,13 @@ def _radiotap_slow(data: bytes) -> tuple[_Layout, int]:
         if end > it_len:
             raise MalformedFrame("radiotap present bitmaps run past the header")
     if end == 8:
-        key1 = _RT_FIRST.unpack_from(data, 0)
-        layout = _RT_FAST.get(key1)
+        key1 = _RT_FIRST.unpack_from(data, 0)[0]
+        layout = RADIOTAP_LAYOUTS.get(key1)
         if layout is None:
             layout, _c = _compile_radiotap(data, it_len, 1)
-            if len(_RT_FAST) >= _RT_CACHE_MAX:
-                _RT_FAST.clear()
-            _RT_FAST[key1] = layout
+            if len(RADIOTAP_LAYOUTS) >= _RT_CACHE_MAX:
+                RADIOTAP_LAYOUTS.clear()
+            RADIOTAP_LAYOUTS[key1] = layout
         return layout, it_len
     key = data[2:end]
     layout = _RT_EXT.get(key)
@@ -237,14 +236,13 @@ def _radiotap_slow(data: bytes) -> tuple[_Layout, int]:
 def radiotap_fast(data: bytes) -> tuple[RadioInfo, int, int | None]:
     """Decode radiotap from ``bytes``: ``(radio, 802.11 offset, flags byte or None)``."""
     try:
-        key = _RT_FIRST.unpack_from(data, 0)
+        key = _RT_FIRST.unpack_from(data, 0)[0]
     except struct.error:
         raise MalformedFrame("radiotap header shorter than 8 bytes") from None
-    layout = _RT_FAST.get(key)
-    if layout is None or key[1] > len(data):
+    layout = RADIOTAP_LAYOUTS.get(key)
+    it_len = (key >> 16) & 0xFFFF
+    if layout is None or it_len > len(data):
         layout, it_len = _radiotap_slow(data)
-    else:
-        it_len = key[1]
     st, imap, fpos = layout
     ri = _new(RadioInfo)
     ri._m = imap
@@ -254,11 +252,6 @@ def radiotap_fast(data: bytes) -> tuple[RadioInfo, int, int | None]:
     values = st.unpack_from(data, 0)
     ri._v = values
     return ri, it_len, values[fpos] if fpos >= 0 else None
-
-
-def radiotap_layout(data: bytes) -> _Layout | None:
-    """The cached layout of a single-bitmap radiotap header already decoded once."""
-    return _RT_FAST.get(_RT_FIRST.unpack_from(data, 0))
 
 
 def decode_radiotap(data: bytes) -> tuple[RadioInfo, int]:

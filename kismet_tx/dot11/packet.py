@@ -14,13 +14,34 @@ import zlib
 from . import crypt
 from .eapol import EAPOL, ETHERTYPE_EAPOL, LLC, parse_eapol, parse_llc
 from .errors import MalformedFrame
-from .frames import TYPE_DATA, TYPE_MGMT, Dot11Frame, fill_header
+from .frames import (
+    MGMT_FIXED_LEN,
+    ST_BA,
+    ST_BAR,
+    ST_BF_POLL,
+    ST_CFEND,
+    ST_CFEND_ACK,
+    ST_NDPA,
+    ST_PSPOLL,
+    ST_RTS,
+    ST_TRIGGER,
+    TYPE_CTRL,
+    TYPE_DATA,
+    TYPE_MGMT,
+    Dot11Frame,
+)
 from .ies import IESet, ies_for
-from .linklayer import DLT_IEEE802_11, DLT_RADIOTAP, decode_link, radiotap_fast, radiotap_layout
+from .linklayer import (
+    DLT_IEEE802_11,
+    DLT_RADIOTAP,
+    RADIOTAP_LAYOUTS,
+    decode_link,
+    radiotap_fast,
+)
 from .mgmt import IE_OFFSETS, MgmtFixed, parse_fixed
 from .radio import RADIO_FIELDS, RadioInfo, freq_to_channel
 
-__all__ = ["Dot11Packet", "decode_packet"]
+__all__ = ["Dot11Packet", "decode_packet", "decode_frame"]
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -33,19 +54,27 @@ _NOISE = RADIO_FIELDS.index("noise_dbm")
 _FREQ = RADIO_FIELDS.index("freq_mhz")
 _HDR_CHAN = RADIO_FIELDS.index("header_channel")
 _U16 = struct.Struct("<H")
+_H24 = struct.Struct("<xB2x6s6s6sH")
+_H16 = struct.Struct("<xB2x6s6s")
+_H10 = struct.Struct("<xB2x6s")
+# Minimum management fixed-field bytes, by subtype.
+_FIXED_LEN = tuple(MGMT_FIXED_LEN.get(i, 0) for i in range(16))
+# Control subtypes whose header carries a transmitter address (addr2).
+_CTRL_HAS_TA = frozenset({ST_TRIGGER, 3, ST_BF_POLL, ST_NDPA, ST_BAR, ST_BA, ST_PSPOLL,
+                          ST_RTS, ST_CFEND, ST_CFEND_ACK})  # fmt: skip
 # Offset of the capability field in the body, per management subtype (-1: none).
 _CAP_OFFSET = (0, 0, 0, 0, -1, 10, -1, -1, 10) + (-1,) * 7
-# Radiotap layouts keyed by the first 8 header bytes read as one integer.
-_RT_FAST_INT: dict[int, tuple] = {}
 
 
 class Dot11Packet(Dot11Frame):
     """One decoded capture record: :class:`Dot11Frame` plus radio, FCS and bodies.
 
-    ``dlt``, ``radio`` (:class:`RadioInfo` or ``None``), ``fcs_present``;
-    lazily: ``fcs_ok``/``bad_fcs``, ``fixed`` (:class:`MgmtFixed`), ``ies``
-    (:class:`IESet`), ``llc``, ``is_eapol``, ``eapol``, and conveniences for
-    trackers (``ssid``, ``advertised_channel``, ``crypt_set``, ...).
+    ``dlt``, ``radio`` (:class:`RadioInfo` or ``None``), ``fcs_present``,
+    ``caplen``; lazily: ``fcs_ok``/``bad_fcs``, ``fixed`` (:class:`MgmtFixed`),
+    ``ies`` (:class:`IESet`), ``llc``, ``is_eapol``, ``eapol``; conveniences:
+    ``ssid``, ``capability``, ``privacy``, ``beacon_interval``, ``reason_code``,
+    ``advertised_channel``, ``crypt_set``, ``crypt_string``, ``signal_dbm``,
+    ``noise_dbm``, ``freq_mhz``, ``radio_channel``.
     """
 
     __slots__ = (
@@ -100,6 +129,11 @@ class Dot11Packet(Dot11Frame):
         self._fcs_ok = ok
         self._lazy |= _L_FCS
         return ok
+
+    @property
+    def caplen(self) -> int:
+        """Captured record length in bytes (capture header and FCS included)."""
+        return len(self.raw)
 
     @property
     def bad_fcs(self) -> bool:
@@ -274,7 +308,9 @@ def decode_packet(dlt: int, data: bytes | bytearray | memoryview) -> Dot11Packet
     """Decode one capture record of link type ``dlt``.
 
     Raises :class:`MalformedFrame` (or its subclass ``UnsupportedLinkType``)
-    when the capture header or the 802.11 MAC header cannot be decoded.
+    when the capture header cannot be decoded, for 802.11 protocol version != 0,
+    or when the frame is too short for its MAC header (management frames: for
+    their fixed fields too).
     """
     if type(data) is not bytes:
         data = bytes(data)
@@ -285,13 +321,11 @@ def decode_packet(dlt: int, data: bytes | bytearray | memoryview) -> Dot11Packet
             key = _U64.unpack_from(data, 0)[0]
         except struct.error:
             raise MalformedFrame("radiotap header shorter than 8 bytes") from None
-        layout = _RT_FAST_INT.get(key)
-        off = (key >> 16) & 0xFFFF
-        if layout is None or off > len(data):
-            radio, off, fl = radiotap_fast(data)
+        layout = RADIOTAP_LAYOUTS.get(key)
+        start = (key >> 16) & 0xFFFF
+        if layout is None or start > len(data):
+            radio, start, fl = radiotap_fast(data)
             rv, rm = radio._v, radio._m
-            if off <= len(data) and not key & 0x8000000000000000:
-                _remember_fast(key, data)
         else:
             st, rm, fpos = layout
             if st is None:
@@ -302,9 +336,9 @@ def decode_packet(dlt: int, data: bytes | bytearray | memoryview) -> Dot11Packet
                     fl = rv[fpos]
     elif dlt == DLT_IEEE802_11:
         rv = rm = None
-        off = 0
+        start = 0
     else:
-        radio, off = decode_link(dlt, data)
+        radio, start = decode_link(dlt, data)
         if radio is None:
             rv = rm = None
         else:
@@ -317,21 +351,116 @@ def decode_packet(dlt: int, data: bytes | bytearray | memoryview) -> Dot11Packet
         if fl & 0x10:
             fcs = True
             end -= 4
-        pad = bool(fl & 0x20)
-    p = _new(Dot11Packet)
-    fill_header(p, data, off, end, pad)
-    p.dlt = dlt
-    p._rv = rv
-    p._rm = rm
-    p.fcs_present = fcs
-    p._lazy = 0
-    return p
+        pad = fl & 0x20
+    f = _new(Dot11Packet)
+    f.dlt = dlt
+    f._rv = rv
+    f._rm = rm
+    f.fcs_present = fcs
+    f._lazy = 0
+    # -- MAC header (kept inline: this is the per-frame hot path) --
+    n = end - start
+    if n < 10:
+        raise MalformedFrame("802.11 frame shorter than 10 bytes")
+    fc0 = data[start]
+    if fc0 & 0x03:
+        raise MalformedFrame(f"802.11 protocol version {fc0 & 3}")
+    ftype = (fc0 >> 2) & 0x03
+    sub = fc0 >> 4
+    f.raw = data
+    f.start = start
+    f.end = end
+    f.type = ftype
+    f.subtype = sub
+    if ftype == TYPE_DATA or ftype == TYPE_MGMT:
+        if n < 24:
+            raise MalformedFrame("802.11 frame shorter than its 24-byte header")
+        fl, a1, a2, a3, sc = _H24.unpack_from(data, start)
+        f.flags = fl
+        f.addr1 = a1
+        f.addr2 = a2
+        f.addr3 = a3
+        f.seqctl = sc
+        hdr = 24
+        if ftype == TYPE_DATA:
+            ds = fl & 0x03
+            if ds == 0:
+                f.dest = a1
+                f.source = a2
+                f.bssid = a3
+            elif ds == 1:
+                f.bssid = a1
+                f.source = a2
+                f.dest = a3
+            elif ds == 2:
+                f.dest = a1
+                f.bssid = a2
+                f.source = a3
+            else:
+                if n < 30:
+                    raise MalformedFrame("4-address frame shorter than 30 bytes")
+                f.bssid = None
+                f.dest = a3
+                f.source = data[start + 24 : start + 30]
+                hdr = 30
+            if sub & 0x08:
+                hdr += 6 if fl & 0x80 else 2
+                if n < hdr:
+                    raise MalformedFrame("QoS data frame shorter than its QoS/HT control")
+        else:
+            f.dest = a1
+            f.source = a2
+            f.bssid = a3
+            if fl & 0x80:
+                hdr = 28
+                if n < 28:
+                    raise MalformedFrame("+HTC frame shorter than its HT control")
+            if n - hdr < _FIXED_LEN[sub] and not fl & 0x40:
+                raise MalformedFrame("management frame shorter than its fixed fields")
+        if pad:
+            hdr = (hdr + 3) & ~3
+            if hdr > n:
+                hdr = n
+        f.body_offset = start + hdr
+        return f
+    # Control and extension frames: short headers, no sequence control.
+    f.seqctl = None
+    f.addr3 = None
+    f.bssid = None
+    if ftype == TYPE_CTRL and sub in _CTRL_HAS_TA:
+        if n < 16:
+            raise MalformedFrame("control frame shorter than 16 bytes")
+        fl, a1, a2 = _H16.unpack_from(data, start)
+        f.addr2 = a2
+        f.source = a2
+        hdr = 16
+        if sub == ST_PSPOLL:
+            f.bssid = a1
+        elif sub == ST_CFEND or sub == ST_CFEND_ACK:
+            f.bssid = a2
+    else:
+        fl, a1 = _H10.unpack_from(data, start)
+        f.addr2 = None
+        f.source = None
+        hdr = 10
+    f.flags = fl
+    f.addr1 = a1
+    f.dest = a1
+    f.body_offset = start + hdr
+    return f
 
 
-def _remember_fast(key: int, data: bytes) -> None:
-    """Index a validated single-bitmap radiotap layout by its first 8 bytes as an int."""
-    layout = radiotap_layout(data)
-    if layout is not None:
-        if len(_RT_FAST_INT) >= 512:
-            _RT_FAST_INT.clear()
-        _RT_FAST_INT[key] = layout
+def decode_frame(
+    data: bytes | bytearray | memoryview, start: int = 0, end: int | None = None
+) -> Dot11Packet:
+    """Decode a bare 802.11 frame ``data[start:end]`` (no capture header, no FCS).
+
+    The result's ``raw`` is the frame's own bytes (``start`` is 0 in it).
+    """
+    if end is None:
+        end = len(data)
+    if start < 0 or end > len(data) or start > end:
+        raise MalformedFrame("frame bounds outside the data")
+    if start or end != len(data):
+        data = data[start:end]
+    return decode_packet(DLT_IEEE802_11, data)

@@ -7,8 +7,7 @@ import struct
 import pytest
 
 from kismet_tx.dot11 import MalformedFrame, decode_frame, mac_str, parse_fixed, subtype_name
-from kismet_tx.dot11.frames import TYPE_CTRL, TYPE_DATA, TYPE_EXT, TYPE_MGMT, fill_header
-from kismet_tx.dot11.packet import Dot11Packet
+from kismet_tx.dot11.frames import TYPE_CTRL, TYPE_DATA, TYPE_EXT, TYPE_MGMT
 
 from .builders import AP, BCAST, OTHER, STA, beacon_body, ctrl, data, fc, mgmt
 
@@ -126,7 +125,8 @@ def test_malformed_headers(raw):
 def test_decode_frame_bounds_and_memoryview():
     raw = b"PAD" + mgmt(4, b"\x00\x00")
     f = decode_frame(memoryview(raw), start=3)
-    assert f.start == 3 and f.subtype_name == "probe_req" and f.body_offset == 27
+    assert f.start == 0 and f.subtype_name == "probe_req" and f.body_offset == 24
+    assert decode_frame(raw, 3, len(raw) - 1).body == b"\x00"
     with pytest.raises(MalformedFrame):
         decode_frame(raw, start=5, end=2)
     with pytest.raises(MalformedFrame):
@@ -150,13 +150,6 @@ def test_crypt_guess_from_iv():
     assert decode_frame(data(0, body=b"abcd")).crypt_guess is None
     assert decode_frame(data(0, flags=0x41, body=b"ab")).crypt_guess is None
     assert decode_frame(data(0, flags=0x41, body=b"\x00\x00\x00\x20")).crypt_guess is None
-
-
-def test_datapad_aligns_body():
-    raw = data(8, qos=0, body=b"\x00\x00PAYLOAD")
-    f = object.__new__(Dot11Packet)
-    fill_header(f, raw, 0, len(raw), True)
-    assert f.body_offset == 28 and f.body == b"PAYLOAD"
 
 
 def test_subtype_names():

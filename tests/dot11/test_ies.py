@@ -53,7 +53,8 @@ def test_truncated_tail_is_flagged_not_fatal():
     [
         (ie(0, b"HOME-1102"), False, "HOME-1102"),
         (ie(0, b""), True, ""),
-        (ie(0, b"\x00\x00\x00"), True, "\\u0000\\u0000\\u0000"),
+        (ie(0, b"\x00\x00\x00"), True, ""),
+        (ie(0, b"ab\x00"), False, "ab\\u0000"),
         (ie(1, b"\x82"), True, ""),
         (ie(0, "Café ☕".encode()), False, "Café ☕"),
         (ie(0, b'say "hi"\\'), False, 'say \\"hi\\"\\\\'),
@@ -273,3 +274,17 @@ def test_ie_cache_shares_parsed_sets():
     assert ies_for(ie(0, b"other")) is not a
     clear_ie_cache()
     assert ies_for(raw) is not a
+
+
+def test_ie_cache_is_bounded(monkeypatch):
+    import kismet_tx.dot11.ies as ies_mod
+
+    clear_ie_cache()
+    monkeypatch.setattr(ies_mod, "_CACHE_MAX", 2)
+    first = ies_for(ie(0, b"a"))
+    ies_for(ie(0, b"b"))
+    ies_for(ie(0, b"c"))  # evicts the oldest
+    assert len(ies_mod._CACHE) == 2 and ies_for(ie(0, b"a")) is not first
+    clear_ie_cache()
+    s = IESet(ie(0, b"x"))
+    assert s.truncated is False and s.index == {0: [(2, 1)]}

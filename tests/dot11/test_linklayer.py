@@ -256,3 +256,50 @@ def test_radioinfo_build_and_repr():
     assert "sig=-40" in repr(r)
     with pytest.raises(TypeError):
         RadioInfo.build(bogus=1)
+
+
+def test_radiotap_vendor_namespace_errors_and_both_ns_bits():
+    w0 = (1 << 1) | (1 << 30) | (1 << 31)
+    w1 = 0x1
+    # Vendor data (skip_length 50) runs past the header.
+    body = b"\x10\x00" + b"\x00\x11\x22\x01" + struct.pack("<H", 50) + b"VV"
+    hdr = struct.pack("<BBH", 0, 0, 12 + len(body)) + struct.pack("<II", w0, w1) + body
+    with pytest.raises(MalformedFrame):
+        decode_radiotap(hdr)
+    # Vendor namespace header itself does not fit.
+    body = b"\x10\x00\x00\x11"
+    hdr = struct.pack("<BBH", 0, 0, 12 + len(body)) + struct.pack("<II", w0, w1) + body
+    with pytest.raises(MalformedFrame):
+        decode_radiotap(hdr)
+    # Both namespace bits at once: parsing stops after the first word's fields.
+    both = (1 << 1) | (1 << 29) | (1 << 30) | (1 << 31)
+    hdr = struct.pack("<BBHII", 0, 0, 13, both, 0) + b"\x10"
+    radio, off = decode_radiotap(hdr)
+    assert off == 13 and radio.flags == 0x10
+
+
+def test_prism_type2_dids_and_bad_channel():
+    out = struct.pack("<II16s", 0x41, 144, b"wlan0")
+    items = [(0x1041, 1), (0x2041, 2), (0x3041, 999), (0x6041, -60), (0x8041, 4)]
+    for did, value in items:
+        out += struct.pack("<IHHi", did, 0, 4, value)
+    out += b"\x00" * (144 - len(out))
+    radio, off = decode_prism(out + ctrl(13, AP))
+    assert off == 144 and radio.channel is None and radio.signal_dbm == -60
+    assert radio.rate_500kbps == 4 and radio.tsft == 2
+
+
+def test_avs_bad_length_and_channel():
+    with pytest.raises(MalformedFrame):
+        decode_avs(struct.pack(">II", 0x80211001, 500) + b"\x00" * 60)
+    radio, _ = decode_avs(_avs(channel=0) + ctrl(13, AP))
+    assert radio.channel is None and radio.freq_mhz is None
+    with pytest.raises(MalformedFrame):
+        decode_ppi(struct.pack("<BBHI", 0, 0, 99, 105))
+
+
+def test_vht_bandwidth_codes():
+    for code, mhz in ((0, 20), (1, 40), (4, 80), (11, 160), (26, None)):
+        assert RadioInfo.build(vht_bw=code).vht_bw_mhz == mhz
+    assert RadioInfo.build().vht_bw_mhz is None and RadioInfo.build().mcs_bw is None
+    assert RadioInfo.build(mcs_known=1, mcs_flags=0).mcs_bw == 20

@@ -31,7 +31,7 @@ def test_radiotap_beacon_with_good_fcs():
     assert p.crypt_string == "WPA2 WPA2-PSK AES-CCMP"
     assert p.fixed.beacon_interval == 100 and p.fixed is p.fixed
     assert p.ies is p.ies and p.llc is None and p.eapol is None and not p.is_eapol
-    assert p.reason_code is None and p.dlt == 127
+    assert p.reason_code is None and p.dlt == 127 and p.caplen == len(p.raw)
 
 
 def test_bad_fcs_is_reported_not_raised():
