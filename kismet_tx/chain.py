@@ -41,6 +41,7 @@ UNSUPPORTED = 3
 STATUS_NAMES = ("ok", "bad_fcs", "malformed", "unsupported")
 
 _PENDING = object()
+_new_packet = object.__new__
 
 #: ``decoder(dlt, data)`` returns a decoded packet or raises ``MalformedFrame``.
 Decoder = Callable[[int, bytes], Any]
@@ -67,12 +68,17 @@ def is_bad_fcs(decoded: Any) -> bool:
 
 
 class Packet:
-    """One captured frame on its way through the chain."""
+    """One captured frame on its way through the chain.
+
+    ``length`` is the captured length: pcapy-ng's batch records carry no wire
+    length, so it stands for the original length too.
+    """
 
     __slots__ = ("source", "ts", "dlt", "data", "length", "_decoder", "_decoded", "_status")
 
-    def __init__(self, source: PacketSource, ts: float, dlt: int, data: bytes, length: int,
-                 decoder: Decoder) -> None:
+    def __init__(
+        self, source: PacketSource, ts: float, dlt: int, data: bytes, length: int, decoder: Decoder
+    ) -> None:
         self.source = source
         self.ts = ts
         self.dlt = dlt
@@ -121,8 +127,10 @@ class Packet:
 
     def __repr__(self) -> str:
         state = "pending" if self._decoded is _PENDING else STATUS_NAMES[self._status]
-        return (f"<Packet {getattr(self.source, 'source_name', '?')} ts={self.ts:.6f} "
-                f"dlt={self.dlt} len={self.length} {state}>")
+        return (
+            f"<Packet {getattr(self.source, 'source_name', '?')} ts={self.ts:.6f} "
+            f"dlt={self.dlt} len={self.length} {state}>"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,15 +226,26 @@ class PacketChain:
         by_status = self.by_status
         count = 0
         errors = 0
+        new = _new_packet
         for sec, usec, offset, caplen in META.iter_unpack(meta):
-            packet = Packet(source, sec + usec * 1e-6, dlt, buffer[offset:offset + caplen],
-                            caplen, decoder)
+            # Packet(...) without the __init__ call: this loop is the hot path.
+            packet = new(Packet)
+            packet.source = source
+            packet.ts = sec + usec * 1e-6
+            packet.dlt = dlt
+            packet.data = buffer[offset : offset + caplen]
+            packet.length = caplen
+            packet._decoder = decoder
+            packet._decoded = _PENDING
+            packet._status = OK
             for name, callback in callbacks:
                 try:
                     callback(packet)
                 except Exception:
                     self._subscriber_failed(name, packet)
-            status = packet.status
+            if packet._decoded is _PENDING:
+                packet._decode()
+            status = packet._status
             by_status[status] += 1
             if status == BAD_FCS or status == MALFORMED:
                 errors += 1
@@ -264,6 +283,9 @@ class PacketChain:
         if last is not None and now - last < FAILURE_LOG_INTERVAL:
             return
         self._last_logged[name] = now
-        _log.failure("packet chain subscriber {name} failed on {packet} "
-                     "({count} failures so far)", name=name, packet=packet,
-                     count=self.failures[name])
+        _log.failure(
+            "packet chain subscriber {name} failed on {packet} ({count} failures so far)",
+            name=name,
+            packet=packet,
+            count=self.failures[name],
+        )

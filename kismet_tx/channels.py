@@ -41,28 +41,44 @@ SIGNAL_FIELDS = (
     FieldDef("kismet.common.signal.min_noise", "int32", "minimum noise"),
     FieldDef("kismet.common.signal.max_signal", "int32", "maximum signal"),
     FieldDef("kismet.common.signal.max_noise", "int32", "maximum noise"),
-    FieldDef("kismet.common.signal.maxseenrate", "double",
-             "maximum observed data rate (not tracked per channel: 0)"),
+    FieldDef(
+        "kismet.common.signal.maxseenrate",
+        "double",
+        "maximum observed data rate (not tracked per channel: 0)",
+    ),
     FieldDef("kismet.common.signal.encodingset", "uint64", "bitset of observed encodings"),
 )
 
 CHANNEL_FIELDS = (
-    FieldDef("kismet.channeltracker.frequency_map", "doublemap[kismet.channelrec]",
-             "channel records by centre frequency, kHz"),
-    FieldDef("kismet.channeltracker.channel_map", "stringmap[kismet.channelrec]",
-             "channel records by logical channel"),
+    FieldDef(
+        "kismet.channeltracker.frequency_map",
+        "doublemap[kismet.channelrec]",
+        "channel records by centre frequency, kHz",
+    ),
+    FieldDef(
+        "kismet.channeltracker.channel_map",
+        "stringmap[kismet.channelrec]",
+        "channel records by logical channel",
+    ),
     FieldDef("kismet.channelrec.channel", "string", "logical channel"),
     FieldDef("kismet.channelrec.frequency", "double", "physical frequency, kHz"),
     FieldDef("kismet.channelrec.packets_rrd", "kismet.common.rrd", "packet count RRD"),
     FieldDef("kismet.channelrec.data_rrd", "kismet.common.rrd", "byte count RRD"),
     FieldDef("kismet.channelrec.device_rrd", "kismet.common.rrd", "active devices RRD"),
     FieldDef("kismet.channelrec.signal", "kismet.common.signal", "signal records"),
-    FieldDef("kismet.channelrec.total_packets", "uint64",
-             "packets seen on this channel (kismet_tx)"),
-    FieldDef("kismet.channelrec.total_data", "uint64",
-             "data frame payload bytes seen on this channel (kismet_tx)"),
-    FieldDef("kismet.channelrec.device_count", "uint64",
-             "distinct transmitters seen on this channel (kismet_tx)"),
+    FieldDef(
+        "kismet.channelrec.total_packets", "uint64", "packets seen on this channel (kismet_tx)"
+    ),
+    FieldDef(
+        "kismet.channelrec.total_data",
+        "uint64",
+        "data frame payload bytes seen on this channel (kismet_tx)",
+    ),
+    FieldDef(
+        "kismet.channelrec.device_count",
+        "uint64",
+        "distinct transmitters seen on this channel (kismet_tx)",
+    ),
 ) + SIGNAL_FIELDS
 
 
@@ -74,13 +90,33 @@ class ChannelRecord:
     packets left out, so a packet costs one update, not two.
     """
 
-    __slots__ = ("channel", "frequency_khz", "packets_rrd", "data_rrd", "device_rrd",
-                 "devices", "total_packets", "total_data", "last_signal", "min_signal",
-                 "max_signal", "last_noise", "min_noise", "max_noise", "parent", "children",
-                 "_sec", "_sec_packets", "_sec_data", "_sec_errors", "_sec_error_data")
+    __slots__ = (
+        "channel",
+        "frequency_khz",
+        "packets_rrd",
+        "data_rrd",
+        "device_rrd",
+        "devices",
+        "total_packets",
+        "total_data",
+        "last_signal",
+        "min_signal",
+        "max_signal",
+        "last_noise",
+        "min_noise",
+        "max_noise",
+        "parent",
+        "children",
+        "_sec",
+        "_sec_packets",
+        "_sec_data",
+        "_sec_errors",
+        "_sec_error_data",
+    )
 
-    def __init__(self, channel: str, frequency_khz: int,
-                 parent: ChannelRecord | None = None) -> None:
+    def __init__(
+        self, channel: str, frequency_khz: int, parent: ChannelRecord | None = None
+    ) -> None:
         self.channel = channel
         self.frequency_khz = frequency_khz
         self.packets_rrd = Rrd(aggregate_sum=True)
@@ -103,8 +139,15 @@ class ChannelRecord:
         self._sec_errors = 0
         self._sec_error_data = 0
 
-    def count(self, sec: int, datasize: int, transmitter: bytes | None,
-              signal: int | None, noise: int | None, ok: bool = True) -> None:
+    def count(
+        self,
+        sec: int,
+        datasize: int,
+        transmitter: bytes | None,
+        signal: int | None,
+        noise: int | None,
+        ok: bool = True,
+    ) -> None:
         """Count one packet seen at second ``sec``; ``ok`` False for an error packet."""
         if sec != self._sec:
             self.flush()
@@ -125,11 +168,15 @@ class ChannelRecord:
             if signal > self.max_signal:
                 self.max_signal = signal
             if noise is not None:
-                self.last_noise = noise
-                if noise < self.min_noise:
-                    self.min_noise = noise
-                if noise > self.max_noise:
-                    self.max_noise = noise
+                self.add_noise(noise)
+
+    def add_noise(self, noise: int) -> None:
+        """Fold one noise reading in."""
+        self.last_noise = noise
+        if noise < self.min_noise:
+            self.min_noise = noise
+        if noise > self.max_noise:
+            self.max_noise = noise
 
     def active_devices(self, sec: int) -> int:
         """Transmitters seen within :data:`DEVICE_DECAY` seconds before ``sec``."""
@@ -233,9 +280,28 @@ class ChannelTracker:
             record = self.frequencies.get(freq)
             if record is None:
                 record = self._frequency_record(decoded, freq)
+            # ChannelRecord.count, inlined for the common case: this runs per packet.
+            if sec != record._sec:
+                record.flush()
+                record._sec = sec
+            record._sec_packets += 1
+            if datasize:
+                record._sec_data += datasize
+            if error:
+                record._sec_errors += 1
+                record._sec_error_data += datasize
+            elif transmitter is not None:
+                record.devices[transmitter] = sec
             signal = decoded.signal_dbm
-            noise = decoded.noise_dbm if signal is not None else None
-            record.count(sec, datasize, transmitter, signal, noise, not error)
+            if signal is not None:
+                record.last_signal = signal
+                if signal < record.min_signal:
+                    record.min_signal = signal
+                if signal > record.max_signal:
+                    record.max_signal = signal
+                noise = decoded.noise_dbm
+                if noise is not None:
+                    record.add_noise(noise)
             return
         if error:
             return
@@ -243,19 +309,25 @@ class ChannelTracker:
         if channel is None and decoded.type == TYPE_MGMT and decoded.subtype in _ADVERTISING:
             channel = decoded.advertised_channel
         if channel:
-            self._channel_record(str(channel), 0).count(sec, datasize, transmitter,
-                                                        decoded.signal_dbm, decoded.noise_dbm)
+            self._channel_record(str(channel), 0).count(
+                sec, datasize, transmitter, decoded.signal_dbm, decoded.noise_dbm
+            )
 
     def record(self) -> dict[str, Any]:
         """The ``/channels/channels`` body."""
         return {
             "kismet.channeltracker.frequency_map": {
-                str(rec.frequency_khz): rec.record()
-                for _, rec in sorted(self.frequencies.items())
+                str(rec.frequency_khz): rec.record() for _, rec in sorted(self.frequencies.items())
             },
             "kismet.channeltracker.channel_map": {
-                key: rec.record() for key, rec in sorted(
-                    self.channels.items(), key=lambda item: _channel_order(item[0]))
+                key: record
+                for key, record in (
+                    (key, rec.record())
+                    for key, rec in sorted(
+                        self.channels.items(), key=lambda item: _channel_order(item[0])
+                    )
+                )
+                if record["kismet.channelrec.total_packets"]
             },
         }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -38,39 +39,49 @@ MAX_HOP_RATE = 100.0
 DRIVER_FIELDS = (
     FieldDef("kismet.datasource.driver.type", "string", "datasource type"),
     FieldDef("kismet.datasource.driver.description", "string", "datasource description"),
-    FieldDef("kismet.datasource.driver.probe_capable", "uint8",
-             "datasource can automatically probe"),
+    FieldDef(
+        "kismet.datasource.driver.probe_capable", "uint8", "datasource can automatically probe"
+    ),
     FieldDef("kismet.datasource.driver.probe_ipc", "uint8", "datasource needs IPC to probe"),
-    FieldDef("kismet.datasource.driver.list_capable", "uint8",
-             "datasource can list interfaces"),
-    FieldDef("kismet.datasource.driver.list_ipc", "uint8",
-             "datasource needs IPC to list interfaces"),
-    FieldDef("kismet.datasource.driver.local_capable", "uint8",
-             "datasource can support local interfaces"),
-    FieldDef("kismet.datasource.driver.local_ipc", "uint8",
-             "datasource needs IPC for local interfaces"),
-    FieldDef("kismet.datasource.driver.remote_capable", "uint8",
-             "datasource can support remote capture"),
-    FieldDef("kismet.datasource.driver.passive_capable", "uint8",
-             "datasource can support passive capture"),
-    FieldDef("kismet.datasource.driver.tuning_capable", "uint8",
-             "datasource can control channels"),
+    FieldDef("kismet.datasource.driver.list_capable", "uint8", "datasource can list interfaces"),
+    FieldDef(
+        "kismet.datasource.driver.list_ipc", "uint8", "datasource needs IPC to list interfaces"
+    ),
+    FieldDef(
+        "kismet.datasource.driver.local_capable", "uint8", "datasource can support local interfaces"
+    ),
+    FieldDef(
+        "kismet.datasource.driver.local_ipc", "uint8", "datasource needs IPC for local interfaces"
+    ),
+    FieldDef(
+        "kismet.datasource.driver.remote_capable", "uint8", "datasource can support remote capture"
+    ),
+    FieldDef(
+        "kismet.datasource.driver.passive_capable",
+        "uint8",
+        "datasource can support passive capture",
+    ),
+    FieldDef("kismet.datasource.driver.tuning_capable", "uint8", "datasource can control channels"),
     FieldDef("kismet.datasource.driver.hop_capable", "uint8", "datasource can hop channels"),
 )
 
 DATASOURCE_FIELDS = (
     FieldDef("kismet.datasource.uuid", "uuid", "UUID"),
     FieldDef("kismet.datasource.source_key", "uint32", "hashed UUID key"),
-    FieldDef("kismet.datasource.source_number", "uint64",
-             "internal source number per server instance"),
+    FieldDef(
+        "kismet.datasource.source_number", "uint64", "internal source number per server instance"
+    ),
     FieldDef("kismet.datasource.name", "string", "human-readable name"),
     FieldDef("kismet.datasource.definition", "string", "original source= definition"),
     FieldDef("kismet.datasource.interface", "string", "interface"),
     FieldDef("kismet.datasource.capture_interface", "string", "interface capturing packets"),
     FieldDef("kismet.datasource.hardware", "string", "hardware / chipset"),
     FieldDef("kismet.datasource.type_driver", "kismet.datasource.driver", "datasource driver"),
-    FieldDef("kismet.datasource.paused", "uint8",
-             "capture is paused (no packets will be processed from this source)"),
+    FieldDef(
+        "kismet.datasource.paused",
+        "uint8",
+        "capture is paused (no packets will be processed from this source)",
+    ),
     FieldDef("kismet.datasource.running", "uint8", "capture is running"),
     FieldDef("kismet.datasource.remote", "uint8", "capture is connected from a remote server"),
     FieldDef("kismet.datasource.passive", "uint8", "capture is a post-able passive capture"),
@@ -82,36 +93,47 @@ DATASOURCE_FIELDS = (
     FieldDef("kismet.datasource.channel", "string", "current channel"),
     FieldDef("kismet.datasource.hop_rate", "double", "hop rate if channel hopping"),
     FieldDef("kismet.datasource.hop_channels", "vector[string]", "hop pattern if hopping"),
-    FieldDef("kismet.datasource.hop_split", "uint8",
-             "split hopping among same type interfaces"),
-    FieldDef("kismet.datasource.hop_offset", "uint32",
-             "offset into hopping list for multiple sources"),
+    FieldDef("kismet.datasource.hop_split", "uint8", "split hopping among same type interfaces"),
+    FieldDef(
+        "kismet.datasource.hop_offset", "uint32", "offset into hopping list for multiple sources"
+    ),
     FieldDef("kismet.datasource.hop_shuffle", "uint8", "shuffle channels while hopping"),
-    FieldDef("kismet.datasource.hop_shuffle_skip", "uint32",
-             "number of channels skipped by source during hop shuffling"),
+    FieldDef(
+        "kismet.datasource.hop_shuffle_skip",
+        "uint32",
+        "number of channels skipped by source during hop shuffling",
+    ),
     FieldDef("kismet.datasource.error", "uint8", "source is in error state"),
     FieldDef("kismet.datasource.error_reason", "string", "last known reason for error state"),
     FieldDef("kismet.datasource.num_packets", "uint64", "number of packets seen by source"),
-    FieldDef("kismet.datasource.num_error_packets", "uint64",
-             "number of invalid/error packets seen by source"),
+    FieldDef(
+        "kismet.datasource.num_error_packets",
+        "uint64",
+        "number of invalid/error packets seen by source",
+    ),
     FieldDef("kismet.datasource.packets_rrd", "kismet.common.rrd", "received packet rate RRD"),
-    FieldDef("kismet.datasource.packets_datasize_rrd", "kismet.common.rrd",
-             "received data RRD (in bytes)"),
+    FieldDef(
+        "kismet.datasource.packets_datasize_rrd",
+        "kismet.common.rrd",
+        "received data RRD (in bytes)",
+    ),
     FieldDef("kismet.datasource.retry", "uint8", "source will try to re-open after failure"),
-    FieldDef("kismet.datasource.retry_attempts", "uint32",
-             "consecutive unsuccessful retry attempts"),
-    FieldDef("kismet.datasource.total_retry_attempts", "uint32",
-             "total unsuccessful retry attempts"),
+    FieldDef(
+        "kismet.datasource.retry_attempts", "uint32", "consecutive unsuccessful retry attempts"
+    ),
+    FieldDef(
+        "kismet.datasource.total_retry_attempts", "uint32", "total unsuccessful retry attempts"
+    ),
     FieldDef("kismet.datasource.info.antenna_type", "string", "user-supplied antenna type"),
-    FieldDef("kismet.datasource.info.antenna_gain", "double",
-             "user-supplied antenna gain in dB"),
-    FieldDef("kismet.datasource.info.antenna_orientation", "double",
-             "user-supplied antenna orientation"),
-    FieldDef("kismet.datasource.info.antenna_beamwidth", "double",
-             "user-supplied antenna beamwidth"),
+    FieldDef("kismet.datasource.info.antenna_gain", "double", "user-supplied antenna gain in dB"),
+    FieldDef(
+        "kismet.datasource.info.antenna_orientation", "double", "user-supplied antenna orientation"
+    ),
+    FieldDef(
+        "kismet.datasource.info.antenna_beamwidth", "double", "user-supplied antenna beamwidth"
+    ),
     FieldDef("kismet.datasource.info.amp_type", "string", "user-supplied amplifier type"),
-    FieldDef("kismet.datasource.info.amp_gain", "double",
-             "user-supplied amplifier gain in dB"),
+    FieldDef("kismet.datasource.info.amp_gain", "double", "user-supplied amplifier gain in dB"),
 )
 
 
@@ -156,8 +178,17 @@ class DriverInfo:
 def parse_rate(text: str) -> float:
     """A hop rate in channels per second from ``5``, ``5/sec``, ``30/min`` or ``1/hour``."""
     value, _, unit = text.strip().lower().partition("/")
-    divisor = {"": 1.0, "s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0,
-               "minute": 60.0, "h": 3600.0, "hour": 3600.0}.get(unit.strip())
+    divisor = {
+        "": 1.0,
+        "s": 1.0,
+        "sec": 1.0,
+        "second": 1.0,
+        "m": 60.0,
+        "min": 60.0,
+        "minute": 60.0,
+        "h": 3600.0,
+        "hour": 3600.0,
+    }.get(unit.strip())
     try:
         rate = float(value)
     except ValueError:
@@ -170,8 +201,10 @@ def parse_rate(text: str) -> float:
 def check_hop_rate(rate: float) -> float:
     """Reject hop rates that are not finite, not positive or absurdly high."""
     if not math.isfinite(rate) or rate <= 0 or rate > MAX_HOP_RATE:
-        raise SourceCommandError(f"hop rate must be above 0 and at most {MAX_HOP_RATE:g} "
-                                 f"channels per second, got {rate!r}")
+        raise SourceCommandError(
+            f"hop rate must be above 0 and at most {MAX_HOP_RATE:g} "
+            f"channels per second, got {rate!r}"
+        )
     return rate
 
 
@@ -266,21 +299,38 @@ class SourceDefaults:
 
 
 DEFAULTS_FIELDS = (
-    FieldDef("kismet.datasourcetracker.default.hop_rate", "double",
-             "default hop rate for sources"),
+    FieldDef("kismet.datasourcetracker.default.hop_rate", "double", "default hop rate for sources"),
     FieldDef("kismet.datasourcetracker.default.hop", "uint8", "do sources hop by default"),
-    FieldDef("kismet.datasourcetracker.default.split", "uint8",
-             "split channels among sources with the same type"),
-    FieldDef("kismet.datasourcetracker.default.random_order", "uint8",
-             "scramble channel order to maximize use of overlap"),
-    FieldDef("kismet.datasourcetracker.default.retry_on_error", "uint8",
-             "re-open sources if an error occurs"),
-    FieldDef("kismet.datasourcetracker.default.remote_cap_listen", "string",
-             "listen address for remote capture (none in kismet_tx)"),
-    FieldDef("kismet.datasourcetracker.default.remote_cap_port", "uint32",
-             "listen port for remote capture (none in kismet_tx)"),
-    FieldDef("kismet.datasourcetracker.default.remote_cap_timestamp", "uint8",
-             "overwrite remote capture timestamps with server time"),
+    FieldDef(
+        "kismet.datasourcetracker.default.split",
+        "uint8",
+        "split channels among sources with the same type",
+    ),
+    FieldDef(
+        "kismet.datasourcetracker.default.random_order",
+        "uint8",
+        "scramble channel order to maximize use of overlap",
+    ),
+    FieldDef(
+        "kismet.datasourcetracker.default.retry_on_error",
+        "uint8",
+        "re-open sources if an error occurs",
+    ),
+    FieldDef(
+        "kismet.datasourcetracker.default.remote_cap_listen",
+        "string",
+        "listen address for remote capture (none in kismet_tx)",
+    ),
+    FieldDef(
+        "kismet.datasourcetracker.default.remote_cap_port",
+        "uint32",
+        "listen port for remote capture (none in kismet_tx)",
+    ),
+    FieldDef(
+        "kismet.datasourcetracker.default.remote_cap_timestamp",
+        "uint8",
+        "overwrite remote capture timestamps with server time",
+    ),
 )
 
 #: ``sink(source, dlt, batch)`` hands a batch to the packet chain and returns
@@ -288,16 +338,26 @@ DEFAULTS_FIELDS = (
 PacketSink = Callable[["Datasource", int, FrameBatch], int]
 
 
-class Datasource(Service):
+class Datasource(Service, ABC):
     """The common life of every capture; drivers implement the ``_*_capture`` hooks."""
 
     driver: ClassVar[DriverInfo]
     #: ``retry`` when the definition does not say; None follows the defaults.
     retry_by_default: ClassVar[bool | None] = None
 
-    def __init__(self, *, interface: str, options: SourceOptions, definition: str, uuid: str,
-                 number: int, clock: IReactorTime, bus: MessageBus, sink: PacketSink,
-                 defaults: SourceDefaults) -> None:
+    def __init__(
+        self,
+        *,
+        interface: str,
+        options: SourceOptions,
+        definition: str,
+        uuid: str,
+        number: int,
+        clock: IReactorTime,
+        bus: MessageBus,
+        sink: PacketSink,
+        defaults: SourceDefaults,
+    ) -> None:
         self.uuid = uuid.upper()
         self.setName(self.uuid)
         self.number = number
@@ -312,7 +372,8 @@ class Datasource(Service):
         self.defaults = defaults
         default_retry = self.retry_by_default
         self.retry = options.flag(
-            "retry", defaults.retry_on_error if default_retry is None else default_retry)
+            "retry", defaults.retry_on_error if default_retry is None else default_retry
+        )
         self.info = {
             "antenna_type": options.text("info_antenna_type", "") or "",
             "antenna_gain": options.number("info_antenna_gain", 0.0),
@@ -450,8 +511,9 @@ class Datasource(Service):
         spec = self.check_channel(channel)
         self._lock_channel(spec)
 
-    def set_hopping(self, channels: list[str] | None, rate: float | None,
-                    shuffle: bool | None) -> None:
+    def set_hopping(
+        self, channels: list[str] | None, rate: float | None, shuffle: bool | None
+    ) -> None:
         """Hop over ``channels`` at ``rate``; None keeps the current value."""
         self._require_tuning()
         if not self.driver.hop_capable:
@@ -477,8 +539,10 @@ class Datasource(Service):
             raise SourceCommandError(str(exc)) from None
         supported = self.supported_frequencies()
         if supported and spec.freq_mhz not in supported:
-            raise SourceCommandError(f"channel {spec.text} ({spec.freq_mhz} MHz) is not "
-                                     f"supported by {self.capture_interface}")
+            raise SourceCommandError(
+                f"channel {spec.text} ({spec.freq_mhz} MHz) is not "
+                f"supported by {self.capture_interface}"
+            )
         return spec
 
     def supported_frequencies(self) -> frozenset[int]:
@@ -491,13 +555,13 @@ class Datasource(Service):
 
     # -- driver hooks -----------------------------------------------------------
 
+    @abstractmethod
     def _start_capture(self) -> None:
         """Open the capture and begin delivering; raise CaptureError on failure."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _stop_capture(self) -> None:
         """Stop delivering and release the capture."""
-        raise NotImplementedError
 
     def _pause_capture(self) -> None:
         """Called on pause; by default frames keep arriving and are dropped."""
@@ -508,8 +572,9 @@ class Datasource(Service):
     def _lock_channel(self, spec: WifiChannel) -> None:
         raise SourceCommandError(f"a {self.driver.type} source cannot change channels")
 
-    def _start_hopping(self, specs: list[WifiChannel] | None, rate: float | None,
-                       shuffle: bool | None) -> None:
+    def _start_hopping(
+        self, specs: list[WifiChannel] | None, rate: float | None, shuffle: bool | None
+    ) -> None:
         raise SourceCommandError(f"a {self.driver.type} source cannot hop channels")
 
     # -- frames ---------------------------------------------------------------
@@ -533,7 +598,7 @@ class Datasource(Service):
     def _try_open(self) -> bool:
         try:
             self._start_capture()
-        except CaptureError as exc:
+        except (CaptureError, OSError) as exc:
             self._enter_error(str(exc))
             return False
         self.capturing = True
@@ -541,8 +606,10 @@ class Datasource(Service):
         self.error = False
         self.error_reason = ""
         self.retry_attempts = 0
-        self.post(f"opened ({self.driver.type}, capture interface {self.capture_interface}, "
-                  f"DLT {self.dlt})")
+        self.post(
+            f"opened ({self.driver.type}, capture interface {self.capture_interface}, "
+            f"DLT {self.dlt})"
+        )
         return True
 
     def fail(self, reason: str) -> None:
@@ -572,14 +639,16 @@ class Datasource(Service):
         self.error = True
         self.error_reason = reason
         if not (self.retry and self.enabled):
-            self.post(f"error: {reason}; not configured to re-try, it will remain closed",
-                      ERROR)
+            self.post(f"error: {reason}; not configured to re-try, it will remain closed", ERROR)
             return
         self.retry_attempts += 1
         self.total_retry_attempts += 1
         delay = RETRY_DELAYS[min(self.retry_attempts, len(RETRY_DELAYS)) - 1]
-        self.post(f"error: {reason}; will try to re-open in {delay:g} seconds "
-                  f"({self.retry_attempts} consecutive failures)", ERROR)
+        self.post(
+            f"error: {reason}; will try to re-open in {delay:g} seconds "
+            f"({self.retry_attempts} consecutive failures)",
+            ERROR,
+        )
         self._retry_call = self._clock.callLater(delay, self._retry)
 
     def _retry(self) -> None:

@@ -39,8 +39,7 @@ _SYSFS_NET = Path("/sys/class/net")
 _IFTYPE_BY_NUMBER = {number: name for name, number in IFTYPE_NAMES.items()}
 #: nl80211 interface type names as Kismet and ``iw`` print them.
 _IFTYPE_WORDS = {"station": "managed", "adhoc": "ibss"}
-_CHAN_WIDTH = {"": 0, "W5": 6, "W10": 7, "HT20": 1, "HT40+": 2, "HT40-": 2,
-               "VHT80": 3, "VHT160": 5}
+_CHAN_WIDTH = {"": 0, "W5": 6, "W10": 7, "HT20": 1, "HT40+": 2, "HT40-": 2, "VHT80": 3, "VHT160": 5}
 _VHT80_CENTRES = (5210, 5290, 5530, 5610, 5690, 5775, 5855)
 _VHT160_CENTRES = (5250, 5570, 5815)
 
@@ -119,8 +118,7 @@ def _inside_netns(name: str | None) -> Iterator[None]:
         try:
             if libc.setns(target, _CLONE_NEWNET) != 0:
                 err = ctypes.get_errno()
-                raise CaptureError(f"cannot enter network namespace {name!r}: "
-                                   f"{os.strerror(err)}")
+                raise CaptureError(f"cannot enter network namespace {name!r}: {os.strerror(err)}")
         finally:
             os.close(target)
         try:
@@ -153,9 +151,11 @@ def channel_attrs(freq_mhz: int, mode: str) -> list[list[Any]]:
         centre = _vht_centre(freq_mhz, _VHT160_CENTRES, 70)
     else:
         centre = freq_mhz
-    return [["NL80211_ATTR_WIPHY_FREQ", freq_mhz],
-            ["NL80211_ATTR_CHANNEL_WIDTH", _CHAN_WIDTH[mode]],
-            ["NL80211_ATTR_CENTER_FREQ1", centre]]
+    return [
+        ["NL80211_ATTR_WIPHY_FREQ", freq_mhz],
+        ["NL80211_ATTR_CHANNEL_WIDTH", _CHAN_WIDTH[mode]],
+        ["NL80211_ATTR_CENTER_FREQ1", centre],
+    ]
 
 
 class LinuxCaptureSystem:
@@ -183,8 +183,15 @@ class LinuxCaptureSystem:
             raise CaptureError(f"{path}: {exc}") from None
         return PcapyHandle(reader, path)
 
-    def open_live(self, interface: str, *, snaplen: int = 65535, promisc: bool = True,
-                  timeout_ms: int = 50, rfmon: bool = False) -> CaptureHandle:
+    def open_live(
+        self,
+        interface: str,
+        *,
+        snaplen: int = 65535,
+        promisc: bool = True,
+        timeout_ms: int = 50,
+        rfmon: bool = False,
+    ) -> CaptureHandle:
         with _inside_netns(self.netns):
             if self._index(interface) is None:
                 raise InterfaceNotFound(f"no interface {interface!r}")
@@ -197,8 +204,7 @@ class LinuxCaptureSystem:
                     reader.set_rfmon(1)
                     reader.activate()
                 else:
-                    reader = pcapy.open_live(interface, snaplen, 1 if promisc else 0,
-                                             timeout_ms)
+                    reader = pcapy.open_live(interface, snaplen, 1 if promisc else 0, timeout_ms)
             except pcapy.PcapError as exc:
                 raise CaptureError(f"{interface}: {exc}") from None
         return PcapyHandle(reader, interface)
@@ -216,8 +222,11 @@ class LinuxCaptureSystem:
             ipr.close()
 
     def _index(self, interface: str) -> int | None:
-        with self._ipr() as ipr:
-            found = ipr.link_lookup(ifname=interface)
+        try:
+            with self._ipr() as ipr:
+                found = ipr.link_lookup(ifname=interface)
+        except (NetlinkError, OSError) as exc:
+            raise CaptureError(f"cannot look up {interface}: {exc}") from None
         return found[0] if found else None
 
     def _nl80211_interfaces(self) -> dict[str, list[Any]]:
@@ -245,18 +254,23 @@ class LinuxCaptureSystem:
     def interfaces(self) -> list[InterfaceInfo]:
         wireless = self._nl80211_interfaces()
         found: list[InterfaceInfo] = []
-        with self._ipr() as ipr:
-            links = list(ipr.get_links())
+        try:
+            with self._ipr() as ipr:
+                links = list(ipr.get_links())
+        except (NetlinkError, OSError) as exc:
+            raise CaptureError(f"cannot list network interfaces: {exc}") from None
         for link in links:
             name = link.get_attr("IFLA_IFNAME")
-            found.append(InterfaceInfo(
-                name=name,
-                index=int(link["index"]),
-                mac=(link.get_attr("IFLA_ADDRESS") or "").upper(),
-                up=bool(link["flags"] & 1),
-                wireless=name in wireless or self._sysfs_wireless(name),
-                driver=self._driver(name),
-            ))
+            found.append(
+                InterfaceInfo(
+                    name=name,
+                    index=int(link["index"]),
+                    mac=(link.get_attr("IFLA_ADDRESS") or "").upper(),
+                    up=bool(link["flags"] & 1),
+                    wireless=name in wireless or self._sysfs_wireless(name),
+                    driver=self._driver(name),
+                )
+            )
         return found
 
     # -- nl80211 --------------------------------------------------------------
@@ -265,13 +279,28 @@ class LinuxCaptureSystem:
         entry = self._nl80211_interfaces().get(interface)
         if entry is None:
             return None
-        ifindex, phy = entry[0], entry[1]
+        try:
+            iftype, frequencies, iftypes = self._radio_facts(entry[0], entry[1])
+        except NetlinkError as exc:
+            raise CaptureError(f"nl80211 query for {interface} failed: {exc}") from None
+        return WirelessInfo(
+            interface,
+            entry[1],
+            iftype,
+            tuple(dict.fromkeys(frequencies)),
+            hardware=self._driver(interface),
+            iftypes=iftypes or ("managed", "monitor"),
+        )
+
+    def _radio_facts(self, ifindex: int, phy: str) -> tuple[str, list[int], tuple[str, ...]]:
+        """Interface type, enabled frequencies and creatable interface types."""
         with _inside_netns(self.netns), _iw() as iw:
             iftype = "unknown"
             for reply in iw.get_interface_by_ifindex(ifindex):
                 number = reply.get_attr("NL80211_ATTR_IFTYPE")
-                iftype = _IFTYPE_WORDS.get(_IFTYPE_BY_NUMBER.get(number, ""),
-                                           _IFTYPE_BY_NUMBER.get(number, "unknown"))
+                iftype = _IFTYPE_WORDS.get(
+                    _IFTYPE_BY_NUMBER.get(number, ""), _IFTYPE_BY_NUMBER.get(number, "unknown")
+                )
             frequencies: list[int] = []
             iftypes: tuple[str, ...] = ()
             for wiphy in iw.list_wiphy():
@@ -280,11 +309,10 @@ class LinuxCaptureSystem:
                 frequencies.extend(_wiphy_frequencies(wiphy))
                 supported = wiphy.get_attr("NL80211_ATTR_SUPPORTED_IFTYPES")
                 if supported:
-                    iftypes = tuple(_IFTYPE_WORDS.get(_IFTYPE_BY_NUMBER.get(n, ""), str(n))
-                                    for n in supported)
-        return WirelessInfo(interface, phy, iftype, tuple(dict.fromkeys(frequencies)),
-                            hardware=self._driver(interface),
-                            iftypes=iftypes or ("managed", "monitor"))
+                    iftypes = tuple(
+                        _IFTYPE_WORDS.get(_IFTYPE_BY_NUMBER.get(n, ""), str(n)) for n in supported
+                    )
+        return iftype, frequencies, iftypes
 
     def create_monitor_vif(self, interface: str, vif_name: str) -> str:
         entry = self._nl80211_interfaces().get(interface)
@@ -299,8 +327,9 @@ class LinuxCaptureSystem:
                     raise CaptureError(f"monitor interface {vif_name} did not appear")
                 ipr.link("set", index=index[0], state="up")
         except NetlinkError as exc:
-            raise CaptureError(f"cannot create monitor interface {vif_name} on "
-                               f"{interface}: {exc}") from None
+            raise CaptureError(
+                f"cannot create monitor interface {vif_name} on {interface}: {exc}"
+            ) from None
         return vif_name
 
     def set_channel(self, interface: str, freq_mhz: int, mode: str = "") -> None:
@@ -312,11 +341,9 @@ class LinuxCaptureSystem:
         msg["attrs"] = [["NL80211_ATTR_IFINDEX", index], *channel_attrs(freq_mhz, mode)]
         try:
             with _inside_netns(self.netns), _iw() as iw:
-                list(iw.nlm_request(msg, msg_type=iw.prid,
-                                    msg_flags=NLM_F_REQUEST | NLM_F_ACK))
+                list(iw.nlm_request(msg, msg_type=iw.prid, msg_flags=NLM_F_REQUEST | NLM_F_ACK))
         except NetlinkError as exc:
-            raise CaptureError(f"cannot tune {interface} to {freq_mhz} MHz {mode}: "
-                               f"{exc}") from None
+            raise CaptureError(f"cannot tune {interface} to {freq_mhz} MHz {mode}: {exc}") from None
 
 
 @contextmanager

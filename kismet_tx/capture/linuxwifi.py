@@ -56,12 +56,23 @@ TIMEOUT_MS = 50
 class LinuxWifiSource(Datasource):
     """Captures from a live interface through the capture system."""
 
-    driver = DriverInfo("linuxwifi", "Linux Wi-Fi capture (pcap, nl80211 monitor mode)",
-                        list_capable=True, tune_capable=True, hop_capable=True,
-                        probe_capable=True)
+    driver = DriverInfo(
+        "linuxwifi",
+        "Linux Wi-Fi capture (pcap, nl80211 monitor mode)",
+        list_capable=True,
+        tune_capable=True,
+        hop_capable=True,
+        probe_capable=True,
+    )
 
-    def __init__(self, *, system: CaptureSystem, reactor: IReactorFDSet,
-                 rng: random.Random | None = None, **base: Any) -> None:
+    def __init__(
+        self,
+        *,
+        system: CaptureSystem,
+        reactor: IReactorFDSet,
+        rng: random.Random | None = None,
+        **base: Any,
+    ) -> None:
         super().__init__(**base)
         options = base["options"]
         self._system = system
@@ -103,8 +114,10 @@ class LinuxWifiSource(Datasource):
         if radio is None:
             if not any(i.name == self.interface for i in self._system.interfaces()):
                 raise InterfaceNotFound(f"no interface {self.interface!r}")
-            self.warning = (f"{self.interface} is not a Wi-Fi interface: capturing its own "
-                            "link type, without monitor mode or channel control")
+            self.warning = (
+                f"{self.interface} is not a Wi-Fi interface: capturing its own "
+                "link type, without monitor mode or channel control"
+            )
             return self.interface
         self.warning = ""
         self.hardware = radio.hardware
@@ -119,11 +132,13 @@ class LinuxWifiSource(Datasource):
 
     def _start_capture(self) -> None:
         target = self._capture_target()
-        handle = self._system.open_live(target, snaplen=SNAPLEN, promisc=True,
-                                        timeout_ms=TIMEOUT_MS)
+        handle = self._system.open_live(
+            target, snaplen=SNAPLEN, promisc=True, timeout_ms=TIMEOUT_MS
+        )
         try:
-            reader = CaptureReader(self._reactor, handle, target, self.deliver,
-                                   self._reader_failed, self.batch_size)
+            reader = CaptureReader(
+                self._reactor, handle, target, self.deliver, self._reader_failed, self.batch_size
+            )
         except CaptureError:
             handle.close()
             raise
@@ -154,8 +169,9 @@ class LinuxWifiSource(Datasource):
         if not self.capturing:
             raise SourceStateError("source is not running")
         if self.radio is None:
-            raise SourceCommandError(f"{self.interface} is not a Wi-Fi interface; "
-                                     "it has no channels")
+            raise SourceCommandError(
+                f"{self.interface} is not a Wi-Fi interface; it has no channels"
+            )
 
     def _configure_channels(self) -> None:
         """Apply the definition's channel settings after an open."""
@@ -209,13 +225,19 @@ class LinuxWifiSource(Datasource):
         self.channel = spec.text
         self.post(f"locked to channel {spec.text}")
 
-    def _start_hopping(self, specs: list[WifiChannel] | None, rate: float | None,
-                       shuffle: bool | None) -> None:
+    def _start_hopping(
+        self, specs: list[WifiChannel] | None, rate: float | None, shuffle: bool | None
+    ) -> None:
         channels = specs if specs is not None else self._current_hop_list()
-        self._begin_hopping(channels, rate if rate is not None else self.hop_rate,
-                            self.hop_shuffle if shuffle is None else shuffle)
-        self.post(f"hopping over {len(channels)} channels at {self.hop_rate:g}/sec"
-                  + (" in shuffled order" if self.hop_shuffle else ""))
+        self._begin_hopping(
+            channels,
+            rate if rate is not None else self.hop_rate,
+            self.hop_shuffle if shuffle is None else shuffle,
+        )
+        self.post(
+            f"hopping over {len(channels)} channels at {self.hop_rate:g}/sec"
+            + (" in shuffled order" if self.hop_shuffle else "")
+        )
 
     def _begin_hopping(self, specs: list[WifiChannel], rate: float, shuffle: bool) -> None:
         self._stop_hop_loop()

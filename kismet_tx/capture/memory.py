@@ -85,7 +85,7 @@ class MemoryFileHandle(_MemoryHandleBase):
         if end > len(frames) and self._file.trailing_error is not None:
             self._position = len(frames)
             raise CaptureError(f"{self._name}: {self._file.trailing_error}")
-        batch = frames[self._position:end]
+        batch = frames[self._position : end]
         self._position += len(batch)
         return pack_batch(batch) if batch else EMPTY_BATCH
 
@@ -197,14 +197,22 @@ class MemoryCaptureSystem:
 
     # -- set-up --------------------------------------------------------------
 
-    def add_file(self, path: str, dlt: int, frames: list[Frame],
-                 trailing_error: str | None = None) -> MemoryFile:
+    def add_file(
+        self, path: str, dlt: int, frames: list[Frame], trailing_error: str | None = None
+    ) -> MemoryFile:
         """Make ``path`` openable with these records."""
         self.files[path] = MemoryFile(dlt, list(frames), trailing_error)
         return self.files[path]
 
-    def add_interface(self, name: str, *, dlt: int = 1, mac: str | None = None,
-                      radio: WirelessInfo | None = None, up: bool = True) -> MemoryInterface:
+    def add_interface(
+        self,
+        name: str,
+        *,
+        dlt: int = 1,
+        mac: str | None = None,
+        radio: WirelessInfo | None = None,
+        up: bool = True,
+    ) -> MemoryInterface:
         """Add an interface; give ``radio`` to make it wireless."""
         index = self._next_index
         self._next_index += 1
@@ -258,8 +266,15 @@ class MemoryCaptureSystem:
             raise CaptureError(f"{path}: No such file or directory")
         return MemoryFileHandle(path, source)
 
-    def open_live(self, interface: str, *, snaplen: int = 65535, promisc: bool = True,
-                  timeout_ms: int = 50, rfmon: bool = False) -> CaptureHandle:
+    def open_live(
+        self,
+        interface: str,
+        *,
+        snaplen: int = 65535,
+        promisc: bool = True,
+        timeout_ms: int = 50,
+        rfmon: bool = False,
+    ) -> CaptureHandle:
         link = self._link(interface)
         if not link.up:
             raise CaptureError(f"{interface}: That device is not up")
@@ -270,9 +285,17 @@ class MemoryCaptureSystem:
         return handle
 
     def interfaces(self) -> list[InterfaceInfo]:
-        return [InterfaceInfo(link.name, link.index, link.mac.upper(), link.up,
-                              link.radio is not None, link.radio.hardware if link.radio else "")
-                for link in self.links.values()]
+        return [
+            InterfaceInfo(
+                link.name,
+                link.index,
+                link.mac.upper(),
+                link.up,
+                link.radio is not None,
+                link.radio.hardware if link.radio else "",
+            )
+            for link in self.links.values()
+        ]
 
     def wireless_info(self, interface: str) -> WirelessInfo | None:
         link = self.links.get(interface)
@@ -290,8 +313,14 @@ class MemoryCaptureSystem:
             if existing is not None and existing.monitor:
                 return vif_name
             raise CaptureError(f"an interface named {vif_name} already exists")
-        radio = WirelessInfo(vif_name, link.radio.phy, "monitor", link.radio.frequencies,
-                             link.radio.hardware, link.radio.iftypes)
+        radio = WirelessInfo(
+            vif_name,
+            link.radio.phy,
+            "monitor",
+            link.radio.frequencies,
+            link.radio.hardware,
+            link.radio.iftypes,
+        )
         self.add_interface(vif_name, dlt=127, radio=radio)
         return vif_name
 
@@ -301,6 +330,5 @@ class MemoryCaptureSystem:
         if link.radio is None:
             raise NotSupported(f"{interface} is not an nl80211 wireless interface")
         if freq_mhz not in link.radio.frequencies:
-            raise CaptureError(f"cannot tune {interface} to {freq_mhz} MHz: "
-                               "Invalid argument")
+            raise CaptureError(f"cannot tune {interface} to {freq_mhz} MHz: Invalid argument")
         link.channel = (freq_mhz, mode)

@@ -22,6 +22,7 @@ record's ``kismet.datasource.replay.*`` fields, and posted as a message every
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 from twisted.internet.interfaces import IDelayedCall
@@ -41,6 +42,7 @@ from kismet_tx.capture.system import (
 )
 from kismet_tx.config import SourceDefinitionError
 from kismet_tx.fields import FieldDef
+from kismet_tx.messagebus import ERROR
 
 DEFAULT_BATCH = 1024
 MAX_BATCH = 65536
@@ -55,12 +57,17 @@ _SKIP_BATCH = 8192
 
 REPLAY_FIELDS = (
     FieldDef("kismet.datasource.replay.file_size", "uint64", "capture file size, bytes"),
-    FieldDef("kismet.datasource.replay.bytes_read", "uint64",
-             "bytes of the file read so far in this pass (estimated for pcapng)"),
-    FieldDef("kismet.datasource.replay.packets_read", "uint64",
-             "frames read so far in this pass"),
-    FieldDef("kismet.datasource.replay.packets_total", "uint64",
-             "frames in the file (0 until a first pass has finished)"),
+    FieldDef(
+        "kismet.datasource.replay.bytes_read",
+        "uint64",
+        "bytes of the file read so far in this pass (estimated for pcapng)",
+    ),
+    FieldDef("kismet.datasource.replay.packets_read", "uint64", "frames read so far in this pass"),
+    FieldDef(
+        "kismet.datasource.replay.packets_total",
+        "uint64",
+        "frames in the file (0 until a first pass has finished)",
+    ),
     FieldDef("kismet.datasource.replay.percent", "double", "progress of this pass, percent"),
     FieldDef("kismet.datasource.replay.passes", "uint64", "completed passes over the file"),
     FieldDef("kismet.datasource.replay.realtime", "uint8", "replaying at capture speed"),
@@ -75,18 +82,22 @@ class PcapFileSource(Datasource):
     driver = DriverInfo("pcapfile", "Pcap and pcapng file replay")
     retry_by_default: ClassVar[bool | None] = False
 
-    def __init__(self, *, system: CaptureSystem, progress_interval: float = PROGRESS_INTERVAL,
-                 **base: Any) -> None:
+    def __init__(
+        self, *, system: CaptureSystem, progress_interval: float = PROGRESS_INTERVAL, **base: Any
+    ) -> None:
         super().__init__(**base)
         options = base["options"]
         self._system = system
         self.path = self.interface
+        if not options.text("name"):
+            self.source_name = os.path.basename(self.path) or self.path
         self.realtime = options.flag("realtime", False)
         self.loop = options.flag("loop", False)
         size = options.number("batch", DEFAULT_BATCH)
         if size is None or size != int(size) or not 1 <= size <= MAX_BATCH:
-            raise SourceDefinitionError(f"option batch must be a whole number from 1 to "
-                                        f"{MAX_BATCH}")
+            raise SourceDefinitionError(
+                f"option batch must be a whole number from 1 to {MAX_BATCH}"
+            )
         self.batch_size = int(size)
         self.progress_interval = progress_interval
         self.hardware = "pcapfile"
@@ -103,6 +114,7 @@ class PcapFileSource(Datasource):
         self._reported_packets = -1
         self._pending: FrameBatch | None = None
         self._pending_index = 0
+        self._frames_read = 0
         self._tail = False
         self._read_error: str | None = None
         self._reported_error = False
@@ -121,17 +133,19 @@ class PcapFileSource(Datasource):
 
     def record(self) -> dict[str, Any]:
         record = super().record()
-        record.update({
-            "kismet.datasource.replay.file_size": self.file_size,
-            "kismet.datasource.replay.bytes_read": self.bytes_read,
-            "kismet.datasource.replay.packets_read": self.packets_read,
-            "kismet.datasource.replay.packets_total": self.packets_total,
-            "kismet.datasource.replay.percent": self.percent(),
-            "kismet.datasource.replay.passes": self.passes,
-            "kismet.datasource.replay.realtime": int(self.realtime),
-            "kismet.datasource.replay.loop": int(self.loop),
-            "kismet.datasource.replay.finished": int(self.finished),
-        })
+        record.update(
+            {
+                "kismet.datasource.replay.file_size": self.file_size,
+                "kismet.datasource.replay.bytes_read": self.bytes_read,
+                "kismet.datasource.replay.packets_read": self.packets_read,
+                "kismet.datasource.replay.packets_total": self.packets_total,
+                "kismet.datasource.replay.percent": self.percent(),
+                "kismet.datasource.replay.passes": self.passes,
+                "kismet.datasource.replay.realtime": int(self.realtime),
+                "kismet.datasource.replay.loop": int(self.loop),
+                "kismet.datasource.replay.finished": int(self.finished),
+            }
+        )
         return record
 
     # -- capture hooks ------------------------------------------------------------
@@ -145,6 +159,7 @@ class PcapFileSource(Datasource):
         self.dlt = handle.datalink()
         self.finished = False
         self._read_error = None
+        self._reported_error = False
         self._begin_pass()
         self._progress = LoopingCall(self._report_progress)
         self._progress.clock = self._clock
@@ -172,6 +187,7 @@ class PcapFileSource(Datasource):
 
     def _begin_pass(self) -> None:
         self.packets_read = 0
+        self._frames_read = 0
         self.bytes_read = _FILE_HEADER.get(self.file_format, 0)
         self._pending = None
         self._pending_index = 0
@@ -188,11 +204,16 @@ class PcapFileSource(Datasource):
             self._call.cancel()
         self._call = None
 
-    def _account(self, batch: FrameBatch) -> None:
-        count = batch_len(batch)
+    def _account(self, batch: FrameBatch, start: int, stop: int) -> None:
+        """Count frames ``start`` to ``stop`` of a batch as replayed (bytes estimated)."""
+        meta = batch[1]
+        first = META.unpack_from(meta, start * META_SIZE)
+        last = META.unpack_from(meta, (stop - 1) * META_SIZE)
+        data = last[2] + last[3] - first[2]
+        count = stop - start
         self.packets_read += count
         overhead = _RECORD_OVERHEAD.get(self.file_format, 16)
-        self.bytes_read = min(self.file_size, self.bytes_read + len(batch[0]) + overhead * count)
+        self.bytes_read = min(self.file_size, self.bytes_read + data + overhead * count)
 
     def _read(self, limit: int) -> FrameBatch | None:
         """The next frames of the file (at most ``limit``), or None at its end."""
@@ -219,7 +240,7 @@ class PcapFileSource(Datasource):
                 return self._read(limit)
             if not batch[1]:
                 return None
-        self._account(batch)
+        self._frames_read += batch_len(batch)
         return batch
 
     def _reposition(self) -> None:
@@ -228,7 +249,7 @@ class PcapFileSource(Datasource):
         self._handle.close()
         handle = self._system.open_offline(self.path)
         self._handle = handle
-        remaining = self.packets_read
+        remaining = self._frames_read
         while remaining > 0:
             skipped = batch_len(handle.next_batch(min(remaining, _SKIP_BATCH)))
             if not skipped:
@@ -284,6 +305,7 @@ class PcapFileSource(Datasource):
                 if stop > start:
                     self._pending_index = stop
                     budget -= stop - start
+                    self._account(batch, start, stop)
                     self.deliver(slice_batch(batch, start, stop))
                 if self._pending_index >= count:
                     self._pending = None
@@ -306,6 +328,8 @@ class PcapFileSource(Datasource):
             self._reported_error = True
             self.error_reason = error
             self.warning = f"the file ends with an unreadable record after {frames} frames"
+            if self.loop:
+                self.post(f"{self.warning}: {error}; looping over the complete ones", ERROR)
         if self.loop and frames:
             if self.passes == 1:
                 self.post(f"reached the end of {self.path} after {frames} frames; looping")
@@ -322,13 +346,17 @@ class PcapFileSource(Datasource):
             return
         self.finished = True
         self.bytes_read = self.file_size
-        summary = (f"finished replaying {self.path}: {frames} frames, "
-                   f"{self.num_error_packets} error packets")
+        summary = (
+            f"finished replaying {self.path}: {frames} frames, "
+            f"{self.num_error_packets} error packets"
+        )
         self.finish(summary, error)
 
     def _report_progress(self) -> None:
         if self.passes or self.packets_read == self._reported_packets:
             return
         self._reported_packets = self.packets_read
-        self.post(f"replaying {self.path}: {self.packets_read} frames, {self.bytes_read} of "
-                  f"{self.file_size} bytes ({self.percent():.0f}%)")
+        self.post(
+            f"replaying {self.path}: {self.packets_read} frames, {self.bytes_read} of "
+            f"{self.file_size} bytes ({self.percent():.0f}%)"
+        )

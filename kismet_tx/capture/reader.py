@@ -25,9 +25,15 @@ DEFAULT_BATCH = 512
 class CaptureReader:
     """Feeds ``on_frames`` from a non-blocking handle; ``on_error`` once on failure."""
 
-    def __init__(self, reactor: IReactorFDSet, handle: CaptureHandle, name: str,
-                 on_frames: Callable[[FrameBatch], Any], on_error: Callable[[str], Any],
-                 batch_size: int = DEFAULT_BATCH) -> None:
+    def __init__(
+        self,
+        reactor: IReactorFDSet,
+        handle: CaptureHandle,
+        name: str,
+        on_frames: Callable[[FrameBatch], Any],
+        on_error: Callable[[str], Any],
+        batch_size: int = DEFAULT_BATCH,
+    ) -> None:
         self._reactor = reactor
         self._handle = handle
         self._name = name
@@ -67,7 +73,13 @@ class CaptureReader:
         return None
 
     def connectionLost(self, reason: Failure) -> None:
-        self._fail(f"{self._name}: capture descriptor lost: {reason.getErrorMessage()}")
+        """The poller saw an error or hang-up: ask pcap what happened, then fail."""
+        text = f"{self._name}: capture descriptor lost: {reason.getErrorMessage()}"
+        try:
+            self._handle.next_batch(1)
+        except CaptureError as exc:
+            text = str(exc)
+        self._fail(text)
 
     def _fail(self, reason: str) -> None:
         if self.reading:

@@ -56,7 +56,7 @@ def iter_batch(batch: FrameBatch) -> Iterator[tuple[float, bytes]]:
     """Yield ``(timestamp, frame bytes)`` for each frame of a batch."""
     buffer, meta = batch
     for sec, usec, offset, caplen in META.iter_unpack(meta):
-        yield sec + usec / 1_000_000, buffer[offset:offset + caplen]
+        yield sec + usec / 1_000_000, buffer[offset : offset + caplen]
 
 
 def pack_batch(frames: Iterable[tuple[float, bytes]]) -> FrameBatch:
@@ -75,7 +75,7 @@ def pack_batch(frames: Iterable[tuple[float, bytes]]) -> FrameBatch:
 
 def slice_batch(batch: FrameBatch, start: int, stop: int) -> FrameBatch:
     """Frames ``start`` to ``stop`` of a batch (the buffer is shared, not copied)."""
-    return batch[0], batch[1][start * META_SIZE:stop * META_SIZE]
+    return batch[0], batch[1][start * META_SIZE : stop * META_SIZE]
 
 
 class CaptureHandle(Protocol):
@@ -161,8 +161,15 @@ class CaptureSystem(Protocol):
     def open_offline(self, path: str) -> CaptureHandle:
         """Open a pcap or pcapng file."""
 
-    def open_live(self, interface: str, *, snaplen: int = 65535, promisc: bool = True,
-                  timeout_ms: int = 50, rfmon: bool = False) -> CaptureHandle:
+    def open_live(
+        self,
+        interface: str,
+        *,
+        snaplen: int = 65535,
+        promisc: bool = True,
+        timeout_ms: int = 50,
+        rfmon: bool = False,
+    ) -> CaptureHandle:
         """Open a live interface (``create``/``set_rfmon``/``activate`` when ``rfmon``)."""
 
     def interfaces(self) -> list[InterfaceInfo]:

@@ -39,14 +39,13 @@ from kismet_tx.messagebus import INFO, MessageBus
 
 PROBED_FIELDS = (
     FieldDef("kismet.datasource.probed.interface", "string", "interface name"),
-    FieldDef("kismet.datasource.probed.capture_interface", "string",
-             "capture interface name"),
+    FieldDef("kismet.datasource.probed.capture_interface", "string", "capture interface name"),
     FieldDef("kismet.datasource.probed.hardware", "string", "hardware / chipset"),
-    FieldDef("kismet.datasource.probed.in_use_uuid", "uuid",
-             "active source using this interface"),
+    FieldDef("kismet.datasource.probed.in_use_uuid", "uuid", "active source using this interface"),
     FieldDef("kismet.datasource.probed.options_vec", "vector[string]", "interface options"),
-    FieldDef("kismet.datasource.probed.wireless", "uint8",
-             "the interface is a Wi-Fi radio (kismet_tx)"),
+    FieldDef(
+        "kismet.datasource.probed.wireless", "uint8", "the interface is a Wi-Fi radio (kismet_tx)"
+    ),
 )
 
 NO_UUID = "00000000-0000-0000-0000-000000000000"
@@ -69,10 +68,18 @@ class DatasourceTracker(MultiService):
         "linuxwifi": LinuxWifiSource,
     }
 
-    def __init__(self, *, clock: IReactorTime, reactor: IReactorFDSet, bus: MessageBus,
-                 sink: PacketSink, system: CaptureSystem,
-                 defaults: SourceDefaults | None = None, rng: random.Random | None = None,
-                 progress_interval: float = PROGRESS_INTERVAL) -> None:
+    def __init__(
+        self,
+        *,
+        clock: IReactorTime,
+        reactor: IReactorFDSet,
+        bus: MessageBus,
+        sink: PacketSink,
+        system: CaptureSystem,
+        defaults: SourceDefaults | None = None,
+        rng: random.Random | None = None,
+        progress_interval: float = PROGRESS_INTERVAL,
+    ) -> None:
         super().__init__()
         self.setName("datasources")
         self._clock = clock
@@ -103,22 +110,25 @@ class DatasourceTracker(MultiService):
     def list_interfaces(self) -> list[dict[str, Any]]:
         """``/datasource/list_interfaces``: every interface but loopback, Wi-Fi flagged."""
         in_use = {s.interface: s.uuid for s in self.sources() if s.driver.type == "linuxwifi"}
-        in_use.update({s.capture_interface: s.uuid for s in self.sources()
-                       if s.driver.type == "linuxwifi"})
+        in_use.update(
+            {s.capture_interface: s.uuid for s in self.sources() if s.driver.type == "linuxwifi"}
+        )
         driver = LinuxWifiSource.driver.record()
         found = []
         for info in self.system.interfaces():
             if info.name == "lo":
                 continue
-            found.append({
-                "kismet.datasource.probed.interface": info.name,
-                "kismet.datasource.probed.capture_interface": info.name,
-                "kismet.datasource.probed.hardware": info.driver,
-                "kismet.datasource.probed.in_use_uuid": in_use.get(info.name, NO_UUID),
-                "kismet.datasource.probed.options_vec": [],
-                "kismet.datasource.probed.wireless": int(info.wireless),
-                "kismet.datasource.type_driver": driver,
-            })
+            found.append(
+                {
+                    "kismet.datasource.probed.interface": info.name,
+                    "kismet.datasource.probed.capture_interface": info.name,
+                    "kismet.datasource.probed.hardware": info.driver,
+                    "kismet.datasource.probed.in_use_uuid": in_use.get(info.name, NO_UUID),
+                    "kismet.datasource.probed.options_vec": [],
+                    "kismet.datasource.probed.wireless": int(info.wireless),
+                    "kismet.datasource.type_driver": driver,
+                }
+            )
         return found
 
     # -- building ---------------------------------------------------------------
@@ -128,12 +138,13 @@ class DatasourceTracker(MultiService):
         if kind is not None:
             if kind not in self.drivers:
                 raise SourceDefinitionError(
-                    f"unknown source type {kind!r}; known: {', '.join(sorted(self.drivers))}")
+                    f"unknown source type {kind!r}; known: {', '.join(sorted(self.drivers))}"
+                )
             return kind
         if "/" in interface or interface.endswith(_FILE_SUFFIXES):
             return "pcapfile"
         try:
-            self.system.file_info(interface)
+            self.system.file_info(os.path.abspath(interface))
         except CaptureError:
             return "linuxwifi"
         return "pcapfile"
@@ -148,7 +159,11 @@ class DatasourceTracker(MultiService):
         prefix = _adler(f"kismet_cap_{kind}")
         mac = None
         if kind == "linuxwifi":
-            for info in self.system.interfaces():
+            try:
+                interfaces = self.system.interfaces()
+            except CaptureError:
+                interfaces = []
+            for info in interfaces:
                 if info.name == interface and info.mac.count(":") == 5:
                     mac = int(info.mac.replace(":", ""), 16)
         suffix = mac if mac else _adler(interface)
@@ -168,20 +183,30 @@ class DatasourceTracker(MultiService):
         options = SourceOptions(raw_options)
         kind = self._driver_for(interface, options)
         if kind == "pcapfile":
-            interface = os.path.abspath(interface) if not interface.startswith("/") else interface
+            interface = os.path.abspath(interface)
             try:
                 self.system.file_info(interface)
             except CaptureError as exc:
                 raise SourceDefinitionError(f"cannot read capture file: {exc}") from None
         uuid = self._uuid_for(kind, interface, options)
         if uuid in self._by_uuid:
-            raise SourceConflict(f"a source with UUID {uuid} already exists "
-                                 f"({self._by_uuid[uuid].definition!r}); give this one a "
-                                 "different uuid= option")
+            raise SourceConflict(
+                f"a source with UUID {uuid} already exists "
+                f"({self._by_uuid[uuid].definition!r}); give this one a "
+                "different uuid= option"
+            )
         common: dict[str, Any] = dict(
-            interface=interface, options=options, definition=definition.strip(), uuid=uuid,
-            number=self._next_number, clock=self._clock, bus=self._bus, sink=self._sink,
-            defaults=self.defaults, system=self.system)
+            interface=interface,
+            options=options,
+            definition=definition.strip(),
+            uuid=uuid,
+            number=self._next_number,
+            clock=self._clock,
+            bus=self._bus,
+            sink=self._sink,
+            defaults=self.defaults,
+            system=self.system,
+        )
         source: Datasource
         if kind == "pcapfile":
             source = PcapFileSource(progress_interval=self._progress_interval, **common)

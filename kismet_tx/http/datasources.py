@@ -100,8 +100,9 @@ class DatasourcesArea:
             rate = cmd.number("hoprate")
         shuffle = cmd.bool("shuffle")
         if channels is None and rate is None:
-            raise BadRequest("channel control API requires either 'channel' or 'channels' "
-                             "and 'rate'")
+            raise BadRequest(
+                "channel control API requires either 'channel' or 'channels' and 'rate'"
+            )
         return self._run(source, lambda: source.set_hopping(channels, rate, shuffle))
 
     @endpoint(app, _BY_UUID + "/set_hop", ext=CMD, methods=GET_POST, access=Access.LOGIN)
@@ -114,8 +115,7 @@ class DatasourcesArea:
         source = self._find(call, uuid)
         return self._run(source, source.close)
 
-    @endpoint(app, _BY_UUID + "/disable_source", ext=CMD, methods=GET_POST,
-              access=Access.LOGIN)
+    @endpoint(app, _BY_UUID + "/disable_source", ext=CMD, methods=GET_POST, access=Access.LOGIN)
     def disable_source(self, call: ApiRequest, uuid: str) -> Any:
         source = self._find(call, uuid)
         return self._run(source, source.close)
@@ -125,8 +125,7 @@ class DatasourcesArea:
         source = self._find(call, uuid)
         return self._run(source, source.open)
 
-    @endpoint(app, _BY_UUID + "/enable_source", ext=CMD, methods=GET_POST,
-              access=Access.LOGIN)
+    @endpoint(app, _BY_UUID + "/enable_source", ext=CMD, methods=GET_POST, access=Access.LOGIN)
     def enable_source(self, call: ApiRequest, uuid: str) -> Any:
         source = self._find(call, uuid)
         return self._run(source, source.open)
@@ -136,8 +135,7 @@ class DatasourcesArea:
         source = self._find(call, uuid)
         return self._run(source, source.pause)
 
-    @endpoint(app, _BY_UUID + "/resume_source", ext=CMD, methods=GET_POST,
-              access=Access.LOGIN)
+    @endpoint(app, _BY_UUID + "/resume_source", ext=CMD, methods=GET_POST, access=Access.LOGIN)
     def resume_source(self, call: ApiRequest, uuid: str) -> Any:
         source = self._find(call, uuid)
         return self._run(source, source.resume)

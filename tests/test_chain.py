@@ -1,0 +1,158 @@
+"""The packet chain: order, isolation of failures, decode-once, error packets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from twisted.internet import task
+
+from kismet_tx.capture.system import pack_batch
+from kismet_tx.chain import BAD_FCS, MALFORMED, OK, UNSUPPORTED, Packet, PacketChain
+from kismet_tx.dot11.errors import MalformedFrame, UnsupportedLinkType
+
+
+class Source:
+    uuid = "5FE308BD-0000-0000-0000-000000000001"
+    source_name = "test"
+
+
+class Decoded:
+    def __init__(self, bad_fcs: bool = False) -> None:
+        self.bad_fcs = bad_fcs
+
+
+class CountingDecoder:
+    """Decodes b"ok", b"bad" (bad FCS), b"junk" (malformed) and DLT 1 (unsupported)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, dlt: int, data: bytes) -> Any:
+        self.calls += 1
+        if dlt == 1:
+            raise UnsupportedLinkType("no decoder for DLT 1")
+        if data == b"junk":
+            raise MalformedFrame("junk")
+        return Decoded(bad_fcs=data == b"bad")
+
+
+def batch(*payloads: bytes, start: float = 1000.0) -> tuple[bytes, bytes]:
+    return pack_batch((start + i * 0.25, p) for i, p in enumerate(payloads))
+
+
+@pytest.fixture
+def decoder() -> CountingDecoder:
+    return CountingDecoder()
+
+
+@pytest.fixture
+def chain(decoder: CountingDecoder) -> PacketChain:
+    return PacketChain(task.Clock(), decoder)
+
+
+def test_subscribers_run_in_priority_order(chain: PacketChain) -> None:
+    order: list[str] = []
+    chain.subscribe(lambda p: order.append("late"), "late", priority=90)
+    chain.subscribe(lambda p: order.append("early"), "early", priority=-5)
+    chain.subscribe(lambda p: order.append("mid-a"), "mid-a", priority=10)
+    chain.subscribe(lambda p: order.append("mid-b"), "mid-b", priority=10)
+    chain.process(Source(), 127, batch(b"ok"))
+    assert order == ["early", "mid-a", "mid-b", "late"]
+    with pytest.raises(ValueError, match="already subscribed"):
+        chain.subscribe(lambda p: None, "late")
+    chain.unsubscribe("late")
+    assert [s.name for s in chain.subscribers()] == ["early", "mid-a", "mid-b"]
+
+
+def test_a_failing_subscriber_never_stops_the_others(chain: PacketChain) -> None:
+    seen: list[float] = []
+
+    def broken(packet: Packet) -> None:
+        raise RuntimeError("boom")
+
+    chain.subscribe(broken, "broken", priority=0)
+    chain.subscribe(lambda p: seen.append(p.ts), "after", priority=1)
+    errors = chain.process(Source(), 127, batch(b"ok", b"ok", b"ok"))
+    assert errors == 0
+    assert seen == [1000.0, 1000.25, 1000.5]
+    assert chain.failures == {"broken": 3, "after": 0}
+    assert chain.stats()["subscriber_failures"]["broken"] == 3
+
+
+def test_decoding_happens_once_per_packet_even_with_no_reader(
+    chain: PacketChain, decoder: CountingDecoder
+) -> None:
+    decoded: list[Any] = []
+    chain.subscribe(lambda p: decoded.append(p.decoded), "a")
+    chain.subscribe(lambda p: decoded.append((p.decoded, p.error)), "b")
+    chain.process(Source(), 127, batch(b"ok", b"ok"))
+    assert decoder.calls == 2
+    assert decoded[0] is decoded[1][0]
+    chain.unsubscribe("a")
+    chain.unsubscribe("b")
+    chain.process(Source(), 127, batch(b"ok"))
+    assert decoder.calls == 3, "the chain classifies packets nobody looked at"
+
+
+def test_error_packets_are_flagged_counted_and_still_delivered(chain: PacketChain) -> None:
+    statuses: list[tuple[int, bool, bool]] = []
+    chain.subscribe(lambda p: statuses.append((p.status, p.error, p.decoded is None)), "s")
+    errors = chain.process(Source(), 127, batch(b"ok", b"bad", b"junk", b"bad"))
+    assert errors == 3
+    assert statuses == [
+        (OK, False, False),
+        (BAD_FCS, True, False),
+        (MALFORMED, True, True),
+        (BAD_FCS, True, False),
+    ]
+    assert chain.stats() == {
+        "packets": 4,
+        "errors": 3,
+        "malformed": 1,
+        "bad_fcs": 2,
+        "unsupported": 0,
+        "subscriber_failures": {"s": 0},
+    }
+
+
+def test_unsupported_link_type_is_not_an_error(chain: PacketChain) -> None:
+    packets: list[Packet] = []
+    chain.subscribe(packets.append, "keep")
+    assert chain.process(Source(), 1, batch(b"\x00" * 20)) == 0
+    assert packets[0].status == UNSUPPORTED and not packets[0].error
+    assert chain.unsupported == 1
+
+
+def test_packet_fields(chain: PacketChain) -> None:
+    packets: list[Packet] = []
+    chain.subscribe(packets.append, "keep")
+    source = Source()
+    chain.process(source, 105, batch(b"ok", b"ok2", start=1_600_000_000.5))
+    first, second = packets
+    assert first.source is source and first.dlt == 105
+    assert first.ts == pytest.approx(1_600_000_000.5) and second.ts == pytest.approx(
+        1_600_000_000.75
+    )
+    assert first.data == b"ok" and first.length == 2 and second.length == 3
+    assert "pending" not in repr(first)
+
+
+def test_inject_and_make_packet(chain: PacketChain) -> None:
+    seen: list[Packet] = []
+    chain.subscribe(seen.append, "keep")
+    assert chain.inject(chain.make_packet(Source(), 5.0, 127, b"bad")) is True
+    assert chain.inject(chain.make_packet(Source(), 6.0, 127, b"ok")) is False
+    assert len(seen) == 2 and chain.packets == 2 and chain.errors == 1
+
+
+def test_real_decoder_is_the_default() -> None:
+    from tests.capture.conftest import radiotap_beacon
+
+    chain = PacketChain(task.Clock())
+    packets: list[Packet] = []
+    chain.subscribe(packets.append, "keep")
+    chain.process(Source(), 127, batch(radiotap_beacon(freq=2462), b"\x00\x00"))
+    good, short = packets
+    assert good.decoded.freq_mhz == 2462 and not good.error
+    assert short.status == MALFORMED
