@@ -1,0 +1,108 @@
+"""Alerts: the alert tracker, rate limits, 802.11 WIDS and system alerts.
+
+:func:`build_alerts` makes the whole set from the config; the service wires
+its packet subscribers into the chain, its service under the server and its
+``tracker.on_alert`` to the device tracker. Nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from twisted.internet.interfaces import IReactorTime
+
+from kismet_tx.alerts.config import AlertConfig
+from kismet_tx.alerts.rates import DEFAULT_LIMIT, RateLimit, Throttle, TimeUnit, parse_rate
+from kismet_tx.alerts.system import DeviceWatch, SourceLike, SourceWatch, SystemAlerts
+from kismet_tx.alerts.tracker import (
+    ALERT_FIELDS,
+    Alert,
+    AlertDefinition,
+    AlertError,
+    AlertThrottled,
+    AlertTracker,
+    DuplicateAlert,
+    Severity,
+    UnknownAlert,
+    UnknownPhy,
+)
+from kismet_tx.alerts.wids import Dot11Wids
+from kismet_tx.config import Config
+from kismet_tx.messagebus import MessageBus
+
+__all__ = [
+    "ALERT_FIELDS",
+    "DEFAULT_LIMIT",
+    "Alert",
+    "AlertConfig",
+    "AlertDefinition",
+    "AlertError",
+    "AlertSystem",
+    "AlertThrottled",
+    "AlertTracker",
+    "DeviceWatch",
+    "Dot11Wids",
+    "DuplicateAlert",
+    "RateLimit",
+    "Severity",
+    "SourceWatch",
+    "SystemAlerts",
+    "Throttle",
+    "TimeUnit",
+    "UnknownAlert",
+    "UnknownPhy",
+    "build_alerts",
+    "parse_rate",
+]
+
+
+@dataclass
+class AlertSystem:
+    """Every alert part of one server."""
+
+    tracker: AlertTracker
+    wids: Dot11Wids
+    devices: DeviceWatch
+    service: SystemAlerts
+
+    def reconfigure(self, config: Config) -> None:
+        """Apply re-read alert settings (SIGHUP): rates, backlog size, apspoof and
+        ssidcanary rules, and the config's watch lists. Raises ConfigError, changing
+        nothing, when a setting is invalid. Definitions, counters, raised alerts and
+        MACs added over HTTP stay."""
+        settings = AlertConfig.from_config(config)
+        self.tracker.set_rates(settings.rates)
+        self.tracker.set_backlog(settings.backlog)
+        self.wids.apspoof = settings.apspoof
+        self.wids.ssidcanary = settings.ssidcanary
+        self.devices.configure(settings.devicefound, settings.devicelost,
+                               settings.found_timeout, settings.lost_timeout)
+
+    def count_on(self, add_alert: Callable[[str], object]) -> None:
+        """Call ``add_alert(mac)`` for each device every raised alert involves
+        (the device tracker's ``num_alerts``)."""
+
+        def count(alert: Alert) -> None:
+            for mac in alert.devices():
+                add_alert(mac)
+
+        self.tracker.on_alert.append(count)
+
+
+def build_alerts(config: Config, clock: IReactorTime, bus: MessageBus, *,
+                 sources: Callable[[], Iterable[SourceLike]] | None = None,
+                 phys: Mapping[str, int] | None = None) -> AlertSystem:
+    """Build the alert tracker, WIDS, device watch and checks from ``config``.
+
+    Raises ConfigError for a malformed alert setting.
+    """
+    settings = AlertConfig.from_config(config)
+    tracker = AlertTracker(clock, bus, backlog=settings.backlog, rates=settings.rates,
+                           phys=phys)
+    devices = DeviceWatch(tracker, clock, found=settings.devicefound, lost=settings.devicelost,
+                          found_timeout=settings.found_timeout,
+                          lost_timeout=settings.lost_timeout)
+    wids = Dot11Wids(tracker, apspoof=settings.apspoof, ssidcanary=settings.ssidcanary)
+    watch = SourceWatch(tracker, sources) if sources is not None else None
+    return AlertSystem(tracker, wids, devices, SystemAlerts(clock, devices, watch))
