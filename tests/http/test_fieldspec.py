@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kismet_tx.http import fieldspec
+from kismet_tx import pcre as pcre_module
 from kismet_tx.http.fieldspec import (
     MISSING,
     REGEX_SHAPE_ERROR,
@@ -319,7 +319,7 @@ def test_jit_failure_falls_back_to_interpreter(monkeypatch: pytest.MonkeyPatch) 
             raise pcre2.LibraryError(-45)
         return real_compile(pattern, flags, jit=False)
 
-    monkeypatch.setattr(fieldspec.pcre2, "compile", fake_compile)
+    monkeypatch.setattr(pcre_module.pcre2, "compile", fake_compile)
     compiled = compile_regex([[MAC, "^AA:BB"]])
     assert calls == [True, False]
     assert compiled.matches(make_device())
@@ -455,7 +455,7 @@ def test_braced_hex_escape_has_pcre_meaning() -> None:
 
 
 def test_rewrite_braced_hex_respects_escapes_and_quotes() -> None:
-    rewrite = fieldspec._rewrite_braced_hex
+    rewrite = pcre_module.rewrite_braced_hex
     assert rewrite("plain") == "plain"
     assert rewrite("\\x{41}") == "\\N{U+41}"
     assert rewrite("\\\\x{41}") == "\\\\x{41}"
