@@ -71,10 +71,13 @@ class Packet:
     """One captured frame on its way through the chain.
 
     ``length`` is the captured length: pcapy-ng's batch records carry no wire
-    length, so it stands for the original length too.
+    length, so it stands for the original length too. ``location`` is where the
+    packet was captured (a :class:`kismet_tx.gps.location.Location`, set by the
+    GPS tracker's subscriber before all others), or None without a GPS fix.
     """
 
-    __slots__ = ("source", "ts", "dlt", "data", "length", "_decoder", "_decoded", "_status")
+    __slots__ = ("source", "ts", "dlt", "data", "length", "location", "_decoder", "_decoded",
+                 "_status")
 
     def __init__(
         self, source: PacketSource, ts: float, dlt: int, data: bytes, length: int, decoder: Decoder
@@ -84,6 +87,7 @@ class Packet:
         self.dlt = dlt
         self.data = data
         self.length = length
+        self.location: Any = None
         self._decoder = decoder
         self._decoded: Any = _PENDING
         self._status = OK
@@ -235,6 +239,7 @@ class PacketChain:
             packet.dlt = dlt
             packet.data = buffer[offset : offset + caplen]
             packet.length = caplen
+            packet.location = None
             packet._decoder = decoder
             packet._decoded = _PENDING
             packet._status = OK

@@ -12,6 +12,7 @@ from twisted.logger import Logger
 from twisted.web.http import HTTPChannel
 from twisted.web.server import Site
 
+from kismet_tx.alerts import ALERT_FIELDS, build_alerts
 from kismet_tx.capture.datasource import (
     DATASOURCE_FIELDS,
     DEFAULTS_FIELDS,
@@ -26,6 +27,10 @@ from kismet_tx.chain import PacketChain
 from kismet_tx.channels import CHANNEL_FIELDS, ChannelTracker
 from kismet_tx.config import Config, ConfigError, SourceDefinitionError
 from kismet_tx.fields import FieldRegistry
+from kismet_tx.gps.base import GPS_FIELDS, GpsDefinitionError
+from kismet_tx.gps.location import LOCATION_FIELDS, LocationAggregate
+from kismet_tx.gps.manager import TAG_PRIORITY, GpsTracker
+from kismet_tx.http.alerts import AlertsArea
 from kismet_tx.http.auth import (
     DEFAULT_SESSION_TIMEOUT,
     Authenticator,
@@ -36,15 +41,28 @@ from kismet_tx.http.auth import (
 from kismet_tx.http.channels import ChannelsArea
 from kismet_tx.http.commands import DEFAULT_MAX_BODY
 from kismet_tx.http.datasources import DatasourcesArea
+from kismet_tx.http.devices import DevicesArea
+from kismet_tx.http.gps import GpsArea
 from kismet_tx.http.messages import MessagesArea
+from kismet_tx.http.phy80211 import Phy80211Area
+from kismet_tx.http.plugins import PluginsArea
 from kismet_tx.http.root import ApiRoot
 from kismet_tx.http.routing import HttpContext
 from kismet_tx.http.serialize import Serializer
 from kismet_tx.http.session import SessionArea
+from kismet_tx.http.static import StaticFiles
+from kismet_tx.http.streams import StreamsArea
 from kismet_tx.http.system import SystemArea
 from kismet_tx.messagebus import ERROR, INFO, MESSAGE_FIELDS, MessageBus
+from kismet_tx.plugins.api import PluginHost
+from kismet_tx.plugins.manager import PLUGIN_FIELDS, PluginManager
 from kismet_tx.rrd import RRD_FIELDS
+from kismet_tx.streams.logfile import LogSettings, PacketLogService
+from kismet_tx.streams.producer import DEFAULT_BACKLOG
+from kismet_tx.streams.registry import STREAM_FIELDS, StreamRegistry
 from kismet_tx.sysmon import SYSTEM_FIELDS, SystemMonitor
+from kismet_tx.tracker import DEVICE_FIELDS, build_tracking
+from kismet_tx.tracker.oui import ManufDb
 
 _log = Logger(namespace="kismet_tx.service")
 
@@ -56,6 +74,12 @@ KNOWN_KEYS = frozenset({
     "httpd_auth_file", "messagebus_backlog", "source",
     "channel_hop", "channel_hop_speed", "randomized_hopping", "retry_on_source_error",
     "split_source_hopping",
+    "httpd_stream_backlog", "enable_logging", "log_types", "log_prefix", "log_title",
+    "log_template",
+    "tracker_device_timeout", "tracker_max_devices",
+    "alert", "alertbacklog", "apspoof", "ssidcanary", "devicefound", "devicelost",
+    "devicefound_timeout", "devicelost_timeout",
+    "gps", "plugin",
 })
 
 USER_CONFIG = "kismet_httpd.conf"
@@ -95,7 +119,7 @@ def source_defaults(config: Config) -> SourceDefaults:
     """Datasource defaults from ``channel_hop``, ``channel_hop_speed`` and friends."""
     speed = config.get("channel_hop_speed")
     try:
-        rate = parse_rate(speed) if speed else SourceDefaults.hop_rate
+        rate = parse_rate(speed) if speed else SourceDefaults().hop_rate
     except ValueError as exc:
         raise ConfigError(f"{config.origin('channel_hop_speed')}: channel_hop_speed: "
                           f"{exc}") from None
@@ -161,7 +185,7 @@ class KismetService(MultiService):
             server_name=config.get("server_name", "Kismet") or "Kismet",
             server_description=config.get("server_description", "") or "",
             server_location=config.get("server_location", "") or "",
-            device_count=lambda: 0,
+            device_count=lambda: len(self.tracking.tracker),
             num_fields=lambda: len(self.fields),
             num_connections=lambda: self.site.open_connections,
             num_components=lambda: len(list(self)),
@@ -169,8 +193,29 @@ class KismetService(MultiService):
         self.monitor.setServiceParent(self)
 
         self.chain = PacketChain(clock)
+        self.fields.register(LOCATION_FIELDS + GPS_FIELDS)
+        self.gps = GpsTracker(clock=clock, reactor=reactor, bus=self.bus,
+                              server_name=config.get("server_name", "Kismet") or "Kismet")
+        self.gps.setServiceParent(self)
+        # First in the chain: every later subscriber sees packet.location.
+        self.chain.subscribe(self.gps.tag, "gps", priority=TAG_PRIORITY)
+        #: ``gps=`` definitions from the config, and their UUIDs (for reload).
+        self._config_gps: dict[str, str] = {}
+        self._add_gps(config.get_list("gps"))
+        self.fields.register(DEVICE_FIELDS)
+        self.tracking = build_tracking(
+            clock, ManufDb.load(),
+            device_timeout=config.get_float("tracker_device_timeout", 0),
+            max_devices=config.get_int("tracker_max_devices", 0),
+            location_factory=LocationAggregate)
+        self.tracking.tracker.setServiceParent(self)
+        self.chain.subscribe(self.tracking.dot11, "devices", priority=10)
         self.channels = ChannelTracker()
         self.chain.subscribe(self.channels, "channels", priority=50)
+        self.fields.register(STREAM_FIELDS)
+        self.streams = StreamRegistry(clock)
+        # Streams and logs see each packet after every tracker (Kismet's logging position).
+        self.chain.subscribe(self.streams.feed, "streams", priority=1000)
         if capture_system is None:
             from kismet_tx.capture.linux import LinuxCaptureSystem
 
@@ -179,6 +224,24 @@ class KismetService(MultiService):
             clock=clock, reactor=reactor, bus=self.bus, sink=self.chain.sink,
             system=capture_system, defaults=source_defaults(config))
         self.datasources.setServiceParent(self)
+        self.fields.register(ALERT_FIELDS)
+        self.alerts = build_alerts(
+            config, clock, self.bus, sources=self.datasources.sources,
+            phys={phy.name: phy.phy_id for phy in self.tracking.tracker.phys})
+        self.alerts.count_on(self.tracking.tracker.add_alert)
+        # After the device tracker, so the devices an alert counts against exist.
+        self.chain.subscribe(self.alerts.wids, "alerts", priority=60)
+        self.chain.subscribe(self.alerts.devices, "devicewatch", priority=61)
+        self.alerts.service.setServiceParent(self)
+        self.logs = PacketLogService(LogSettings.from_config(config), self.streams, self.bus,
+                                     clock)
+        self.logs.setServiceParent(self)
+        self.fields.register(PLUGIN_FIELDS)
+        self.plugins = PluginManager(
+            PluginHost(clock, self.bus, self.fields, self.chain,
+                       alerts=lambda: self.alerts.tracker, location=self.gps.best),
+            configured=config.get_list("plugin"))
+        self.plugins.setServiceParent(self)
 
         areas = [
             SystemArea(self.ctx, self.monitor, self.fields),
@@ -186,26 +249,98 @@ class KismetService(MultiService):
             MessagesArea(self.ctx, self.bus, clock),
             DatasourcesArea(self.ctx, self.datasources),
             ChannelsArea(self.ctx, self.channels),
+            AlertsArea(self.ctx, self.alerts.tracker, self.alerts.devices),
+            DevicesArea(self.ctx, self.tracking),
+            Phy80211Area(self.ctx, self.tracking),
+            StreamsArea(self.ctx, self.streams, self.datasources,
+                        config.get_int("httpd_stream_backlog", DEFAULT_BACKLOG),
+                        devices=self.tracking.tracker),
+            GpsArea(self.ctx, self.gps),
+            PluginsArea(self.ctx, self.plugins),
         ]
-        self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "")
+        self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "",
+                            static=StaticFiles())
         self.site = KismetSite(self.root, reactor)
         port = config.get_int("httpd_port", 2501)
         bind = config.get("httpd_bind_address", "127.0.0.1") or "127.0.0.1"
         self.http = internet.TCPServer(port, self.site, interface=bind, reactor=reactor)
         self.http.setName("httpd")
         self.http.setServiceParent(self)
-        self._pending_sources = list(sources or []) + config.get_list("source")
+        self._cli_sources = list(sources or [])
+        self._pending_sources = self._cli_sources + config.get_list("source")
+        #: ``source=`` definitions from the config, and their UUIDs (for reload).
+        self._config_sources: dict[str, str] = {}
+
+    def _add_gps(self, definitions: list[str]) -> None:
+        """Define GPS from ``gps=`` lines, remembering them for :meth:`reload`."""
+        for definition in definitions:
+            try:
+                gps = self.gps.add(definition)
+            except GpsDefinitionError as exc:
+                self.bus.post(f"GPS '{definition}' rejected: {exc}", ERROR)
+            else:
+                self._config_gps[definition.strip()] = gps.uuid
+
+    def _add_source(self, definition: str) -> Any:
+        try:
+            return self.datasources.add(definition)
+        except (SourceDefinitionError, SourceConflict) as exc:
+            self.bus.post(f"Data source '{definition}' rejected: {exc}", ERROR)
+            return None
+
+    def reload(self, config: Config) -> None:
+        """Apply a re-read config (SIGHUP): ``source=``, ``gps=`` and alert settings.
+
+        Config sources and GPS still listed keep running untouched, ones no
+        longer listed stop, new ones start; ``-c`` sources, sources added over
+        HTTP, devices, raised alerts and open streams all stay.
+        """
+        for warning in config.warnings:
+            self.bus.post(warning, ERROR)
+        wanted = [d.strip() for d in config.get_list("source")]
+        gone = [d for d in self._config_sources if d not in wanted]
+        for definition in gone:
+            self.datasources.remove(self._config_sources.pop(definition))
+        started = 0
+        for definition in wanted:
+            if definition not in self._config_sources:
+                source = self._add_source(definition)
+                if source is not None:
+                    self._config_sources[definition] = source.uuid
+                    started += 1
+        wanted_gps = [d.strip() for d in config.get_list("gps")]
+        gone_gps = [d for d in self._config_gps if d not in wanted_gps]
+        for definition in gone_gps:
+            self.gps.remove(self._config_gps.pop(definition))
+        self._add_gps([d for d in wanted_gps if d not in self._config_gps])
+        try:
+            self.alerts.reconfigure(config)
+            alerts = "reloaded"
+        except ConfigError as exc:
+            alerts = "kept (the new ones are invalid)"
+            self.bus.post(f"Alert settings not reloaded: {exc}", ERROR)
+        self.config = config
+        self.bus.post(f"Configuration reloaded: {started} source(s) started, {len(gone)} "
+                      f"stopped, {len(self._config_sources)} from the config running; "
+                      f"GPS {len(self._config_gps)} from the config; alert settings {alerts}",
+                      INFO)
+
+    def stopService(self) -> Any:
+        gps = len(self.gps.all())
+        self.bus.post(f"Stopping: {len(self.datasources.sources())} data source(s), "
+                      f"{len(self.streams.all_streams())} stream(s) and log(s), {gps} GPS",
+                      INFO)
+        return super().stopService()
 
     def startService(self) -> None:
         super().startService()
         address = self.http._port.getHost() if self.http._port else None
         where = f"{address.host}:{address.port}" if address else "?"
         self.bus.post(f"kismet_tx REST server listening on http://{where}/", INFO)
-        for definition in self._pending_sources:
-            try:
-                self.datasources.add(definition)
-            except (SourceDefinitionError, SourceConflict) as exc:
-                self.bus.post(f"Data source '{definition}' rejected: {exc}", ERROR)
+        for index, definition in enumerate(self._pending_sources):
+            source = self._add_source(definition)
+            if source is not None and index >= len(self._cli_sources):
+                self._config_sources[definition.strip()] = source.uuid
 
 
 def build_service(config: Config, homedir: Path, reactor: IReactorCore | IReactorTCP,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
 from twisted.python import usage
 
 from kismet_tx.config import Config, ConfigError
+from kismet_tx.messagebus import ERROR, INFO
 from kismet_tx.service import KNOWN_KEYS, KismetService, build_service
+
+#: Seconds a SIGTERM shutdown may take before the process exits regardless.
+SHUTDOWN_GRACE = 4.5
 
 
 class Options(usage.Options):
@@ -57,14 +64,66 @@ def load_config(options: Options) -> tuple[Config, Path]:
     return config, homedir
 
 
+def reload_config(service: KismetService, options: Options) -> None:
+    """Re-read the config file and apply it (what SIGHUP does)."""
+    where = options["config"] or "<defaults>"
+    service.bus.post(f"Reloading the configuration from {where}", INFO)
+    try:
+        config, _ = load_config(options)
+    except usage.UsageError as exc:
+        service.bus.post(f"Configuration not reloaded: {exc}", ERROR)
+        return
+    service.reload(config)
+
+
+def install_signals(service: KismetService, options: Options, reactor: Any) -> None:
+    """SIGHUP reloads the config; SIGTERM shuts down cleanly and exits 0.
+
+    Twisted's own SIGTERM handler makes twistd die by the signal once stopped
+    (exit status -15); this one stops the reactor the same way, so the
+    services close sources, streams and logs, and then twistd exits 0. A
+    shutdown that takes more than :data:`SHUTDOWN_GRACE` seconds is cut short
+    (exit status 1) so the process is gone within 5 s.
+    """
+
+    def on_hup(signum: int, frame: Any) -> None:
+        reactor.callFromThread(reload_config, service, options)
+
+    def on_term(signum: int, frame: Any) -> None:
+        reactor.callFromThread(shut_down)
+
+    def shut_down() -> None:
+        if not reactor.running:
+            return
+        service.bus.post("Received SIGTERM: closing sources, streams and logs", INFO)
+        reactor.callLater(SHUTDOWN_GRACE, overdue)
+        reactor.stop()
+
+    def overdue() -> None:
+        service.bus.post(f"Shutdown still not done after {SHUTDOWN_GRACE:g} s; exiting now",
+                         ERROR)
+        sys.stdout.flush()
+        os._exit(1)
+
+    signal.signal(signal.SIGHUP, on_hup)
+    reactor.callWhenRunning(signal.signal, signal.SIGTERM, on_term)
+
+
 def makeService(options: Options, reactor: Any = None) -> KismetService:
-    """Build the server from parsed options."""
+    """Build the server from parsed options.
+
+    Run by twistd (no ``reactor`` given), it also makes SIGHUP reload the config.
+    """
+    real = reactor is None
     if reactor is None:
         from twisted.internet import reactor as default_reactor
 
         reactor = default_reactor
     config, homedir = load_config(options)
     try:
-        return build_service(config, homedir, reactor, options["sources"])
+        service = build_service(config, homedir, reactor, options["sources"])
     except ConfigError as exc:
         raise usage.UsageError(f"config: {exc}") from None
+    if real:
+        install_signals(service, options, reactor)
+    return service

@@ -3,8 +3,9 @@
 Areas register full Kismet paths on their own Klein apps, and several areas
 share a prefix (``/devices/...`` holds device, stream and alert routes), so
 the root asks each area's URL map in turn and hands the request to the first
-that matches. No match gives Kismet's 404 (or 405 when only the verb is
-wrong); GET falls back to static files when a web root is configured.
+that matches. When none does, GET and HEAD fall back to the web UI's static
+files (no login, as in Kismet); then comes Kismet's 405 when only the verb is
+wrong, else its 404.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import RequestRedirect
 
-from kismet_tx.http.errors import MethodNotAllowed, NotFound
+from kismet_tx.http.errors import HttpError, MethodNotAllowed, NotFound
 from kismet_tx.http.routing import RouteInfo, common_headers, routes_of, write_error
+from kismet_tx.http.static import StaticFiles
 
 _SLASHES = re.compile(rb"/{2,}")
 
@@ -31,10 +33,12 @@ class ApiRoot(Resource):
 
     isLeaf = True
 
-    def __init__(self, areas: Sequence[Any], uri_prefix: str = "") -> None:
+    def __init__(self, areas: Sequence[Any], uri_prefix: str = "",
+                 static: StaticFiles | None = None) -> None:
         super().__init__()
         self._areas = [(area, area.app.resource()) for area in areas]
         self._prefix = uri_prefix.rstrip("/").encode()
+        self._static = static
 
     def route_table(self) -> list[RouteInfo]:
         """Every registered route of every area."""
@@ -71,6 +75,19 @@ class ApiRoot(Resource):
             except RequestRedirect:
                 return resource.render(request)
             return resource.render(request)
+        if self._static is not None and method in ("GET", "HEAD"):
+            body = self._static.render(request, request.postpath)
+            if body is not None:
+                return body
         if allowed:
-            return write_error(request, MethodNotAllowed(sorted(allowed)))
-        return write_error(request, NotFound(path))
+            return _error(request, MethodNotAllowed(sorted(allowed)))
+        return _error(request, NotFound(path))
+
+
+def _error(request: Any, error: HttpError) -> bytes:
+    """An error answer; a HEAD gets its headers and length but no body."""
+    body = write_error(request, error)
+    if request.method == b"HEAD":
+        request.setHeader(b"Content-Length", str(len(body)).encode("ascii"))
+        return b""
+    return body

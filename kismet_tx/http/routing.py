@@ -166,10 +166,18 @@ def common_headers(request: Any) -> None:
 
 
 def write_error(request: Any, error: HttpError) -> bytes:
-    """Set an error's status and headers; return its body."""
+    """Set an error's status and headers; return its body.
+
+    A page script marks its requests ``X-Requested-With: XMLHttpRequest`` and
+    handles a 401 itself: it gets no ``WWW-Authenticate``, which would make
+    the browser open its own login prompt over the page.
+    """
     request.setResponseCode(error.status)
     request.setHeader(b"Content-Type", error.content_type)
+    scripted = (request.getHeader(b"x-requested-with") or b"").lower() == b"xmlhttprequest"
     for name, value in error.headers().items():
+        if scripted and name.lower() == b"www-authenticate":
+            continue
         request.setHeader(name, value)
     return error.body()
 

@@ -73,6 +73,16 @@ _SCALARS = (str, int, float, bytes, bytearray, memoryview, type(None))
 
 def underscore_names(value: Any) -> Any:
     """Return ``value`` with every map key's ``.`` turned into ``_``."""
+    # Exact-type fast paths first: records are mostly plain dicts, lists and
+    # scalars, and ABC isinstance checks double the cost of a full device.
+    kind = type(value)
+    if kind is dict:
+        return {(_underscore_name(k) if type(k) is str else k): underscore_names(v)
+                for k, v in value.items()}
+    if kind is list:
+        return [underscore_names(v) for v in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
     if isinstance(value, Mapping):
         return {
             (_underscore_name(k) if isinstance(k, str) else k): underscore_names(v)

@@ -1,11 +1,19 @@
 """One HTTP client's pcapng stream: an ``IPushProducer`` with a bounded backlog.
 
-The packet chain calls :meth:`PacketStreamProducer.offer` for every packet and
-is never paused or blocked: while the client's transport has paused the
-producer, encoded packets wait in a backlog of at most ``backlog_limit_bytes``;
-a packet that does not fit is dropped whole and counted. The SHB and IDBs are
-never lost: an IDB that came with a dropped packet is emitted with the next
-packet of that interface that is accepted (see :class:`PcapngEncoder`).
+Packets arrive one of two ways, and neither ever pauses or blocks the caller:
+
+- :meth:`PacketStreamProducer.offer`: one packet, filtered and encoded by the
+  producer's own :class:`PcapngEncoder`;
+- :meth:`PacketStreamProducer.deliver`: a batch of blocks already encoded by
+  an :class:`~kismet_tx.streams.feed.EncodedFeed` the stream shares with
+  others (then there is no encoder, and :meth:`start` sends the feed's preamble).
+
+While the client's transport has paused the producer, encoded packets wait in
+a backlog of at most ``backlog_limit_bytes``; a packet that does not fit is
+dropped whole and counted. The SHB and IDBs are never lost: with ``offer`` an
+IDB that came with a dropped packet is emitted with the next packet of that
+interface that is accepted (see :class:`PcapngEncoder`); with ``deliver``
+interface descriptions are always kept.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from twisted.internet.interfaces import IPushProducer, IReactorTime
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from kismet_tx.streams.feed import EncodedBatch
 from kismet_tx.streams.packet import StreamPacket
 from kismet_tx.streams.pcapng import PcapngEncoder
 
@@ -48,19 +57,24 @@ class PacketStreamProducer:
     """Streams the packets that pass ``packet_filter`` to one consumer as pcapng.
 
     ``on_close`` is called exactly once, when the stream ends for any reason
-    (client gone, :meth:`close`, or a failing consumer).
+    (client gone, :meth:`close`, or a failing consumer). ``before_close`` is
+    called when the server ends the stream, before the backlog is written, so
+    a feed can hand over what it still holds. With ``encoder`` None the stream
+    takes only :meth:`deliver`.
     """
 
-    def __init__(self, consumer: StreamConsumer, encoder: PcapngEncoder,
+    def __init__(self, consumer: StreamConsumer, encoder: PcapngEncoder | None,
                  packet_filter: Callable[[StreamPacket], bool] = _accept_all,
                  backlog_limit_bytes: int = DEFAULT_BACKLOG,
                  on_close: Callable[[], None] | None = None, *,
-                 clock: IReactorTime | None = None) -> None:
+                 clock: IReactorTime | None = None,
+                 before_close: Callable[[], None] | None = None) -> None:
         self._consumer = consumer
         self._encoder = encoder
         self._filter = packet_filter
         self._limit = max(0, backlog_limit_bytes)
         self._on_close = on_close
+        self._before_close = before_close
         self._clock = clock
         self._backlog: deque[tuple[bytes, int]] = deque()
         self._backlog_bytes = 0
@@ -104,8 +118,11 @@ class PacketStreamProducer:
         """The most bytes the backlog holds for packets."""
         return self._limit
 
-    def start(self) -> None:
-        """Register with the consumer as a streaming producer and send the SHB."""
+    def start(self, preamble: bytes | None = None) -> None:
+        """Register with the consumer as a streaming producer and send the SHB.
+
+        ``preamble`` (a feed's SHB and IDBs) is sent instead of the encoder's SHB.
+        """
         if self._started or self._closed:
             return
         self._started = True
@@ -115,7 +132,10 @@ class PacketStreamProducer:
         notify = getattr(self._consumer, "notifyFinish", None)
         if notify is not None:
             notify().addErrback(self._connection_lost)
-        header = self._encoder.header()
+        if preamble is not None:
+            header = preamble
+        else:
+            header = self._encoder.header() if self._encoder is not None else b""
         if header and not self._closed:
             if self._can_write_now():
                 self._write(header, 0)
@@ -124,21 +144,41 @@ class PacketStreamProducer:
 
     def offer(self, packet: StreamPacket) -> None:
         """Take one packet from the chain; never blocks, never pauses the caller."""
-        if not self._started or self._closed or packet.dlt == 0 or not packet.data:
+        encoder = self._encoder
+        if (encoder is None or not self._started or self._closed or packet.dlt == 0
+                or not packet.data):
             return
         if not self._filter(packet):
             return
         self.packets += 1
         if self._can_write_now():
-            encoded = self._encoder.encode(packet)
+            encoded = encoder.encode(packet)
             if encoded is not None:
                 self._write(encoded, 1)
             return
-        encoded = self._encoder.encode(packet, self._limit - self._backlog_bytes)
+        encoded = encoder.encode(packet, self._limit - self._backlog_bytes)
         if encoded is None:
             self.dropped_packets += 1
         else:
             self._enqueue(encoded, 1)
+
+    def deliver(self, batch: EncodedBatch) -> None:
+        """Take a feed's batch: written at once, or kept as far as the backlog allows.
+
+        While paused, the packets from the first one that does not fit to the
+        end of the batch are dropped whole and counted; interface descriptions
+        are always kept, so later packets still refer to them.
+        """
+        if not self._started or self._closed or not batch.data:
+            return
+        self.packets += batch.packets
+        if self._can_write_now():
+            self._write(batch.data, batch.packets)
+            return
+        kept, kept_packets = batch.fitting(self._limit - self._backlog_bytes)
+        self.dropped_packets += batch.packets - kept_packets
+        if kept:
+            self._enqueue(kept, kept_packets)
 
     def pauseProducing(self) -> None:
         """The consumer's buffer is full: queue from now on."""
@@ -177,6 +217,12 @@ class PacketStreamProducer:
         """
         if self._closed:
             return
+        before, self._before_close = self._before_close, None
+        if before is not None:
+            try:
+                before()
+            except Exception:
+                _log.failure("error before ending a packet stream")
         self._closed = True
         backlog = self._backlog
         self._backlog = deque()

@@ -2,19 +2,26 @@
 
 Field names follow Kismet's ``streaming_info_record`` (``streamtracker.h``);
 ``kismet.stream.dropped_packets`` is this server's addition. The chain calls
-:meth:`StreamRegistry.fanout` once per packet; each stream's ``offer`` is O(1)
-and never blocks, so one slow client cannot slow another.
+:meth:`StreamRegistry.feed` once per packet, which costs nothing while no
+stream is open and otherwise hands the packet to :meth:`StreamRegistry.fanout`.
+Fan-out reaches each stream registered with ``fanout=True`` (its ``offer``)
+and each shared :class:`~kismet_tx.streams.feed.EncodedFeed` (see
+:meth:`StreamRegistry.feed_for`), which encodes a packet once for all the
+streams that use the same filter. Nothing there blocks, so one slow client
+cannot slow another.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Hashable
+from typing import Any, Protocol, cast
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from kismet_tx.fields import FieldDef
-from kismet_tx.streams.packet import StreamPacket
+from kismet_tx.streams.feed import EncodedFeed, PacketFilter
+from kismet_tx.streams.packet import ChainPacketView, StreamPacket
 
 _log = Logger(namespace="kismet_tx.streams")
 
@@ -55,20 +62,26 @@ class StreamAgent(Protocol):
     def paused(self) -> bool:
         """Whether the stream is currently paused."""
 
-    def offer(self, packet: StreamPacket) -> None:
-        """Take one packet; must not block."""
-
     def close(self) -> None:
         """End the stream from the server side."""
 
 
+class PacketSink(Protocol):
+    """What fan-out hands packets to: a stream registered with ``fanout=True``, or a feed."""
+
+    def offer(self, packet: StreamPacket) -> None:
+        """Take one packet; must not block."""
+
+
 class _Entry:
-    __slots__ = ("agent", "description", "name", "path", "stream_id", "stream_type", "time")
+    __slots__ = ("agent", "description", "fanout", "name", "path", "stream_id", "stream_type",
+                 "time")
 
     def __init__(self, stream_id: int, agent: StreamAgent, name: str, stream_type: str,
-                 path: str, description: str, time: float) -> None:
+                 path: str, description: str, time: float, fanout: bool) -> None:
         self.stream_id = stream_id
         self.agent = agent
+        self.fanout = fanout
         self.name = name
         self.stream_type = stream_type
         self.path = path
@@ -99,18 +112,41 @@ class StreamRegistry:
     def __init__(self, clock: IReactorTime) -> None:
         self._clock = clock
         self._entries: dict[int, _Entry] = {}
-        self._targets: tuple[tuple[int, StreamAgent], ...] = ()
+        self._feeds: dict[Hashable, EncodedFeed] = {}
+        self._targets: tuple[tuple[int, PacketSink], ...] = ()
         self._next_id = 1
 
     def register(self, agent: StreamAgent, name: str, stream_type: str, path: str,
-                 description: str) -> int:
-        """Add a stream; returns its id. The agent's close path should call :meth:`remove`."""
+                 description: str, *, fanout: bool = True) -> int:
+        """Add a stream; returns its id. The agent's close path should call :meth:`remove`.
+
+        With ``fanout`` the agent's ``offer`` gets every packet; without, it is
+        only listed and closable (a feed member gets its packets from its feed).
+        """
         stream_id = self._next_id
         self._next_id += 1
         self._entries[stream_id] = _Entry(stream_id, agent, name, stream_type, path,
-                                          description, self._clock.seconds())
+                                          description, self._clock.seconds(), fanout)
         self._refresh()
         return stream_id
+
+    def feed_for(self, key: Hashable, packet_filter: PacketFilter | None) -> EncodedFeed:
+        """The shared encoding for ``key`` (``packet_filter`` decides what it takes; None: all).
+
+        Created on first use and dropped when its last member leaves; streams
+        with the same key must mean the same filter.
+        """
+        feed = self._feeds.get(key)
+        if feed is None:
+            feed = EncodedFeed(key, packet_filter, self._clock, on_empty=self._drop_feed)
+            self._feeds[key] = feed
+            self._refresh()
+        return feed
+
+    def _drop_feed(self, feed: EncodedFeed) -> None:
+        if self._feeds.get(feed.key) is feed:
+            del self._feeds[feed.key]
+            self._refresh()
 
     def remove(self, stream_id: int) -> bool:
         """Forget a stream (it has ended); False if it was not registered."""
@@ -158,22 +194,44 @@ class StreamRegistry:
     def __contains__(self, stream_id: object) -> bool:
         return stream_id in self._entries
 
+    def feed(self, packet: Any) -> None:
+        """The packet chain subscriber: with any stream open, wrap a chain packet once
+        (:class:`~kismet_tx.streams.packet.ChainPacketView`) and :meth:`fanout` it."""
+        if self._targets:
+            self.fanout(ChainPacketView(packet))
+
     def fanout(self, packet: StreamPacket) -> None:
-        """Offer ``packet`` to every open stream; a failing stream is closed and removed."""
-        for stream_id, agent in self._targets:
+        """Offer ``packet`` to every fan-out stream and feed; a failing one is closed."""
+        for stream_id, sink in self._targets:
             try:
-                agent.offer(packet)
+                sink.offer(packet)
             except Exception:
                 _log.failure("stream {stream_id} failed; closing it", stream_id=stream_id)
-                self._abort(stream_id, agent)
+                self._abort(stream_id, sink)
 
-    def _abort(self, stream_id: int, agent: StreamAgent) -> None:
+    def _abort(self, stream_id: int, sink: PacketSink) -> None:
+        if isinstance(sink, EncodedFeed):
+            for member in sink.members:
+                self._close_member(member)
+            return
         self.remove(stream_id)
         try:
-            agent.close()
+            cast(StreamAgent, sink).close()
         except Exception:
             _log.failure("error closing stream {stream_id}", stream_id=stream_id)
 
+    def _close_member(self, member: object) -> None:
+        for stream_id, entry in list(self._entries.items()):
+            if entry.agent is member:
+                try:
+                    self.close(stream_id)
+                except Exception:
+                    _log.failure("error closing stream {stream_id}", stream_id=stream_id)
+
     def _refresh(self) -> None:
-        self._targets = tuple((stream_id, entry.agent)
-                              for stream_id, entry in self._entries.items())
+        """Fan-out targets: streams that take ``offer`` (by id), then feeds (id 0)."""
+        targets: list[tuple[int, PacketSink]] = [
+            (stream_id, cast(PacketSink, entry.agent))
+            for stream_id, entry in self._entries.items() if entry.fanout]
+        targets.extend((0, feed) for feed in self._feeds.values())
+        self._targets = tuple(targets)

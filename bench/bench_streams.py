@@ -1,0 +1,288 @@
+"""pcapng streams under load: stalled and fast clients during a 200,000-frame realtime=false replay.
+
+Each scenario runs a fresh ``twistd -n kismet`` on a free loopback port, opens
+its HTTP streams (each client has received its section header, so it is
+registered), then adds the synthetic capture with ``add_source.cmd`` and times
+the replay until the server logs "finished replaying":
+
+- no streams: the ingest baseline;
+- 10 fast clients: ingest rate with streams open;
+- 1 stalled client (tiny receive window, never reads past the header) plus 1
+  fast client: server RSS growth, and whether the fast client gets everything.
+
+RSS growth is compared with the no-stream run's, so the replay's own memory
+(chain, trackers) is not charged to the streams.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from bench.report import rate, row
+from kismet_tx.streams.producer import DEFAULT_BACKLOG
+
+FRAMES = 200_000
+REPO = Path(__file__).resolve().parent.parent
+TWISTD = [sys.executable, "-c",
+          "import sys; sys.argv[0] = 'twistd'; from twisted.scripts.twistd import run; run()"]
+_LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/")
+TIMEOUT = 300.0
+_HEAD = struct.Struct("<II")
+_EPB = 6
+
+
+class Server:
+    """A server process whose log is read by a thread; lines can be awaited."""
+
+    def __init__(self, home: Path) -> None:
+        env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            [*TWISTD, "-n", "--pidfile=", "kismet", "--port", "0", "--bind", "127.0.0.1",
+             "--homedir", str(home)],
+            cwd=home.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+        port = _LISTENING.search(self.wait_for(_LISTENING.pattern)).group(1)  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        values = dict(line.split("=", 1) for line in
+                      (home / "kismet_httpd.conf").read_text().splitlines()
+                      if "=" in line and not line.startswith("#"))
+        self.auth = (values["httpd_username"], values["httpd_password"])
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            with self._changed:
+                self.lines.append(raw.decode("utf-8", "replace"))
+                self._changed.notify_all()
+        with self._changed:
+            self.lines.append("")
+            self._changed.notify_all()
+
+    def wait_for(self, pattern: str, start: int = 0) -> str:
+        """The first log line from index ``start`` on that matches ``pattern``."""
+        compiled = re.compile(pattern)
+        deadline = time.monotonic() + TIMEOUT
+        with self._changed:
+            index = start
+            while True:
+                while index < len(self.lines):
+                    line = self.lines[index]
+                    if compiled.search(line):
+                        return line
+                    if line == "":
+                        raise RuntimeError("server exited:\n" + "".join(self.lines[-30:]))
+                    index += 1
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise RuntimeError(f"no log line matching {pattern!r}")
+                self._changed.wait(remaining)
+
+    def rss_kib(self, key: str = "VmRSS") -> int:
+        """A memory figure of the server process from /proc, KiB."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+        raise RuntimeError(f"no {key} in /proc status")
+
+    def streams(self) -> dict[str, dict[str, int]]:
+        return requests.get(f"{self.url}/streams/all_streams.json", timeout=30).json()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _request(server: Server) -> bytes:
+    token = base64.b64encode(":".join(server.auth).encode()).decode()
+    return (f"GET /pcap/all_packets.pcapng HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Basic {token}\r\n\r\n").encode()
+
+
+def _connect(server: Server, rcvbuf: int | None = None) -> socket.socket:
+    host, port = server.url.removeprefix("http://").split(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.connect((host, int(port)))
+    sock.sendall(_request(server))
+    return sock
+
+
+def _read_headers(sock: socket.socket) -> bytes:
+    """Read up to the end of the response headers; returns what came after them."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise RuntimeError("stream closed before its headers")
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(head.decode("latin-1"))
+    return rest
+
+
+@dataclass
+class FastClient:
+    """Reads a chunked pcapng stream as fast as it comes and counts its packets."""
+
+    sock: socket.socket
+    ready: threading.Event = field(default_factory=threading.Event)
+    packets: int = 0
+    payload_bytes: int = 0
+    clean_end: bool = False
+    #: ``time.monotonic()`` when the last packet arrived.
+    last_packet: float = 0.0
+
+    def run(self) -> None:
+        raw = bytearray(_read_headers(self.sock))
+        read = 0                      # chunked-encoding parse position in ``raw``
+        body = bytearray()            # de-chunked payload
+        counted = 0                   # pcapng parse position in ``body``
+        while True:
+            while True:
+                line_end = raw.find(b"\r\n", read)
+                if line_end < 0:
+                    break
+                size = int(raw[read:line_end].split(b";")[0], 16)
+                if size == 0:
+                    self.clean_end = True
+                    self._count(body, counted)
+                    return
+                if len(raw) < line_end + 2 + size + 2:
+                    break
+                body += raw[line_end + 2:line_end + 2 + size]
+                read = line_end + 2 + size + 2
+            counted = self._count(body, counted)
+            del body[:counted]
+            counted = 0
+            del raw[:read]
+            read = 0
+            if self.payload_bytes and not self.ready.is_set():
+                self.ready.set()
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                return
+            raw += chunk
+
+    def _count(self, body: bytearray, offset: int) -> int:
+        while len(body) - offset >= 8:
+            block_type, total = _HEAD.unpack_from(body, offset)
+            if len(body) - offset < total:
+                break
+            if block_type == _EPB:
+                self.packets += 1
+                self.last_packet = time.monotonic()
+            self.payload_bytes += total
+            offset += total
+        return offset
+
+
+@dataclass
+class Outcome:
+    started: float
+    seconds: float
+    rss_growth_kib: int
+    streams: dict[str, dict[str, int]]
+    clients: list[FastClient]
+
+
+def _scenario(tmp: Path, capture: Path, fast: int, stalled: int) -> Outcome:
+    home = tmp / f"home-{fast}-{stalled}"
+    server = Server(home)
+    try:
+        clients = [FastClient(_connect(server)) for _ in range(fast)]
+        threads = [threading.Thread(target=client.run, daemon=True) for client in clients]
+        for thread in threads:
+            thread.start()
+        for client in clients:
+            if not client.ready.wait(TIMEOUT):
+                raise RuntimeError("a fast client never got its stream")
+        stalled_socks = []
+        for _ in range(stalled):
+            sock = _connect(server, rcvbuf=4096)
+            _read_headers(sock)           # registered; it never reads again
+            stalled_socks.append(sock)
+        rss_before = server.rss_kib()
+        mark = len(server.lines)
+        started = time.monotonic()
+        reply = requests.post(f"{server.url}/datasource/add_source.cmd", auth=server.auth,
+                              data={"json": f'{{"definition": "{capture}:name=bench"}}'},
+                              timeout=30)
+        reply.raise_for_status()
+        server.wait_for("finished replaying", mark)
+        seconds = time.monotonic() - started
+        rss_growth = server.rss_kib() - rss_before
+        streams = server.streams()
+        for stream_id in streams:
+            requests.get(f"{server.url}/streams/by-id/{stream_id}/close_stream.cmd",
+                         auth=server.auth, timeout=30).raise_for_status()
+        for thread in threads:
+            thread.join(TIMEOUT)
+        for sock in stalled_socks:
+            sock.close()
+        return Outcome(started, seconds, rss_growth, streams, clients)
+    finally:
+        server.stop()
+
+
+def run() -> None:
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        capture = tmp / "synthetic.pcap"
+        subprocess.run([sys.executable, str(REPO / "bench" / "gen_synthetic_capture.py"),
+                        str(capture), "2000", "200", str(FRAMES)], check=True)
+        base = _scenario(tmp, capture, fast=0, stalled=0)
+        ten = _scenario(tmp, capture, fast=10, stalled=0)
+        mixed = _scenario(tmp, capture, fast=1, stalled=1)
+
+    base_rate = FRAMES / base.seconds
+    row(f"ingest, no streams ({FRAMES:,} frames)", rate(FRAMES, base.seconds),
+        "", "")
+    slower = 100 * (1 - (FRAMES / ten.seconds) / base_rate)
+    row("ingest, 10 fast streaming clients", rate(FRAMES, ten.seconds),
+        "slower than no streams", f"{slower:.1f} %", "< 15 %")
+    ten_drops = sum(s["kismet.stream.dropped_packets"] for s in ten.streams.values())
+    ten_got = [c.packets for c in ten.clients]
+    row("  packets each client received (min..max)", f"{min(ten_got):,}..{max(ten_got):,}",
+        "dropped, all 10 streams", f"{ten_drops:,}")
+
+    fast_client = mixed.clients[0]
+    by_drops = sorted(mixed.streams.values(), key=lambda s: s["kismet.stream.dropped_packets"])
+    fast_stream, stalled_stream = by_drops[0], by_drops[-1]
+    stream_growth = (mixed.rss_growth_kib - base.rss_growth_kib) / 1024
+    row("RSS growth, stalled + fast vs no streams", f"{stream_growth:+.1f} MiB",
+        "backlog bound (httpd_stream_backlog)", f"{DEFAULT_BACKLOG / 1048576:.1f} MiB",
+        "< bound + 5 MiB")
+    row("  RSS growth during replay, no streams", f"{base.rss_growth_kib / 1024:+.1f} MiB",
+        "stalled + fast", f"{mixed.rss_growth_kib / 1024:+.1f} MiB")
+    row("stalled client: packets dropped", f"{stalled_stream['kismet.stream.dropped_packets']:,}",
+        "of packets offered", f"{stalled_stream['kismet.stream.packets']:,}")
+    receiving = max(fast_client.last_packet - mixed.started, 1e-9)
+    row("fast client throughput (beside a stalled one)", rate(fast_client.packets, receiving),
+        "ingest rate of that run", rate(FRAMES, mixed.seconds), ">= ingest")
+    row("  fast client received / dropped",
+        f"{fast_client.packets:,} / {fast_stream['kismet.stream.dropped_packets']:,}",
+        "MB/s received", f"{fast_client.payload_bytes / receiving / 1e6:.1f}",
+        f"{FRAMES:,} / 0")
+    if not fast_client.clean_end:
+        print("   WARNING: the fast client's stream did not end with a clean end of file")

@@ -1,0 +1,325 @@
+"""``/devices/...``: device lists, lookups, views and device commands.
+
+Routes are thin: they validate the request, ask the tracker or a view for
+devices, and hand back lazy records (simplified by ``fields`` and filtered by
+``regex`` through the one field-spec engine). Lists are snapshots of the
+device table streamed as a :class:`Listing`, so capture can keep adding
+devices while a long list is written.
+
+Both route generations answer: the endpoint document's (``summary``,
+``last-time``, ``by-key`` with its sub-key form, ``by-mac``, ``all_devices``)
+and current Kismet's (views, ``multimac``, ``multikey``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from klein import Klein
+
+from kismet_tx.http.auth import Access
+from kismet_tx.http.commands import Command, parse_form
+from kismet_tx.http.errors import BadRequest, NotFound
+from kismet_tx.http.fieldspec import FieldSpec, RegexFilter, split_path
+from kismet_tx.http.routing import (
+    CMD,
+    GET_POST,
+    POST,
+    ApiRequest,
+    HttpContext,
+    Listing,
+    Text,
+    endpoint,
+)
+from kismet_tx.tracker import Tracking
+from kismet_tx.tracker.devices import Device
+from kismet_tx.tracker.keys import MacError, parse_key, parse_mac, parse_mac_mask
+from kismet_tx.tracker.records import DeviceRecord
+from kismet_tx.tracker.views import View, ViewQuery
+
+_TS = re.compile(r"^\s*([+-]?\d+)")
+#: Datatables windows are capped at this many rows, as Kismet caps them.
+DATATABLE_MAX_LENGTH = 500
+
+
+def parse_ts(text: str) -> int:
+    """A ``last-time`` TS read as Kismet reads a long: ``"1600000000.5"`` is 1600000000."""
+    match = _TS.match(text)
+    if match is None:
+        raise BadRequest(f"invalid timestamp {text!r}")
+    return int(match.group(1))
+
+
+def _uint(value: str, name: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest(f"'{name}' must be a non-negative integer") from None
+    if number < 0:
+        raise BadRequest(f"'{name}' must be a non-negative integer")
+    return number
+
+
+def request_vars(call: ApiRequest) -> dict[str, str]:
+    """HTTP variables: the query string, then POST form fields (Kismet merges both)."""
+    query = call.request.uri.partition(b"?")[2]
+    variables = parse_form(query) if query else {}
+    if call.request.method == b"POST":
+        variables.update(call.cmd.form)
+    return variables
+
+
+class DeviceQueries:
+    """What the device and phy areas share: lookups, simplification, listings."""
+
+    def __init__(self, tracking: Tracking) -> None:
+        self.tracking = tracking
+        self.tracker = tracking.tracker
+        self.record = tracking.record
+
+    def device_by_key(self, key: str) -> Device:
+        """The device with this key; 400 if the key is malformed, 404 if unknown."""
+        if parse_key(key) is None:
+            raise BadRequest(f"invalid device key {key!r}")
+        device = self.tracker.get(key)
+        if device is None:
+            raise NotFound(key, f"No device with key {key}")
+        return device
+
+    def rows(self, devices: Iterable[Device], cmd: Command, *,
+             regex: bool = True) -> Iterator[Mapping[str, Any]]:
+        """Lazy records of ``devices``, filtered by ``regex`` and simplified by ``fields``."""
+        spec = cmd.fields()
+        match = cmd.regex() if regex else None
+        return self.simplify(devices, spec, match)
+
+    def simplify(self, devices: Iterable[Device], spec: FieldSpec | None,
+                 match: RegexFilter | None = None) -> Iterator[Mapping[str, Any]]:
+        """Records of ``devices`` (a snapshot is taken), filtered then simplified."""
+        records: Iterator[DeviceRecord] = map(self.record, list(devices))
+        if match is not None:
+            records = match.filter(records)
+        if spec is None:
+            return map(DeviceRecord.to_dict, records)
+        return spec.apply_many(records)
+
+    def one(self, device: Device, cmd: Command) -> Mapping[str, Any]:
+        """One device record simplified by ``fields``."""
+        spec = cmd.fields()
+        record = self.record(device)
+        return record.to_dict() if spec is None else spec.apply(record)
+
+
+class DevicesArea:
+    """Device endpoints (old and current Kismet)."""
+
+    app = Klein()
+
+    def __init__(self, ctx: HttpContext, tracking: Tracking) -> None:
+        self.ctx = ctx
+        self.q = DeviceQueries(tracking)
+        self.tracker = tracking.tracker
+        self.views = tracking.views
+
+    # -- lists ---------------------------------------------------------------------
+
+    @endpoint(app, "/devices/summary/devices", methods=GET_POST)
+    def summary(self, call: ApiRequest) -> Any:
+        """The endpoint document's summary: fields, regex, wrapper (datatables too)."""
+        if call.cmd.bool("datatable", default=False) or "draw" in request_vars(call):
+            return self._view_rows(call, self._view("all"), None, datatable=True)
+        return Listing(self.q.rows(self.tracker.devices(), call.cmd))
+
+    @endpoint(app, "/devices/all_devices", methods=GET_POST)
+    def all_devices(self, call: ApiRequest) -> Any:
+        """Every device, one per line with ekjson/itjson."""
+        return Listing(self.q.rows(self.tracker.devices(), call.cmd, regex=False))
+
+    @endpoint(app, "/devices/last-time/<ts>/devices", methods=GET_POST)
+    def last_time(self, call: ApiRequest, ts: str) -> Any:
+        """Devices seen after TS (negative: seconds before the newest packet)."""
+        since = self.tracker.relative_time(parse_ts(ts))
+        devices = (d for d in list(self.tracker.devices()) if d.last_time > since)
+        return Listing(self.q.rows(devices, call.cmd))
+
+    # -- single devices -----------------------------------------------------------
+
+    @endpoint(app, "/devices/by-key/<key>/device", methods=GET_POST)
+    def by_key(self, call: ApiRequest, key: str) -> Any:
+        """One device record, simplified by ``fields``."""
+        return self.q.one(self.q.device_by_key(key), call.cmd)
+
+    @endpoint(app, "/devices/by-key/<key>/device", methods=GET_POST, suffix="/<path:subkey>")
+    def by_key_subkey(self, call: ApiRequest, key: str, subkey: str) -> Any:
+        """The old sub-key form: the value at ``path/to/subkey`` alone."""
+        device = self.q.device_by_key(key)
+        node: Any = self.q.record(device)
+        for name in split_path(subkey):
+            if not isinstance(node, Mapping) or name not in node:
+                raise NotFound(subkey, f"Invalid sub-key path {subkey}")
+            node = node[name]
+        spec = call.cmd.fields()
+        if spec is not None and isinstance(node, Mapping):
+            return spec.apply(node)
+        return node
+
+    @endpoint(app, "/devices/by-mac/<mac>/devices", methods=GET_POST)
+    def by_mac(self, call: ApiRequest, mac: str) -> Any:
+        """Devices with this MAC on any phy (404 when none)."""
+        try:
+            raw = parse_mac(mac)
+        except MacError as exc:
+            raise BadRequest(str(exc)) from None
+        devices = self.tracker.by_mac(raw)
+        if not devices:
+            raise NotFound(mac, f"No device with MAC {mac}")
+        return list(self.q.rows(devices, call.cmd, regex=False))
+
+    @endpoint(app, "/devices/multimac/devices", methods=POST)
+    def multimac(self, call: ApiRequest) -> Any:
+        """Devices matching any MAC or MAC/MASK of ``devices``."""
+        wanted = call.cmd.str_list("devices", required=True)
+        found: dict[int, Device] = {}
+        for text in wanted:
+            try:
+                mac, mask = parse_mac_mask(text)
+            except MacError as exc:
+                raise BadRequest(str(exc)) from None
+            for device in self.tracker.by_mac_mask(mac, mask):
+                found.setdefault(id(device), device)
+        return Listing(self.q.rows(found.values(), call.cmd, regex=False))
+
+    def _by_keys(self, cmd: Command) -> list[Device]:
+        keys = cmd.str_list("devices", required=True)
+        found: dict[int, Device] = {}
+        for key in keys:
+            device = self.tracker.get(key)
+            if device is not None:
+                found.setdefault(id(device), device)
+        return list(found.values())
+
+    @endpoint(app, "/devices/multikey/devices", methods=POST)
+    def multikey(self, call: ApiRequest) -> Any:
+        """Devices for a list of keys (unknown keys are skipped)."""
+        return Listing(self.q.rows(self._by_keys(call.cmd), call.cmd, regex=False))
+
+    @endpoint(app, "/devices/multikey/as-object/devices", methods=POST)
+    def multikey_object(self, call: ApiRequest) -> Any:
+        """The same, as an object keyed by device key."""
+        devices = self._by_keys(call.cmd)
+        rows = self.q.rows(devices, call.cmd, regex=False)
+        return {device.key: row for device, row in zip(devices, rows, strict=True)}
+
+    # -- commands -------------------------------------------------------------------
+
+    @endpoint(app, "/devices/by-key/<key>/set_name", ext=CMD, methods=POST, access=Access.LOGIN)
+    def set_name(self, call: ApiRequest, key: str) -> Text:
+        """Set the user's name of a device (``username``)."""
+        device = self.q.device_by_key(key)
+        self.tracker.set_username(device, call.cmd.str("username", required=True))
+        return Text("Device name set\n")
+
+    @endpoint(app, "/devices/by-key/<key>/set_tag", ext=CMD, methods=POST, access=Access.LOGIN)
+    def set_tag(self, call: ApiRequest, key: str) -> Text:
+        """Set (or, with an empty value, remove) one tag of a device."""
+        device = self.q.device_by_key(key)
+        tag = call.cmd.str("tagname", required=True)
+        if not tag:
+            raise BadRequest("'tagname' must not be empty")
+        self.tracker.set_tag(device, tag, call.cmd.str("tagvalue", default="") or "")
+        return Text("Device tag set\n")
+
+    # -- views ------------------------------------------------------------------------
+
+    @endpoint(app, "/devices/views/all_views", methods=GET_POST)
+    def all_views(self, call: ApiRequest) -> Any:
+        """Every view with its size."""
+        records = [view.record() for view in self.views.all()]
+        spec = call.cmd.fields()
+        return records if spec is None else list(spec.apply_many(records))
+
+    @endpoint(app, "/devices/views/<view_id>/devices", methods=GET_POST)
+    def view_devices(self, call: ApiRequest, view_id: str) -> Any:
+        """A view's devices: time filter, search, regex, sort, window (Part B 1.3)."""
+        view = self._view(view_id)
+        since = None
+        if "last_time" in call.cmd:
+            since = self.tracker.relative_time(call.cmd.int("last_time"))
+        return self._view_rows(call, view, since,
+                               datatable=bool(call.cmd.bool("datatable", default=False)))
+
+    @endpoint(app, "/devices/views/<view_id>/last-time/<ts>/devices", methods=GET_POST)
+    def view_last_time(self, call: ApiRequest, view_id: str, ts: str) -> Any:
+        """A view's devices seen at or after TS (negative: before the newest packet)."""
+        view = self._view(view_id)
+        since = self.tracker.relative_time(parse_ts(ts))
+        return self._view_rows(call, view, since, datatable=False, plain=True)
+
+    def _view(self, view_id: str) -> View:
+        view = self.views.get(view_id)
+        if view is None:
+            raise NotFound(view_id, f"No device view {view_id}")
+        return view
+
+    def _view_rows(self, call: ApiRequest, view: View, since: int | None, *,
+                   datatable: bool, plain: bool = False) -> Any:
+        cmd = call.cmd
+        spec = cmd.fields()
+        match = cmd.regex()
+        variables = request_vars(call)
+        query = ViewQuery(since=since, match=None if match is None else match.matches)
+        mode = "list"
+        draw = 0
+        if datatable:
+            mode = "datatable"
+            query.start = _uint(variables.get("start", "0") or "0", "start")
+            query.length = min(_uint(variables.get("length", "0") or "0", "length"),
+                               DATATABLE_MAX_LENGTH)
+            draw = _uint(variables.get("draw", "0") or "0", "draw")
+            query.search = variables.get("search[value]", "")
+            column = variables.get("order[0][column]")
+            direction = variables.get("order[0][dir]")
+            if column is not None and direction is not None:
+                query.sort = self._column_path(cmd, column)
+                query.ascending = direction == "asc"
+        else:
+            if not plain and "page" in variables:
+                mode = "page"
+                page = _uint(variables["page"], "page")
+                length_text = variables.get("length", variables.get("size", "0"))
+                query.length = _uint(length_text or "0", "length")
+                query.start = page * query.length
+            sort = variables.get("sort")
+            if sort:
+                query.sort = split_path(sort)
+                query.ascending = variables.get("sort_dir") == "asc"
+            query.search = variables.get("search", "")
+        if query.search and spec is not None:
+            query.search_paths = [path for _, path in spec.entries if path]
+        result = self.views.query(view, query)
+        rows = self.q.simplify(result.devices, spec)
+        if mode == "datatable":
+            return {"draw": draw, "data": list(rows), "recordsTotal": result.total,
+                    "recordsFiltered": result.filtered}
+        if mode == "page":
+            return {"data": list(rows), "last_page": result.last_page(query.length),
+                    "last_row": result.filtered, "total_row": result.total}
+        return Listing(rows)
+
+    @staticmethod
+    def _column_path(cmd: Command, column: str) -> tuple[str, ...]:
+        """The sort path datatables' column number names through ``colmap``."""
+        colmap = cmd.dict("colmap", default={}) or {}
+        entry = colmap.get(column)
+        if isinstance(entry, list) and entry:
+            first = entry[0]
+            if isinstance(first, list) and first and isinstance(first[0], str):
+                return split_path(first[0])
+            if isinstance(first, str):
+                return split_path(first)
+        if isinstance(entry, str):
+            return split_path(entry)
+        return ()
+

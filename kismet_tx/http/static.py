@@ -1,0 +1,123 @@
+"""Static files of the web UI, served at ``/`` when no REST route matches.
+
+Kismet serves its web UI from ``httpd_home`` for GET and HEAD requests that no
+route takes, with no login (the data the UI fetches is what needs one). Here
+the files come from one directory (``kismet_tx/web`` by default):
+
+- ``/`` is ``index.html``; no other directory is answered, so there is no listing;
+- every path segment must be a plain name: empty, ``.``/``..``, hidden
+  (leading ``.``) and segments holding a separator or NUL are refused, and the
+  resolved file must still lie under the root (symlinks cannot lead out);
+- the MIME type comes from a fixed table (ES modules need a JavaScript type),
+  with ``X-Content-Type-Options: nosniff``; HTML pages carry a strict
+  Content-Security-Policy (scripts, styles and fetches from this origin only);
+- an ``ETag`` from size and modification time answers ``If-None-Match`` with 304.
+
+Anything not served gives the caller None, and the root answers Kismet's 404.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+#: The web UI shipped with the package.
+WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+INDEX = "index.html"
+
+MIME_TYPES: dict[str, bytes] = {
+    ".html": b"text/html; charset=utf-8",
+    ".js": b"text/javascript; charset=utf-8",
+    ".mjs": b"text/javascript; charset=utf-8",
+    ".css": b"text/css; charset=utf-8",
+    ".json": b"application/json",
+    ".map": b"application/json",
+    ".webmanifest": b"application/manifest+json",
+    ".svg": b"image/svg+xml",
+    ".png": b"image/png",
+    ".jpg": b"image/jpeg",
+    ".jpeg": b"image/jpeg",
+    ".gif": b"image/gif",
+    ".webp": b"image/webp",
+    ".ico": b"image/vnd.microsoft.icon",
+    ".woff2": b"font/woff2",
+    ".woff": b"font/woff",
+    ".txt": b"text/plain; charset=utf-8",
+    ".md": b"text/plain; charset=utf-8",
+}
+DEFAULT_TYPE = b"application/octet-stream"
+
+#: Policy for the UI's own pages: nothing inline, nothing from elsewhere.
+CONTENT_SECURITY_POLICY = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'self'; "
+    b"form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def content_type(path: Path) -> bytes:
+    """The Content-Type for a file, by its suffix."""
+    return MIME_TYPES.get(path.suffix.lower(), DEFAULT_TYPE)
+
+
+def _plain_segment(segment: bytes) -> str | None:
+    """A path segment as a file name, or None if it could step outside or hide."""
+    if not segment or segment.startswith(b".") or b"\x00" in segment:
+        return None
+    if b"/" in segment or b"\\" in segment:
+        return None
+    try:
+        return segment.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+class StaticFiles:
+    """Serves the files under one directory; see the module docstring for the rules."""
+
+    def __init__(self, root: Path = WEB_ROOT) -> None:
+        self.root = root.resolve()
+
+    def find(self, segments: list[bytes]) -> Path | None:
+        """The file a request's decoded path segments name, or None."""
+        if segments in ([], [b""]):
+            segments = [INDEX.encode()]
+        names = []
+        for segment in segments:
+            name = _plain_segment(segment)
+            if name is None:
+                return None
+            names.append(name)
+        try:
+            target = self.root.joinpath(*names).resolve()
+        except (OSError, RuntimeError, ValueError):
+            return None
+        if not target.is_relative_to(self.root) or not target.is_file():
+            return None
+        return target
+
+    def render(self, request: Any, segments: list[bytes]) -> bytes | None:
+        """Answer a GET or HEAD for ``segments``; None when there is no such file."""
+        target = self.find(segments)
+        if target is None:
+            return None
+        try:
+            stat = target.stat()
+            body = target.read_bytes()
+        except OSError:
+            return None
+        etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'.encode("ascii")
+        request.setHeader(b"Content-Type", content_type(target))
+        request.setHeader(b"X-Content-Type-Options", b"nosniff")
+        request.setHeader(b"Referrer-Policy", b"no-referrer")
+        request.setHeader(b"ETag", etag)
+        if target.suffix.lower() == ".html":
+            request.setHeader(b"Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        match = request.getHeader(b"if-none-match")
+        if match is not None and etag in [tag.strip() for tag in match.split(b",")]:
+            request.setResponseCode(304)
+            return b""
+        if request.method == b"HEAD":
+            request.setHeader(b"Content-Length", str(len(body)).encode("ascii"))
+            return b""
+        return body

@@ -1,0 +1,212 @@
+"""Shared encoding: the packets one filter accepts, encoded once for every stream using it.
+
+Ten clients of ``/pcap/all_packets.pcapng`` (and the pcapng log) see the same
+bytes, so they share one :class:`EncodedFeed`: each packet is filtered and
+encoded once, whatever the number of clients, and the encoded blocks are
+handed to every member as one :class:`EncodedBatch` per reactor turn (or per
+:data:`FLUSH_BYTES`, whichever comes first). A member costs one write per
+batch, not one per packet.
+
+A member that joins gets a preamble first: the section header and every
+interface description the feed has emitted so far, so the interface ids of
+the shared enhanced packet blocks mean the same to it as to everyone else.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
+
+from kismet_tx.streams.packet import StreamPacket
+from kismet_tx.streams.pcapng import (
+    BLOCK_HEAD,
+    EPB_TYPE,
+    USERAPPL,
+    append_enhanced_packet,
+    interface_description,
+    section_header,
+)
+
+_log = Logger(namespace="kismet_tx.streams")
+
+#: The feed key of "every packet" (the all-packets HTTP streams and the pcapng log).
+ALL_PACKETS = ("all",)
+#: Encoded bytes a feed collects before it hands them out without waiting for the turn's end.
+FLUSH_BYTES = 64 * 1024
+
+PacketFilter = Callable[[StreamPacket], bool]
+
+
+def block_layout(data: bytes) -> Iterator[tuple[int, int, bool]]:
+    """``(start, end, is_packet)`` of each block of ``data``, which holds whole blocks."""
+    offset = 0
+    size = len(data)
+    while offset < size:
+        block_type, total = BLOCK_HEAD.unpack_from(data, offset)
+        if total < BLOCK_HEAD.size or offset + total > size:
+            raise ValueError(f"broken pcapng block at offset {offset}")
+        yield offset, offset + total, block_type == EPB_TYPE
+        offset += total
+
+
+@dataclass(slots=True)
+class EncodedBatch:
+    """Whole pcapng blocks (interface descriptions and enhanced packets), in order."""
+
+    data: bytes
+    #: Enhanced packet blocks in ``data``.
+    packets: int
+    _layout: tuple[list[int], list[int], list[tuple[int, int, int]]] | None = None
+
+    def fitting(self, room: int) -> tuple[bytes, int]:
+        """What a backlog with ``room`` bytes left keeps: ``(bytes, packets)``.
+
+        The longest run of whole blocks from the start that fits, then every
+        interface description after it (those are never dropped, so later
+        packets still refer to known interfaces). Work is O(log n) per call
+        once the batch's layout is known; it is worked out once, for all the
+        streams sharing the batch.
+        """
+        if len(self.data) <= room:
+            return self.data, self.packets
+        ends, packets_through, interfaces = self._blocks()
+        fit = bisect_right(ends, room) if room > 0 else 0
+        cut = ends[fit - 1] if fit else 0
+        kept = packets_through[fit - 1] if fit else 0
+        later = [self.data[start:end] for start, end, index in interfaces if index >= fit]
+        if not later:
+            return self.data[:cut], kept
+        return self.data[:cut] + b"".join(later), kept
+
+    def _blocks(self) -> tuple[list[int], list[int], list[tuple[int, int, int]]]:
+        if self._layout is None:
+            ends: list[int] = []
+            packets_through: list[int] = []
+            interfaces: list[tuple[int, int, int]] = []
+            count = 0
+            for index, (start, end, is_packet) in enumerate(block_layout(self.data)):
+                if is_packet:
+                    count += 1
+                else:
+                    interfaces.append((start, end, index))
+                ends.append(end)
+                packets_through.append(count)
+            self._layout = (ends, packets_through, interfaces)
+        return self._layout
+
+
+class FeedMember(Protocol):
+    """A stream fed by an :class:`EncodedFeed`: a client's producer or a log."""
+
+    def deliver(self, batch: EncodedBatch) -> None:
+        """Take one batch; must not block."""
+
+
+class EncodedFeed:
+    """Encodes the packets ``packet_filter`` accepts (all, with None) for its members.
+
+    ``on_empty(feed)`` is called when the last member leaves.
+    """
+
+    def __init__(self, key: Hashable, packet_filter: PacketFilter | None, clock: IReactorTime,
+                 *, on_empty: Callable[[EncodedFeed], None] | None = None,
+                 flush_bytes: int = FLUSH_BYTES, userappl: str = USERAPPL) -> None:
+        self.key = key
+        self._filter = packet_filter
+        self._clock = clock
+        self._on_empty = on_empty
+        self._flush_bytes = flush_bytes
+        self._header = section_header(userappl)
+        self._interfaces: dict[tuple[str, int], int] = {}
+        self._idbs: list[bytes] = []
+        self._parts: list[bytes] = []
+        self._pending_bytes = 0
+        self._pending_packets = 0
+        self._members: tuple[FeedMember, ...] = ()
+        self._call: IDelayedCall | None = None
+        #: Packets the filter accepted while the feed had members.
+        self.packets = 0
+
+    @property
+    def members(self) -> tuple[FeedMember, ...]:
+        """The streams this feed serves."""
+        return self._members
+
+    @property
+    def interfaces(self) -> dict[tuple[str, int], int]:
+        """``(source_uuid, dlt) -> interface id`` for every IDB emitted."""
+        return dict(self._interfaces)
+
+    def join(self, member: FeedMember) -> bytes:
+        """Add ``member``; returns what it must send first (SHB and every IDB so far).
+
+        Packets taken before the join are handed out first, so the member's
+        stream starts with the next packet.
+        """
+        self.flush()
+        self._members += (member,)
+        return self._header + b"".join(self._idbs)
+
+    def leave(self, member: FeedMember) -> None:
+        """Remove ``member`` (it has ended); the last one to leave empties the feed."""
+        if member not in self._members:
+            return
+        self._members = tuple(m for m in self._members if m is not member)
+        if self._members:
+            return
+        self._cancel()
+        self._parts = []
+        self._pending_bytes = 0
+        self._pending_packets = 0
+        callback, self._on_empty = self._on_empty, None
+        if callback is not None:
+            callback(self)
+
+    def offer(self, packet: StreamPacket) -> None:
+        """Filter and encode one packet; never blocks."""
+        if not self._members or packet.dlt == 0 or not packet.data:
+            return
+        if self._filter is not None and not self._filter(packet):
+            return
+        key = (packet.source_uuid, packet.dlt)
+        interface_id = self._interfaces.get(key)
+        if interface_id is None:
+            interface_id = len(self._interfaces)
+            self._interfaces[key] = interface_id
+            idb = interface_description(packet.dlt, packet.source_name)
+            self._idbs.append(idb)
+            self._parts.append(idb)
+            self._pending_bytes += len(idb)
+        self._pending_bytes += append_enhanced_packet(self._parts, interface_id, packet.ts,
+                                                      packet.data, packet.original_length)
+        self._pending_packets += 1
+        self.packets += 1
+        if self._pending_bytes >= self._flush_bytes:
+            self.flush()
+        elif self._call is None:
+            self._call = self._clock.callLater(0, self.flush)
+
+    def flush(self) -> None:
+        """Hand what is pending to every member now."""
+        self._cancel()
+        if not self._parts:
+            return
+        batch = EncodedBatch(b"".join(self._parts), self._pending_packets)
+        self._parts = []
+        self._pending_bytes = 0
+        self._pending_packets = 0
+        for member in self._members:
+            try:
+                member.deliver(batch)
+            except Exception:
+                _log.failure("stream member failed to take a batch")
+
+    def _cancel(self) -> None:
+        call, self._call = self._call, None
+        if call is not None and call.active():
+            call.cancel()
