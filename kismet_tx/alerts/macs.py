@@ -1,8 +1,10 @@
-"""MAC addresses as the alert system takes them: parsing, masks and device keys."""
+"""MAC addresses as the alert system takes them: text form, masks and device keys."""
 
 from __future__ import annotations
 
 import re
+
+from kismet_tx import keys
 
 __all__ = [
     "BROADCAST_MAC",
@@ -11,7 +13,6 @@ __all__ = [
     "MacMatch",
     "device_key",
     "parse_mac",
-    "phy_hash",
 ]
 
 #: The MAC Kismet prints for an unset address.
@@ -66,28 +67,6 @@ def _render(value: int) -> str:
     return value.to_bytes(6, "big").hex(":").upper()
 
 
-def phy_hash(name: str) -> int:
-    """Kismet's 32-bit phy hash (its adler32 variant) used in device keys."""
-    data = name.encode("utf-8")
-    s1 = s2 = 0
-    size = len(data)
-    if size < 4:
-        return 0
-    pos = 0
-    while size - pos > 4:
-        w0, w1, w2, w3 = data[pos], data[pos + 1], data[pos + 2], data[pos + 3]
-        s2 += 4 * (s1 + w0) + 3 * w1 + 2 * w2 + w3
-        s1 += w0 + w1 + w2 + w3
-        pos += 4
-    for byte in data[pos:]:
-        s1 += byte
-        s2 += s1
-    return ((s1 & 0xFFFF) + (s2 << 16)) & 0xFFFFFFFF
-
-
 def device_key(mac: str, phyname: str = DOT11_PHY) -> str:
     """The ``kismet.device.base.key`` of a device: ``4202770D00000000_4DC413D3B968``."""
-    spkey = int.from_bytes(phy_hash(phyname).to_bytes(8, "little"), "big")
-    raw = bytes.fromhex(parse_mac(mac).replace(":", ""))
-    dkey = int.from_bytes(raw[::-1], "big")
-    return f"{spkey:016X}_{dkey:X}"
+    return keys.device_key(keys.spkey_text(keys.phy_hash(phyname)), keys.parse_mac(parse_mac(mac)))

@@ -33,9 +33,9 @@ from kismet_tx.http.routing import (
     Text,
     endpoint,
 )
+from kismet_tx.keys import MacError, parse_key, parse_mac, parse_mac_mask
 from kismet_tx.tracker import Tracking
 from kismet_tx.tracker.devices import Device
-from kismet_tx.tracker.keys import MacError, parse_key, parse_mac, parse_mac_mask
 from kismet_tx.tracker.records import DeviceRecord
 from kismet_tx.tracker.views import View, ViewQuery
 

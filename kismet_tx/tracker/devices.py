@@ -31,7 +31,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
-from kismet_tx.tracker.keys import MacError, device_key, mac_str, parse_key, parse_mac
+from kismet_tx.keys import MacError, device_key, mac_str, parse_key, parse_mac
 from kismet_tx.tracker.oui import ManufDb
 
 _log = Logger(namespace="kismet_tx.tracker")

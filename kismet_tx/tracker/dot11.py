@@ -36,6 +36,7 @@ from kismet_tx.chain import Packet
 from kismet_tx.dot11.crypt import crypt_to_simple_string
 from kismet_tx.dot11.frames import TYPE_DATA, TYPE_MGMT
 from kismet_tx.dot11.ies import IESet
+from kismet_tx.keys import phy_hash, spkey_text
 from kismet_tx.tracker.devices import (
     BASICCRYPT_ENCRYPTED,
     BASICCRYPT_L2,
@@ -48,7 +49,6 @@ from kismet_tx.tracker.devices import (
     SeenBy,
     Source,
 )
-from kismet_tx.tracker.keys import phy_hash, spkey_text
 
 PHY_NAME = "IEEE802.11"
 

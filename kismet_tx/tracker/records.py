@@ -21,6 +21,7 @@ from typing import Any
 
 from kismet_tx.dot11.crypt import crypt_to_legacy, crypt_to_simple_string
 from kismet_tx.fields import FieldDef
+from kismet_tx.keys import device_key, mac_str
 from kismet_tx.tracker.devices import Device, DeviceTracker, SeenBy
 from kismet_tx.tracker.dot11 import (
     AdvertisedSsid,
@@ -29,7 +30,6 @@ from kismet_tx.tracker.dot11 import (
     EapolKey,
     ProbedSsid,
 )
-from kismet_tx.tracker.keys import device_key, mac_str
 
 _F = FieldDef
 

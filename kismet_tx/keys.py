@@ -1,4 +1,4 @@
-"""Device keys and MAC addresses in Kismet's formats (Part B, 2.1).
+"""Device keys and MAC addresses in Kismet's formats (Part B, 2.1); used by every floor.
 
 A device key is ``<spkey>_<dkey>``: ``spkey`` is the byte-swapped 32-bit phy
 hash (Kismet's own Adler-32 variant of the phy name) printed as ``%02X`` of a

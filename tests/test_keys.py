@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kismet_tx.tracker.keys import (
+from kismet_tx.keys import (
     MacError,
     adler32_kismet,
     device_key,
