@@ -40,7 +40,6 @@ from kismet_tx.capture.tracker import DatasourceTracker
 from kismet_tx.http.auth import Access
 from kismet_tx.http.errors import NotFound
 from kismet_tx.http.routing import (
-    CMD,
     GET,
     GET_POST,
     ApiRequest,
@@ -49,6 +48,7 @@ from kismet_tx.http.routing import (
     Text,
     endpoint,
 )
+from kismet_tx.keys import MacError, mac_str, parse_mac
 from kismet_tx.streams.feed import ALL_PACKETS, PacketFilter
 from kismet_tx.streams.packet import StreamPacket
 from kismet_tx.streams.pcap import pcap_file
@@ -56,7 +56,6 @@ from kismet_tx.streams.producer import DEFAULT_BACKLOG, PacketStreamProducer
 from kismet_tx.streams.registry import StreamRegistry
 from kismet_tx.tracker.devices import Device, DeviceTracker
 from kismet_tx.tracker.dot11 import PHY_NAME
-from kismet_tx.tracker.keys import MacError, mac_str, parse_mac
 
 PCAP_CONTENT_TYPE = b"application/vnd.tcpdump.pcap"
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -96,7 +95,7 @@ def in_bss(bssid: bytes) -> PacketFilter:
 
 
 class StreamsArea:
-    """pcapng stream endpoints and the stream registry."""
+    """pcapng streams, handshake pcaps and the stream registry endpoints."""
 
     app = Klein()
 
@@ -280,17 +279,9 @@ class StreamsArea:
         spec = call.cmd.fields()
         return record if spec is None else spec.apply(record)
 
-    @endpoint(app, "/streams/by-id/<stream_id>/close_stream", ext=CMD, methods=GET_POST,
-              access=Access.LOGIN)
-    def close_stream(self, call: ApiRequest, stream_id: str) -> Text:
-        return self._close(call, stream_id)
-
     @endpoint(app, "/streams/by-id/<stream_id>/close_stream", methods=GET_POST,
               access=Access.LOGIN)
-    def close_stream_any(self, call: ApiRequest, stream_id: str) -> Text:
-        return self._close(call, stream_id)
-
-    def _close(self, call: ApiRequest, stream_id: str) -> Text:
+    def close_stream(self, call: ApiRequest, stream_id: str) -> Text:
         """End the stream (an HTTP client sees a clean end of file; a log is closed)."""
         if not self._registry.close(self._stream_id(call, stream_id)):
             raise NotFound(_path(call), f"no stream with id {stream_id}")

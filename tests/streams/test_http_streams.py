@@ -27,10 +27,10 @@ from kismet_tx.chain import PacketChain
 from kismet_tx.dot11 import decode_packet
 from kismet_tx.http.datasources import DatasourcesArea
 from kismet_tx.http.streams import StreamsArea
+from kismet_tx.keys import mac_str
 from kismet_tx.messagebus import MessageBus
 from kismet_tx.streams.registry import StreamRegistry
 from kismet_tx.tracker import Tracking, build_tracking
-from kismet_tx.tracker.keys import mac_str
 from tests.capture.conftest import FakeFDReactor
 from tests.http.conftest import Server, basic, build_server
 from tests.streams.helpers import (
