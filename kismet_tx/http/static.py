@@ -90,9 +90,9 @@ class StaticFiles:
             names.append(name)
         try:
             target = self.root.joinpath(*names).resolve()
+            if not target.is_relative_to(self.root) or not target.is_file():
+                return None
         except (OSError, RuntimeError, ValueError):
-            return None
-        if not target.is_relative_to(self.root) or not target.is_file():
             return None
         return target
 
