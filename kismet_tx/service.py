@@ -9,7 +9,6 @@ from twisted.application import internet
 from twisted.application.service import MultiService
 from twisted.internet.interfaces import IReactorCore, IReactorTCP, IReactorTime
 from twisted.logger import Logger
-from twisted.web.http import HTTPChannel
 from twisted.web.server import Site
 
 from kismet_tx.alerts import ALERT_FIELDS, build_alerts
@@ -29,7 +28,7 @@ from kismet_tx.config import Config, ConfigError, SourceDefinitionError
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.gps.base import GPS_FIELDS, GpsDefinitionError
 from kismet_tx.gps.location import LOCATION_FIELDS, LocationAggregate
-from kismet_tx.gps.manager import TAG_PRIORITY, GpsTracker
+from kismet_tx.gps.manager import GpsTracker
 from kismet_tx.http.alerts import AlertsArea
 from kismet_tx.http.auth import (
     DEFAULT_SESSION_TIMEOUT,
@@ -38,6 +37,7 @@ from kismet_tx.http.auth import (
     SessionStore,
     generate_credentials,
 )
+from kismet_tx.http.channel import BoundedChannel, BoundedRequest, close_connections
 from kismet_tx.http.channels import ChannelsArea
 from kismet_tx.http.commands import DEFAULT_MAX_BODY
 from kismet_tx.http.datasources import DatasourcesArea
@@ -71,7 +71,7 @@ KNOWN_KEYS = frozenset({
     "server_name", "server_description", "server_location",
     "httpd_bind_address", "httpd_port", "httpd_username", "httpd_password",
     "httpd_auth_all", "httpd_session_timeout", "httpd_max_body", "httpd_uri_prefix",
-    "httpd_auth_file", "messagebus_backlog", "source",
+    "httpd_auth_file", "httpd_idle_timeout", "messagebus_backlog", "source",
     "channel_hop", "channel_hop_speed", "randomized_hopping", "retry_on_source_error",
     "split_source_hopping",
     "httpd_stream_backlog", "enable_logging", "log_types", "log_prefix", "log_title",
@@ -83,10 +83,19 @@ KNOWN_KEYS = frozenset({
 })
 
 USER_CONFIG = "kismet_httpd.conf"
+#: Seconds an HTTP connection may sit idle (no request in progress) before it is
+#: closed (``httpd_idle_timeout``; 0 disables). Streams are never idle.
+DEFAULT_IDLE_TIMEOUT = 30.0
+#: Connections the kernel may queue before the server accepts them (Twisted's default
+#: of 50 makes a burst of clients wait for SYN retries).
+LISTEN_BACKLOG = 511
+#: Seconds a stop waits for what was written to the HTTP connections (the end of
+#: each stream) to be sent before the reactor drops them.
+DRAIN_TIMEOUT = 2.0
 SESSION_FILE = "session.db"
 
 
-class _CountingChannel(HTTPChannel):
+class _CountingChannel(BoundedChannel):
     """An HTTP channel that keeps its site's count of open connections."""
 
     def connectionMade(self) -> None:
@@ -99,13 +108,30 @@ class _CountingChannel(HTTPChannel):
 
 
 class KismetSite(Site):
-    """The HTTP site; access log lines carry the path only (never query secrets)."""
+    """The HTTP site; access log lines carry the path only (never query secrets).
+
+    A connection with no request in progress for ``idle_timeout`` seconds (one
+    that never sends a complete request, or a kept-alive one left unused) is
+    closed; a request being answered, a stream included, is never timed out.
+    A request body over ``max_body`` bytes is refused with 413 as it arrives.
+    """
 
     protocol = _CountingChannel  # type: ignore[assignment]
+    requestFactory = BoundedRequest
 
-    def __init__(self, resource: Any, reactor: Any) -> None:
-        super().__init__(resource, reactor=reactor, logFormatter=_path_only_log)
+    def __init__(self, resource: Any, reactor: Any,
+                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+                 max_body: int = DEFAULT_MAX_BODY) -> None:
+        super().__init__(resource, reactor=reactor, logFormatter=_path_only_log,
+                         timeout=idle_timeout if idle_timeout > 0 else None)  # type: ignore[arg-type]
         self.open_connections = 0
+        self.max_body = max_body
+        #: Every open connection (kept by the channels), closed cleanly at stop.
+        self.channels: set[BoundedChannel] = set()
+
+    def close_connections(self, timeout: float = DRAIN_TIMEOUT) -> Any:
+        """Close every connection once its output is sent (bounded by ``timeout``)."""
+        return close_connections(self.channels, self.reactor, timeout)
 
 
 def _path_only_log(timestamp: str, request: Any) -> str:
@@ -138,7 +164,8 @@ def load_credentials(config: Config, homedir: Path, bus: MessageBus) -> Credenti
     password = config.get("httpd_password")
     if user and password:
         return Credentials(user, password, "global", str(homedir / USER_CONFIG))
-    path = Path(config.get("httpd_auth_file") or homedir / USER_CONFIG).expanduser()
+    # A relative httpd_auth_file is relative to the state directory, never the cwd.
+    path = homedir / Path(config.get("httpd_auth_file") or USER_CONFIG).expanduser()
     if path.exists():
         user_conf = Config.load(path, home=str(Path.home()))
         user = user_conf.get("httpd_username")
@@ -198,7 +225,7 @@ class KismetService(MultiService):
                               server_name=config.get("server_name", "Kismet") or "Kismet")
         self.gps.setServiceParent(self)
         # First in the chain: every later subscriber sees packet.location.
-        self.chain.subscribe(self.gps.tag, "gps", priority=TAG_PRIORITY)
+        self.gps.attach(self.chain, "gps")
         #: ``gps=`` definitions from the config, and their UUIDs (for reload).
         self._config_gps: dict[str, str] = {}
         self._add_gps(config.get_list("gps"))
@@ -231,7 +258,7 @@ class KismetService(MultiService):
         self.alerts.count_on(self.tracking.tracker.add_alert)
         # After the device tracker, so the devices an alert counts against exist.
         self.chain.subscribe(self.alerts.wids, "alerts", priority=60)
-        self.chain.subscribe(self.alerts.devices, "devicewatch", priority=61)
+        self.alerts.devices.attach(self.chain, "devicewatch", priority=61)
         self.alerts.service.setServiceParent(self)
         self.logs = PacketLogService(LogSettings.from_config(config), self.streams, self.bus,
                                      clock)
@@ -260,10 +287,14 @@ class KismetService(MultiService):
         ]
         self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "",
                             static=StaticFiles())
-        self.site = KismetSite(self.root, reactor)
+        self.site = KismetSite(
+            self.root, reactor,
+            idle_timeout=config.get_float("httpd_idle_timeout", DEFAULT_IDLE_TIMEOUT),
+            max_body=self.ctx.max_body)
         port = config.get_int("httpd_port", 2501)
         bind = config.get("httpd_bind_address", "127.0.0.1") or "127.0.0.1"
-        self.http = internet.TCPServer(port, self.site, interface=bind, reactor=reactor)
+        self.http = internet.TCPServer(port, self.site, interface=bind, backlog=LISTEN_BACKLOG,
+                                       reactor=reactor)
         self.http.setName("httpd")
         self.http.setServiceParent(self)
         self._cli_sources = list(sources or [])
@@ -330,7 +361,10 @@ class KismetService(MultiService):
         self.bus.post(f"Stopping: {len(self.datasources.sources())} data source(s), "
                       f"{len(self.streams.all_streams())} stream(s) and log(s), {gps} GPS",
                       INFO)
-        return super().stopService()
+        stopped = super().stopService()
+        # Streams are ended now; let their last bytes reach the clients.
+        stopped.addCallback(lambda _: self.site.close_connections())
+        return stopped
 
     def startService(self) -> None:
         super().startService()

@@ -37,7 +37,7 @@ from kismet_tx.keys import MacError, parse_key, parse_mac, parse_mac_mask
 from kismet_tx.tracker import Tracking
 from kismet_tx.tracker.devices import Device
 from kismet_tx.tracker.records import DeviceRecord
-from kismet_tx.tracker.views import View, ViewQuery
+from kismet_tx.tracker.views import SLICE, View, ViewQuery, ViewResult
 
 _TS = re.compile(r"^\s*([+-]?\d+)")
 #: Datatables windows are capped at this many rows, as Kismet caps them.
@@ -245,8 +245,9 @@ class DevicesArea:
         """A view's devices: time filter, search, regex, sort, window (Part B 1.3)."""
         view = self._view(view_id)
         since = None
-        if "last_time" in call.cmd:
-            since = self.tracker.relative_time(call.cmd.int("last_time"))
+        last_time = call.cmd.int("last_time")
+        if last_time is not None:
+            since = self.tracker.relative_time(last_time)
         return self._view_rows(call, view, since,
                                datatable=bool(call.cmd.bool("datatable", default=False)))
 
@@ -298,13 +299,27 @@ class DevicesArea:
             query.search = variables.get("search", "")
         if query.search and spec is not None:
             query.search_paths = [path for _, path in spec.entries if path]
-        result = self.views.query(view, query)
+        steps = self.views.query_steps(view, query)
+        if view.size() > SLICE:
+            # A big view is filtered and sorted in slices, so capture and other
+            # clients keep running while a search or regex works through it.
+            return self.ctx.run_steps(steps).addCallback(
+                self._view_answer, spec, mode, draw, query.length)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return self._view_answer(done.value, spec, mode, draw, query.length)
+
+    def _view_answer(self, result: ViewResult, spec: FieldSpec | None, mode: str, draw: int,
+                     length: int) -> Any:
+        """The view rows in the requested mode's wrapper."""
         rows = self.q.simplify(result.devices, spec)
         if mode == "datatable":
             return {"draw": draw, "data": list(rows), "recordsTotal": result.total,
                     "recordsFiltered": result.filtered}
         if mode == "page":
-            return {"data": list(rows), "last_page": result.last_page(query.length),
+            return {"data": list(rows), "last_page": result.last_page(length),
                     "last_row": result.filtered, "total_row": result.total}
         return Listing(rows)
 

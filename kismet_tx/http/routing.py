@@ -17,7 +17,7 @@ logged with its traceback and answered with a bare 500.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
@@ -51,13 +51,18 @@ _CMD_RULE = "<any(cmd,jcmd):ext>"
 
 @dataclass(frozen=True, slots=True)
 class RouteInfo:
-    """One registered route, for the route table (auth and bad-input matrices)."""
+    """One registered route, for the route table (auth and bad-input matrices).
+
+    ``suffix`` is what follows the extension (the old sub-key form's
+    ``/<path:subkey>``), so ``path``, ``ext`` and ``suffix`` spell the whole rule.
+    """
 
     path: str
     methods: tuple[str, ...]
     access: Access
     ext: str | None
     name: str
+    suffix: str = ""
 
 
 @dataclass(slots=True)
@@ -112,6 +117,17 @@ class HttpContext:
             return task.cooperate(iterator)
         return self.cooperator.cooperate(iterator)
 
+    def run_steps(self, steps: Generator[None, None, Any]) -> defer.Deferred:
+        """Drive a sliced computation cooperatively; fires with its return value."""
+        outcome: list[Any] = []
+
+        def drive() -> Iterator[None]:
+            outcome.append((yield from steps))
+
+        done = self.cooperate(drive()).whenDone()
+        done.addCallback(lambda _: outcome[0])
+        return done
+
 
 def _rule(path: str, ext: str | None) -> str:
     if ext is None:
@@ -134,7 +150,7 @@ def endpoint(app: Klein, path: str, *, ext: str | None = ANY,
     """
 
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
-        info = RouteInfo(path, methods, access, ext, handler.__name__)
+        info = RouteInfo(path, methods, access, ext, handler.__name__, suffix)
 
         @wraps(handler)
         def route(self: Any, request: Any, **kwargs: Any) -> Any:
@@ -195,6 +211,9 @@ def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], are
             request.addCookie(COOKIE, identity.token.encode(), path=b"/", httpOnly=True,
                               sameSite="strict")
         cmd = _command(ctx, request)
+        # Checked before the handler runs: a bad ``wrapper`` must refuse a command,
+        # not answer 400 after the command has done its work.
+        cmd.wrapper()
         call = ApiRequest(request, cmd, fmt, identity, {k: str(v) for k, v in kwargs.items()})
         result = handler(area, call, **kwargs)
     except HttpError as error:
