@@ -13,7 +13,9 @@ end of a file and loses the frames of the batch it was filling; the reader
 then re-opens the file, skips the frames already delivered and reads the rest
 one at a time with ``next``, so every complete record arrives and the error is
 reported afterwards (``error_reason`` and an ERROR message). A source paused
-here stops reading and resumes where it stopped.
+here stops reading and resumes where it stopped. A file whose link type is not
+an 802.11 one (``dot11.SUPPORTED_DLTS``) is not replayed: the source enters the
+error state with the reason.
 
 Progress (frames and estimated bytes read of the file size) is in the
 record's ``kismet.datasource.replay.*`` fields, and posted as a message every
@@ -41,6 +43,7 @@ from kismet_tx.capture.system import (
     slice_batch,
 )
 from kismet_tx.config import SourceDefinitionError
+from kismet_tx.dot11 import SUPPORTED_DLTS
 from kismet_tx.fields import FieldDef
 from kismet_tx.messagebus import ERROR
 
@@ -155,8 +158,13 @@ class PcapFileSource(Datasource):
         handle = self._system.open_offline(self.path)
         self.file_size = info.size
         self.file_format = info.format
+        dlt = self.dlt = handle.datalink()
+        if dlt not in SUPPORTED_DLTS:
+            handle.close()
+            names = ", ".join(str(n) for n in sorted(SUPPORTED_DLTS))
+            raise CaptureError(f"{self.path}: unsupported link type DLT {dlt} "
+                               f"(802.11 link types are {names})")
         self._handle = handle
-        self.dlt = handle.datalink()
         self.finished = False
         self._read_error = None
         self._reported_error = False

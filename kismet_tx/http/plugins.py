@@ -17,8 +17,9 @@ from klein import Klein
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from kismet_tx.http.auth import Access
 from kismet_tx.http.errors import HttpError, MethodNotAllowed, NotFound, Unauthorized
-from kismet_tx.http.routing import GET_POST, ApiRequest, HttpContext, Text, endpoint
+from kismet_tx.http.routing import ANY, GET_POST, ApiRequest, HttpContext, RouteInfo, Text, endpoint
 from kismet_tx.http.serialize import FORMATS
 from kismet_tx.plugins.api import PluginHttpError, PluginRequest, Route
 from kismet_tx.plugins.manager import LoadedPlugin, PluginManager
@@ -58,6 +59,16 @@ class PluginsArea:
     @endpoint(app, "/plugin/<name>/<path:rest>", ext=None, methods=GET_POST)
     def plugin_path(self, call: ApiRequest, name: str, rest: str) -> Any:
         return self._serve(call, name, rest)
+
+    def extra_routes(self) -> list[RouteInfo]:
+        """Every active plugin's routes, for the route table."""
+        return [
+            RouteInfo(f"/plugin/{loaded.name}/{route.path}", route.methods,
+                      Access.LOGIN if route.login else Access.PUBLIC,
+                      ANY if route.formats else None, f"plugin:{loaded.name}:{route.path}")
+            for loaded in self._manager.active()
+            for route in loaded.api.routes.values()
+        ]
 
     # -- dispatch -----------------------------------------------------------------
 

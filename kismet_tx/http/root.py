@@ -41,10 +41,14 @@ class ApiRoot(Resource):
         self._static = static
 
     def route_table(self) -> list[RouteInfo]:
-        """Every registered route of every area."""
+        """Every registered route of every area, and the routes areas add at run time
+        (``extra_routes()``, e.g. each plugin's)."""
         table: list[RouteInfo] = []
         for area, _ in self._areas:
             table.extend(routes_of(area))
+            extra = getattr(area, "extra_routes", None)
+            if extra is not None:
+                table.extend(extra())
         return table
 
     def _normalise(self, request: Any) -> str:

@@ -15,8 +15,10 @@ A log is a stream like any HTTP client's: it is in the stream registry (type
 ``/pcap/all_packets.pcapng``, ``close_stream.cmd`` closes it, and the service
 closes it, flushed, when the server stops. Writing is buffered and flushed
 every :data:`FLUSH_INTERVAL` seconds. When the file cannot be opened or
-written (disk full, permission, I/O error) the log stops: an ERROR message
-goes on the bus, every failure listener is called, and the server carries on.
+written (disk full, permission, I/O error) the log stops: the file is cut
+back to its last whole block (so what it holds is valid pcapng that every
+reader takes), an ERROR message goes on the bus, every failure listener is
+called, and the server carries on.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +182,9 @@ class PcapngLogfile:
         self.dropped_packets = 0
         #: Why the log stopped, if its file failed.
         self.failure: str | None = None
+        #: ``(file offset, packets)`` after each write that may not be on disk yet:
+        #: where the file can be cut back to a whole block if writing fails.
+        self._boundaries: deque[tuple[int, int]] = deque()
 
     @property
     def paused(self) -> bool:
@@ -200,6 +206,7 @@ class PcapngLogfile:
             raise
         self._file = handle
         self.size = len(preamble)
+        self._boundaries.append((self.size, 0))
         self._flusher = LoopingCall(self.flush)
         self._flusher.clock = self._clock
         self._flusher.start(self._flush_interval, now=False)
@@ -216,6 +223,11 @@ class PcapngLogfile:
             return
         self.packets += batch.packets
         self.size += len(batch.data)
+        boundaries = self._boundaries
+        boundaries.append((self.size, self.packets))
+        # Only the last buffer's worth can still be unwritten; keep one boundary below it.
+        while len(boundaries) > 1 and boundaries[1][0] <= self.size - self._buffer_size:
+            boundaries.popleft()
 
     def flush(self) -> None:
         """Hand buffered bytes to the file; a failing file ends the log."""
@@ -252,8 +264,25 @@ class PcapngLogfile:
                 handle.close()
             except OSError:
                 pass
+            self._cut_to_whole_blocks()
         self._report(exc)
         self._finished()
+
+    def _cut_to_whole_blocks(self) -> None:
+        """After a failed write, drop a block cut short at the end of the file."""
+        try:
+            if not os.path.isfile(self.path):
+                return
+            on_disk = os.path.getsize(self.path)
+            whole = [mark for mark in self._boundaries if mark[0] <= on_disk]
+            if not whole:
+                return
+            size, packets = whole[-1]
+            if size < on_disk:
+                os.truncate(self.path, size)
+        except OSError:
+            return
+        self.size, self.packets = size, packets
 
     def _report(self, exc: OSError) -> None:
         reason = exc.strerror or str(exc)
