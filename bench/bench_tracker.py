@@ -4,8 +4,9 @@ A synthetic radiotap capture (bench/gen_synthetic_capture.py, 1,000,000 frames:
 beacons, probe requests and to-DS data) is written to a temporary directory.
 
 - In this process: the packet chain with the tracker, against a bare decode
-  loop (the same chain whose only subscriber decodes each packet), both fed
-  the same batches straight from pcapy; RSS growth per device.
+  loop (the same chain whose only subscriber reads the decoded packet), both fed
+  the same batches straight from pcapy, with the server's collector settings
+  (``service.tune_gc``, as ``twistd kismet`` runs); RSS growth per device.
 - A real ``twistd -n kismet`` replays the capture (``realtime=false``); then:
   its RSS (whole server, every subscriber), its replay rate, and timings of
   ``/devices/last-time/0/devices.json`` with 5 fields, a 50-row view page
@@ -32,6 +33,7 @@ from twisted.internet import task
 
 from bench.report import best_of, rate, row
 from kismet_tx.chain import PacketChain
+from kismet_tx.service import tune_gc
 from kismet_tx.sysmon import read_rss_kb
 from kismet_tx.tracker import build_tracking
 from kismet_tx.tracker.oui import ManufDb
@@ -78,14 +80,19 @@ def _ingest(path: Path, subscriber: object) -> float:
 
 
 def _in_process(path: Path) -> None:
-    bare = _ingest(path, lambda packet: packet.decoded)
-    clock = task.Clock()
-    tracking = build_tracking(clock, ManufDb.load())
-    gc.collect()
-    before = read_rss_kb()
-    tracked = _ingest(path, tracking.dot11)
-    gc.collect()
-    grown = (read_rss_kb() - before) * 1024
+    tracking = build_tracking(task.Clock(), ManufDb.load())
+    thresholds = gc.get_threshold()
+    tune_gc()
+    try:
+        bare = _ingest(path, lambda packet: packet.decoded)
+        gc.collect()
+        before = read_rss_kb()
+        tracked = _ingest(path, tracking.dot11)
+        gc.collect()
+        grown = (read_rss_kb() - before) * 1024
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
     devices = len(tracking.tracker)
     row("ingest with tracking (chain + 802.11 phy)", rate(FRAMES, tracked),
         "bare decode loop, same chain", rate(FRAMES, bare), "250,000/s")

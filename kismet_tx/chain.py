@@ -1,11 +1,12 @@
 """The packet chain: every captured frame, decoded once, handed to each subscriber.
 
 A datasource hands the chain a batch of frames (:data:`FrameBatch`); the chain
-wraps each frame in a :class:`Packet` and calls the subscribers in priority
-order (lowest first). Decoding is lazy and cached: the first subscriber that
-reads ``packet.decoded`` (or ``packet.error``) runs the decoder, the rest reuse
-the result, and the chain itself asks ``packet.error`` last so every packet is
-classified exactly once even when no subscriber looked.
+decodes each frame once (``dot11.decode_packet``), wraps it in a
+:class:`Packet` carrying the decoded frame and its classification, and calls
+the subscribers in priority order (lowest first). A subscriber can be switched
+off while it has nothing to do (:meth:`PacketChain.set_enabled`: the GPS
+tagger without a location, the device watch without a watched MAC), so an idle
+feature costs nothing per packet.
 
 Error packets follow Kismet: a frame whose FCS is present and bad, or that
 cannot be decoded at all (``MalformedFrame``), is an *error packet*. It still
@@ -40,7 +41,6 @@ MALFORMED = 2
 UNSUPPORTED = 3
 STATUS_NAMES = ("ok", "bad_fcs", "malformed", "unsupported")
 
-_PENDING = object()
 _new_packet = object.__new__
 
 #: ``decoder(dlt, data)`` returns a decoded packet or raises ``MalformedFrame``.
@@ -67,17 +67,32 @@ def is_bad_fcs(decoded: Any) -> bool:
     return bool(getattr(decoded, "bad_fcs", False))
 
 
-class Packet:
-    """One captured frame on its way through the chain.
+def classify(decoder: Decoder, dlt: int, data: bytes) -> tuple[Any, int]:
+    """``(decoded or None, status)`` of one frame."""
+    try:
+        decoded = decoder(dlt, data)
+    except UnsupportedLinkType:
+        return None, UNSUPPORTED
+    except MalformedFrame:
+        return None, MALFORMED
+    return decoded, BAD_FCS if is_bad_fcs(decoded) else OK
 
-    ``length`` is the captured length: pcapy-ng's batch records carry no wire
-    length, so it stands for the original length too. ``location`` is where the
-    packet was captured (a :class:`kismet_tx.gps.location.Location`, set by the
-    GPS tracker's subscriber before all others), or None without a GPS fix.
+
+class Packet:
+    """One captured frame on its way through the chain, decoded and classified.
+
+    ``decoded`` is the decoded frame, or None if it could not be decoded;
+    ``status`` is :data:`OK`, :data:`BAD_FCS`, :data:`MALFORMED` or
+    :data:`UNSUPPORTED`; ``error`` is True for an error packet (bad FCS or
+    malformed: trackers skip it). ``length`` is the captured length: pcapy-ng's
+    batch records carry no wire length, so it stands for the original length
+    too. ``location`` is where the packet was captured (a
+    :class:`kismet_tx.gps.location.Location`, set by the GPS tracker's
+    subscriber before all others), or None without a GPS fix.
     """
 
-    __slots__ = ("source", "ts", "dlt", "data", "length", "location", "_decoder", "_decoded",
-                 "_status")
+    __slots__ = ("source", "ts", "dlt", "data", "length", "location", "decoded", "status",
+                 "error")
 
     def __init__(
         self, source: PacketSource, ts: float, dlt: int, data: bytes, length: int, decoder: Decoder
@@ -88,52 +103,15 @@ class Packet:
         self.data = data
         self.length = length
         self.location: Any = None
-        self._decoder = decoder
-        self._decoded: Any = _PENDING
-        self._status = OK
-
-    def _decode(self) -> Any:
-        try:
-            decoded = self._decoder(self.dlt, self.data)
-        except UnsupportedLinkType:
-            decoded = None
-            self._status = UNSUPPORTED
-        except MalformedFrame:
-            decoded = None
-            self._status = MALFORMED
-        else:
-            if is_bad_fcs(decoded):
-                self._status = BAD_FCS
-        self._decoded = decoded
-        return decoded
-
-    @property
-    def decoded(self) -> Any:
-        """The decoded packet (decoded on first access), or None if it could not be."""
-        decoded = self._decoded
-        if decoded is _PENDING:
-            decoded = self._decode()
-        return decoded
-
-    @property
-    def status(self) -> int:
-        """:data:`OK`, :data:`BAD_FCS`, :data:`MALFORMED` or :data:`UNSUPPORTED`."""
-        if self._decoded is _PENDING:
-            self._decode()
-        return self._status
-
-    @property
-    def error(self) -> bool:
-        """An error packet (bad FCS or malformed): trackers skip it."""
-        if self._decoded is _PENDING:
-            self._decode()
-        return self._status == BAD_FCS or self._status == MALFORMED
+        decoded, status = classify(decoder, dlt, data)
+        self.decoded: Any = decoded
+        self.status = status
+        self.error = status == BAD_FCS or status == MALFORMED
 
     def __repr__(self) -> str:
-        state = "pending" if self._decoded is _PENDING else STATUS_NAMES[self._status]
         return (
             f"<Packet {getattr(self.source, 'source_name', '?')} ts={self.ts:.6f} "
-            f"dlt={self.dlt} len={self.length} {state}>"
+            f"dlt={self.dlt} len={self.length} {STATUS_NAMES[self.status]}>"
         )
 
 
@@ -158,6 +136,7 @@ class PacketChain:
         self._clock = clock
         self._subscriptions: list[Subscription] = []
         self._callbacks: tuple[tuple[str, Subscriber], ...] = ()
+        self._disabled: set[str] = set()
         self.packets = 0
         self.errors = 0
         self.by_status = [0, 0, 0, 0]
@@ -183,14 +162,32 @@ class PacketChain:
     def unsubscribe(self, name: str) -> None:
         """Stop calling the subscriber ``name``."""
         self._subscriptions = [s for s in self._subscriptions if s.name != name]
+        self._disabled.discard(name)
         self._rebuild()
 
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        """Switch a subscriber on or off; an off one stays subscribed but is not called.
+
+        For a subscriber that has nothing to do for a while (no GPS location, no
+        watched MAC), so it costs nothing per packet meanwhile.
+        """
+        if enabled:
+            self._disabled.discard(name)
+        else:
+            self._disabled.add(name)
+        self._rebuild()
+
+    def is_enabled(self, name: str) -> bool:
+        """Whether the subscriber ``name`` is subscribed and switched on."""
+        return any(s.name == name for s in self._subscriptions) and name not in self._disabled
+
     def subscribers(self) -> list[Subscription]:
-        """Current subscribers in call order."""
+        """Current subscribers in call order (switched-off ones included)."""
         return list(self._subscriptions)
 
     def _rebuild(self) -> None:
-        self._callbacks = tuple((s.name, s.callback) for s in self._subscriptions)
+        self._callbacks = tuple((s.name, s.callback) for s in self._subscriptions
+                                if s.name not in self._disabled)
 
     # -- counters -----------------------------------------------------------------
 
@@ -232,28 +229,42 @@ class PacketChain:
         errors = 0
         new = _new_packet
         for sec, usec, offset, caplen in META.iter_unpack(meta):
-            # Packet(...) without the __init__ call: this loop is the hot path.
+            data = buffer[offset : offset + caplen]
+            # classify() and Packet(...) inlined: this loop is the hot path.
+            try:
+                decoded = decoder(dlt, data)
+            except UnsupportedLinkType:
+                decoded = None
+                status = UNSUPPORTED
+            except MalformedFrame:
+                decoded = None
+                status = MALFORMED
+            else:
+                # is_bad_fcs(), inlined.
+                try:
+                    status = BAD_FCS if decoded.bad_fcs else OK
+                except AttributeError:
+                    status = OK
             packet = new(Packet)
             packet.source = source
             packet.ts = sec + usec * 1e-6
             packet.dlt = dlt
-            packet.data = buffer[offset : offset + caplen]
+            packet.data = data
             packet.length = caplen
             packet.location = None
-            packet._decoder = decoder
-            packet._decoded = _PENDING
-            packet._status = OK
+            packet.decoded = decoded
+            packet.status = status
+            if status == BAD_FCS or status == MALFORMED:
+                packet.error = True
+                errors += 1
+            else:
+                packet.error = False
             for name, callback in callbacks:
                 try:
                     callback(packet)
                 except Exception:
                     self._subscriber_failed(name, packet)
-            if packet._decoded is _PENDING:
-                packet._decode()
-            status = packet._status
             by_status[status] += 1
-            if status == BAD_FCS or status == MALFORMED:
-                errors += 1
             count += 1
         self.packets += count
         self.errors += errors

@@ -15,6 +15,11 @@ packets (bad FCS) still count on their frequency, whose radio header is
 sound, but not on a channel or as a device: their addresses cannot be
 trusted. Counts are gathered per second and folded into the RRDs when the
 second changes or a record is read, so the per-packet cost stays small.
+
+Active transmitters are counted incrementally: each record keeps, per second,
+how many of its transmitters were last seen in that second, so the count for
+the last :data:`DEVICE_DECAY` seconds sums a few dozen buckets instead of
+scanning every transmitter ever seen.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from kismet_tx.rrd import Rrd
 DEVICE_DECAY = 30
 _NO_MIN = 1 << 30
 _NO_MAX = -(1 << 30)
+#: Before any bucket was dropped: every second is still counted.
+_NO_FLOOR = -(1 << 62)
 #: Management subtypes whose body advertises a channel: probe response, beacon.
 _ADVERTISING = (5, 8)
 
@@ -97,6 +104,8 @@ class ChannelRecord:
         "data_rrd",
         "device_rrd",
         "devices",
+        "_by_sec",
+        "_floor",
         "total_packets",
         "total_data",
         "last_signal",
@@ -124,6 +133,9 @@ class ChannelRecord:
         self.device_rrd = Rrd()
         #: transmitter MAC (bytes) -> last second seen
         self.devices: dict[bytes, int] = {}
+        #: second -> transmitters whose last second it is (seconds above ``_floor``)
+        self._by_sec: dict[int, int] = {}
+        self._floor = _NO_FLOOR
         self.total_packets = 0
         self.total_data = 0
         self.last_signal = self.last_noise = 0
@@ -157,7 +169,7 @@ class ChannelRecord:
             self._sec_data += datasize
         if ok:
             if transmitter is not None:
-                self.devices[transmitter] = sec
+                self.saw(transmitter, sec)
         else:
             self._sec_errors += 1
             self._sec_error_data += datasize
@@ -178,11 +190,44 @@ class ChannelRecord:
         if noise > self.max_noise:
             self.max_noise = noise
 
+    def saw(self, transmitter: bytes, sec: int) -> None:
+        """``transmitter`` sent a good packet at second ``sec``."""
+        last = self.devices.get(transmitter)
+        if last != sec:
+            self.devices[transmitter] = sec
+            by_sec = self._by_sec
+            by_sec[sec] = by_sec.get(sec, 0) + 1
+            if last is not None and last > self._floor:
+                by_sec[last] -= 1
+
+    def _active(self, horizon: int) -> int:
+        """Own transmitters last seen after ``horizon``; drops the buckets at or below it."""
+        if horizon < self._floor:
+            # Time went back past dropped buckets: count the slow, exact way.
+            return sum(1 for last in self.devices.values() if last > horizon)
+        by_sec = self._by_sec
+        active = 0
+        old = []
+        for second, count in by_sec.items():
+            if second > horizon:
+                active += count
+            else:
+                old.append(second)
+        for second in old:
+            del by_sec[second]
+        self._floor = horizon
+        return active
+
     def active_devices(self, sec: int) -> int:
         """Transmitters seen within :data:`DEVICE_DECAY` seconds before ``sec``."""
         horizon = sec - DEVICE_DECAY
+        children = self.children
+        if not children:
+            return self._active(horizon)
+        if len(children) == 1 and not self.devices:
+            return children[0]._active(horizon)
         active = {mac for mac, last in self.devices.items() if last > horizon}
-        for child in self.children:
+        for child in children:
             active.update(mac for mac, last in child.devices.items() if last > horizon)
         return len(active)
 
@@ -273,9 +318,14 @@ class ChannelTracker:
             return
         error = packet.error
         sec = int(packet.ts)
-        datasize = decoded.body_len if decoded.type == TYPE_DATA else 0
-        transmitter = decoded.transmitter
-        freq = decoded.freq_mhz
+        if decoded.type == TYPE_DATA:
+            end = decoded.end
+            offset = decoded.body_offset
+            datasize = end - offset if end > offset else 0
+        else:
+            datasize = 0
+        transmitter = decoded.addr2
+        freq, signal, noise = decoded.radio_levels()
         if freq:
             record = self.frequencies.get(freq)
             if record is None:
@@ -291,15 +341,21 @@ class ChannelTracker:
                 record._sec_errors += 1
                 record._sec_error_data += datasize
             elif transmitter is not None:
-                record.devices[transmitter] = sec
-            signal = decoded.signal_dbm
+                # ChannelRecord.saw, inlined.
+                devices = record.devices
+                last = devices.get(transmitter)
+                if last != sec:
+                    devices[transmitter] = sec
+                    by_sec = record._by_sec
+                    by_sec[sec] = by_sec.get(sec, 0) + 1
+                    if last is not None and last > record._floor:
+                        by_sec[last] -= 1
             if signal is not None:
                 record.last_signal = signal
                 if signal < record.min_signal:
                     record.min_signal = signal
                 if signal > record.max_signal:
                     record.max_signal = signal
-                noise = decoded.noise_dbm
                 if noise is not None:
                     record.add_noise(noise)
             return
@@ -309,9 +365,7 @@ class ChannelTracker:
         if channel is None and decoded.type == TYPE_MGMT and decoded.subtype in _ADVERTISING:
             channel = decoded.advertised_channel
         if channel:
-            self._channel_record(str(channel), 0).count(
-                sec, datasize, transmitter, decoded.signal_dbm, decoded.noise_dbm
-            )
+            self._channel_record(str(channel), 0).count(sec, datasize, transmitter, signal, noise)
 
     def record(self) -> dict[str, Any]:
         """The ``/channels/channels`` body."""

@@ -23,6 +23,9 @@ ALERT = 8
 FATAL = 16
 LOCAL = 32
 
+#: Largest backlog a config may ask for (a bigger number is clamped, not an error).
+MAX_BACKLOG = 1_000_000
+
 _log = Logger(namespace="kismet_tx.messagebus")
 
 MESSAGE_FIELDS = (
@@ -57,7 +60,7 @@ class MessageBus:
 
     def __init__(self, clock: IReactorTime, backlog: int = 50) -> None:
         self._clock = clock
-        self._messages: deque[Message] = deque(maxlen=max(1, backlog))
+        self._messages: deque[Message] = deque(maxlen=min(max(1, backlog), MAX_BACKLOG))
         self._listeners: list[Callable[[Message], None]] = []
 
     def post(self, text: str, flags: int = INFO) -> Message:

@@ -12,7 +12,7 @@ from twisted.python import usage
 
 from kismet_tx.config import Config, ConfigError
 from kismet_tx.messagebus import ERROR, INFO
-from kismet_tx.service import KNOWN_KEYS, KismetService, build_service
+from kismet_tx.service import KNOWN_KEYS, KismetService, build_service, tune_gc
 
 #: Seconds a SIGTERM shutdown may take before the process exits regardless.
 SHUTDOWN_GRACE = 4.5
@@ -112,7 +112,8 @@ def install_signals(service: KismetService, options: Options, reactor: Any) -> N
 def makeService(options: Options, reactor: Any = None) -> KismetService:
     """Build the server from parsed options.
 
-    Run by twistd (no ``reactor`` given), it also makes SIGHUP reload the config.
+    Run by twistd (no ``reactor`` given), it also makes SIGHUP reload the config and
+    tunes the garbage collector for a long-running server (``service.tune_gc``).
     """
     real = reactor is None
     if reactor is None:
@@ -126,4 +127,5 @@ def makeService(options: Options, reactor: Any = None) -> KismetService:
         raise usage.UsageError(f"config: {exc}") from None
     if real:
         install_signals(service, options, reactor)
+        tune_gc()
     return service

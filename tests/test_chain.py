@@ -65,6 +65,20 @@ def test_subscribers_run_in_priority_order(chain: PacketChain) -> None:
     assert [s.name for s in chain.subscribers()] == ["early", "mid-a", "mid-b"]
 
 
+def test_a_switched_off_subscriber_is_skipped_but_stays_subscribed(chain: PacketChain) -> None:
+    order: list[str] = []
+    chain.subscribe(lambda p: order.append("a"), "a", priority=1)
+    chain.subscribe(lambda p: order.append("b"), "b", priority=2)
+    chain.set_enabled("a", False)
+    chain.process(Source(), 127, batch(b"ok"))
+    assert order == ["b"]
+    assert [s.name for s in chain.subscribers()] == ["a", "b"]
+    assert not chain.is_enabled("a") and chain.is_enabled("b") and not chain.is_enabled("c")
+    chain.set_enabled("a", True)
+    chain.process(Source(), 127, batch(b"ok"))
+    assert order == ["b", "a", "b"]
+
+
 def test_a_failing_subscriber_never_stops_the_others(chain: PacketChain) -> None:
     seen: list[float] = []
 

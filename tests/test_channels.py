@@ -73,6 +73,25 @@ def test_device_rrd_forgets_quiet_transmitters() -> None:
     assert channel["kismet.channelrec.device_count"] == 2
 
 
+def test_device_rrd_counts_like_a_full_recount_when_time_jumps_back() -> None:
+    # Out-of-order seconds, a jump back past the last 30 s window, repeats.
+    seconds = [1000, 1001, 1001, 1005, 1040, 1002, 1041, 1100, 1070, 1071, 1101, 1000, 1102]
+    frames = [(float(sec), radiotap_beacon(bssid=mac(i % 5))) for i, sec in enumerate(seconds)]
+    channels = ChannelTracker()
+    chain = PacketChain(task.Clock())
+    chain.subscribe(channels, "channels")
+    seen: dict[bytes, int] = {}
+    for index, frame in enumerate(frames):
+        chain.process(Source(), 127, pack_batch([frame]))
+        seen[mac(index % 5)] = seconds[index]
+        record = channels.frequencies[2437]
+        record.flush()
+        expected = sum(1 for last in seen.values() if last > seconds[index] - 30)
+        assert record.device_rrd.record()["kismet.common.rrd.last_value"] == expected
+        assert record.parent is not None
+        assert record.parent.active_devices(seconds[index]) == expected
+
+
 def test_captures_without_radio_headers_use_the_advertised_channel() -> None:
     frames = [(10.0, beacon(channel=11)), (10.5, beacon(channel=11, bssid=mac(4)))]
     record = feed(frames, dlt=105).record()

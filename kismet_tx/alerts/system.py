@@ -24,6 +24,7 @@ from kismet_tx.alerts.builtin import BuiltinAlert, define_builtins
 from kismet_tx.alerts.config import DEFAULT_IDLE_TIMEOUT
 from kismet_tx.alerts.macs import MacMatch
 from kismet_tx.alerts.tracker import AlertThrottled, AlertTracker, Severity
+from kismet_tx.chain import PacketChain
 
 __all__ = [
     "CHECK_INTERVAL",
@@ -120,6 +121,8 @@ class DeviceWatch:
         self._exact: frozenset[int] = frozenset()
         self._masks: tuple[MacMatch, ...] = ()
         self._active = False
+        #: Called with True when the first MAC is watched, False when the last goes.
+        self.listeners: list[Callable[[bool], None]] = []
         self._configured: tuple[frozenset[MacMatch], frozenset[MacMatch]] = (
             frozenset(), frozenset())
         define_builtins(alerts, SYSTEM_ALERTS)
@@ -151,7 +154,11 @@ class DeviceWatch:
         masks = dict(self._found.masks)
         masks.update(self._lost.masks)
         self._masks = tuple(masks.values())
-        self._active = bool(self._exact or self._masks)
+        active = bool(self._exact or self._masks)
+        if active != self._active:
+            self._active = active
+            for listener in list(self.listeners):
+                listener(active)
 
     # -- the lists ----------------------------------------------------------------
 
@@ -196,6 +203,12 @@ class DeviceWatch:
         for watch in self._lists(kind):
             out.extend(text for text in watch.texts() if text not in out)
         return out
+
+    def attach(self, chain: PacketChain, name: str, priority: int) -> None:
+        """Subscribe to ``chain``, switched off while no MAC is watched."""
+        chain.subscribe(self, name, priority=priority)
+        chain.set_enabled(name, self._active)
+        self.listeners.append(lambda active: chain.set_enabled(name, active))
 
     def _watched(self, mac: int) -> bool:
         return mac in self._exact or any(mask.matches(mac) for mask in self._masks)

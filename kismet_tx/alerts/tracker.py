@@ -22,7 +22,7 @@ from twisted.logger import Logger
 from kismet_tx.alerts.macs import BROADCAST_MAC, DOT11_PHY, EMPTY_MAC, device_key, parse_mac
 from kismet_tx.alerts.rates import DEFAULT_LIMIT, RateLimit, Throttle
 from kismet_tx.fields import FieldDef
-from kismet_tx.messagebus import ALERT, MessageBus
+from kismet_tx.messagebus import ALERT, MAX_BACKLOG, MessageBus
 
 __all__ = [
     "ALERT_FIELDS",
@@ -247,7 +247,7 @@ class AlertTracker:
         self._rates = {name.upper(): limit for name, limit in (rates or {}).items()}
         self._phys = dict(phys) if phys is not None else {DOT11_PHY: 0}
         self._definitions: dict[str, AlertDefinition] = {}
-        self._backlog: deque[Alert] = deque(maxlen=max(1, backlog))
+        self._backlog: deque[Alert] = deque(maxlen=min(max(1, backlog), MAX_BACKLOG))
         self._serial = 0
         #: Called with every raised alert (e.g. the device tracker's num_alerts).
         self.on_alert: list[AlertListener] = []
@@ -309,7 +309,7 @@ class AlertTracker:
 
     def set_backlog(self, size: int) -> None:
         """Keep at most ``size`` raised alerts from now on (the newest stay)."""
-        self._backlog = deque(self._backlog, maxlen=max(1, size))
+        self._backlog = deque(self._backlog, maxlen=min(max(1, size), MAX_BACKLOG))
 
     def definition(self, header: str) -> AlertDefinition | None:
         """The definition of an alert by name (any case)."""

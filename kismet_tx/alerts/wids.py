@@ -164,7 +164,6 @@ MAX_STATIONS = 8192
 MAX_SSIDS_PER_BSS = 16
 MAX_NONCES = 16
 MAX_REPORTED = 4096
-MAX_VERDICTS = 1024
 
 _MGMT_WITH_IES = (0, 2, 4, 5, 8)
 _SUBTYPE_TEXT = {0: "association request", 2: "reassociation request", 4: "probe request",
@@ -174,6 +173,9 @@ _WFA_SIMPLE_CONFIG = b"\x00\x37\x2a\x00\x00\x00\x01"
 _WSC_MSG = 0x04
 _WSC_MESSAGE_TYPE = 0x1022
 _WSC_M3 = 0x07
+#: Beacon / probe response fixed fields: timestamp, beacon interval, capability.
+_BEACON_FIXED = struct.Struct("<QHH")
+_EAPOL_TYPE = b"\x88\x8e"
 
 
 def invalid_reason(code: int) -> bool:
@@ -223,10 +225,16 @@ class _Ssid:
 
 
 class _Bss:
-    """Per-BSSID state."""
+    """Per-BSSID state.
+
+    ``last_ies``/``last_fixed``/``last_mfp`` describe the last beacon judged in
+    full: a beacon repeating it (same shared element list, beacon interval and
+    capability) can change nothing but the BSS timestamp checks.
+    """
 
     __slots__ = ("beacons", "responses", "disconnects", "disconnect_last", "beacon_time",
-                 "bss_ts", "ts_jumps", "ts_jump_last", "mfp_capable")
+                 "bss_ts", "ts_jumps", "ts_jump_last", "mfp_capable", "last_ies", "last_fixed",
+                 "last_mfp")
 
     def __init__(self) -> None:
         self.beacons: OrderedDict[bytes, _Ssid] = OrderedDict()
@@ -238,6 +246,9 @@ class _Bss:
         self.ts_jumps = 0
         self.ts_jump_last = float("-inf")
         self.mfp_capable = False
+        self.last_ies: IESet | None = None
+        self.last_fixed = -1
+        self.last_mfp = False
 
 
 class _Nonce:
@@ -295,8 +306,6 @@ class Dot11Wids:
         self._bss: OrderedDict[bytes, _Bss] = OrderedDict()
         self._stations: OrderedDict[bytes, _Station] = OrderedDict()
         self._reported: OrderedDict[tuple[Any, ...], None] = OrderedDict()
-        # Element lists are shared between identical frames: judge each one once.
-        self._verdicts: dict[IESet, str | None] = {}
         phyid = alerts.phy_id(DOT11_PHY)
         define_builtins(alerts, DOT11_ALERTS, phyid)
 
@@ -339,10 +348,13 @@ class Dot11Wids:
             if status == MALFORMED:
                 self._short_management(packet)
             return
-        if p.type == TYPE_MGMT:
+        ftype = p.type
+        if ftype == TYPE_MGMT:
             self._management(packet, p)
-        elif p.type == TYPE_DATA and not p.flags & 0x40 and not p.subtype & 0x04:
-            if p.is_eapol:
+        elif ftype == TYPE_DATA and not p.flags & 0x40 and not p.subtype & 0x04:
+            # An 802.1X frame has its SNAP ethertype there; others skip the LLC decode.
+            offset = p.body_offset
+            if p.raw[offset + 6 : offset + 8] == _EAPOL_TYPE and p.is_eapol:
                 self._eapol(packet, p)
 
     # -- management frames ----------------------------------------------------------------
@@ -374,13 +386,8 @@ class Dot11Wids:
         ies = p.ies
         if ies is None:
             return
-        verdicts = self._verdicts
-        if ies in verdicts:
-            problem = verdicts[ies]
-        else:
-            if len(verdicts) >= MAX_VERDICTS:
-                verdicts.clear()
-            problem = verdicts[ies] = self._malformed_ies(ies)
+        # Element lists are shared between identical frames: judge each one once.
+        problem = ies.memo("wids.malformed", self._malformed_ies)
         if problem is not None:
             if self._can("MALFORMMGMT"):
                 self._raise("MALFORMMGMT",
@@ -388,7 +395,7 @@ class Dot11Wids:
                             f"{problem}", packet, p, bssid=p.bssid, source=p.source,
                             dest=p.dest)
             return
-        ssid = ies.get(0)
+        ssid = ies.ssid
         if ssid is not None and len(ssid) > 32:
             if self._can("LONGSSID"):
                 self._raise("LONGSSID",
@@ -400,7 +407,8 @@ class Dot11Wids:
         if sub == 8 or sub == 5:
             self._advertised(packet, p, ies, ssid)
         elif sub == 4:
-            self._canary(packet, p, _ssid_text(ssid), "probing for")
+            if self.ssidcanary:
+                self._canary(packet, p, _ssid_text(ssid), "probing for")
         else:
             self._association(packet, p, ies)
 
@@ -457,24 +465,44 @@ class Dot11Wids:
         if bssid is None:
             return
         beacon = p.subtype == 8
-        name = _ssid_text(ssid)
-        if not beacon and ssid is not None and len(ssid) == 0 and self._can("NULLPROBERESP"):
-            self._raise("NULLPROBERESP",
-                        f"IEEE80211 probe response from {mac_str(p.source)} with a "
-                        "zero-length SSID element", packet, p, bssid=bssid,
-                        source=p.source, dest=p.dest)
-        bss = self._bss_for(bssid)
+        timestamp, interval, capability = _BEACON_FIXED.unpack_from(p.raw, p.body_offset)
+        if beacon:
+            bss = self._bss.get(bssid)
+            if bss is None:
+                bss = self._bss_for(bssid)
+            else:
+                self._bss.move_to_end(bssid)
+            fixed = interval << 16 | capability
+            if bss.last_ies is ies and bss.last_fixed == fixed and not self.ssidcanary \
+                    and not self.apspoof:
+                # The same beacon as last time: its SSID record already holds all of it.
+                bss.mfp_capable = bss.last_mfp
+                self._timestamp(packet, p, bss, timestamp, capability)
+                return
+            bss.last_ies = ies
+            bss.last_fixed = fixed
+        else:
+            if ssid is not None and len(ssid) == 0 and self._can("NULLPROBERESP"):
+                self._raise("NULLPROBERESP",
+                            f"IEEE80211 probe response from {mac_str(p.source)} with a "
+                            "zero-length SSID element", packet, p, bssid=bssid,
+                            source=p.source, dest=p.dest)
+            bss = self._bss_for(bssid)
+        name = ies.ssid_str
         rsn = ies.rsn
         bss.mfp_capable = bool(rsn is not None and rsn.mfpc)
+        if beacon:
+            bss.last_mfp = bss.mfp_capable
         if name:
             verb = "advertising" if beacon else "responding for"
             self._canary(packet, p, name, verb)
             self._spoof(packet, p, name, verb)
         if beacon:
-            self._timestamp(packet, p, bss)
-        crypt = p.crypt_set
+            self._timestamp(packet, p, bss, timestamp, capability)
+        else:
+            interval = None
+        crypt = ies.crypt_set(bool(capability & 0x10))
         channel = ies.ds_channel
-        interval = p.beacon_interval if beacon else None
         records = bss.beacons if beacon else bss.responses
         key = ssid or b""
         record = records.get(key)
@@ -501,6 +529,8 @@ class Dot11Wids:
                  channel: int | None, interval: int | None, beacon: bool) -> None:
         """Changes in what a BSSID advertises for an SSID."""
         bssid = p.bssid
+        if record.crypt == crypt and record.channel == channel and record.interval == interval:
+            return
         where = f"IEEE80211 Access Point BSSID {mac_str(bssid)} SSID \"{name}\""
         if record.crypt != crypt:
             if record.crypt and not crypt:
@@ -534,16 +564,16 @@ class Dot11Wids:
                             packet, p, bssid=bssid, source=p.source, dest=p.dest)
             record.interval = interval
 
-    def _timestamp(self, packet: Any, p: Dot11Packet, bss: _Bss) -> None:
+    def _timestamp(self, packet: Any, p: Dot11Packet, bss: _Bss, timestamp: int,
+                   capability: int) -> None:
         """BSS timestamps that disagree with the previous beacon, repeatedly."""
-        fixed = p.fixed
-        if fixed is None or fixed.timestamp is None or fixed.ibss:
+        if capability & 0x02:
             return
         ts = packet.ts
         previous = bss.beacon_time
         if previous is not None and 0 <= ts - previous <= BSS_TS_RECENT:
             expected = bss.bss_ts + (ts - previous) * 1_000_000
-            if abs(fixed.timestamp - expected) > BSS_TS_WOBBLE_US:
+            if abs(timestamp - expected) > BSS_TS_WOBBLE_US:
                 if ts - bss.ts_jump_last > BSS_TS_WINDOW:
                     bss.ts_jumps = 1
                 else:
@@ -558,7 +588,7 @@ class Dot11Wids:
                                     p, bssid=p.bssid, source=p.source, dest=p.dest)
                     bss.ts_jumps = 0
         bss.beacon_time = ts
-        bss.bss_ts = fixed.timestamp
+        bss.bss_ts = timestamp
 
     def _canary(self, packet: Any, p: Dot11Packet, name: str, verb: str) -> None:
         if not name or not self.ssidcanary:

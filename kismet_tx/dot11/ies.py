@@ -14,6 +14,7 @@ functions here raise :class:`MalformedFrame`.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from . import crypt
@@ -373,6 +374,14 @@ class IESet:
                 self.errors[key] = str(e)
                 v = None
             c[key] = v
+        return v
+
+    def memo(self, key: str, derive: Callable[[IESet], Any]) -> Any:
+        """``derive(self)``, computed once per shared set (a fact of these bytes only)."""
+        c = self._cache
+        v = c.get(key, _MISSING)
+        if v is _MISSING:
+            v = c[key] = derive(self)
         return v
 
     def _tag_parse(self, key: str, tag: int, parser: Any) -> Any:

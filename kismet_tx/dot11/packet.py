@@ -46,13 +46,14 @@ __all__ = ["Dot11Packet", "decode_packet", "decode_frame"]
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 # Bits of Dot11Packet._lazy: which lazily computed slots are filled.
-_L_RADIO, _L_FCS, _L_FIXED, _L_IES, _L_LLC, _L_EAPOL = 1, 2, 4, 8, 16, 32
+_L_RADIO, _L_FCS, _L_FIXED, _L_IES, _L_LLC, _L_EAPOL, _L_LEVELS = 1, 2, 4, 8, 16, 32, 64
 _new = object.__new__
 _FLAGS = RADIO_FIELDS.index("flags")
 _SIGNAL = RADIO_FIELDS.index("signal_dbm")
 _NOISE = RADIO_FIELDS.index("noise_dbm")
 _FREQ = RADIO_FIELDS.index("freq_mhz")
 _HDR_CHAN = RADIO_FIELDS.index("header_channel")
+_NO_LEVELS: tuple[None, None, None] = (None, None, None)
 _U16 = struct.Struct("<H")
 _H24 = struct.Struct("<xB2x6s6s6sH")
 _H16 = struct.Struct("<xB2x6s6s")
@@ -74,7 +75,7 @@ class Dot11Packet(Dot11Frame):
     ``ies`` (:class:`IESet`), ``llc``, ``is_eapol``, ``eapol``; conveniences:
     ``ssid``, ``capability``, ``privacy``, ``beacon_interval``, ``reason_code``,
     ``advertised_channel``, ``crypt_set``, ``crypt_string``, ``signal_dbm``,
-    ``noise_dbm``, ``freq_mhz``, ``radio_channel``.
+    ``noise_dbm``, ``freq_mhz``, ``radio_channel``, :meth:`radio_levels`.
     """
 
     __slots__ = (
@@ -89,6 +90,7 @@ class Dot11Packet(Dot11Frame):
         "_ies",
         "_llc",
         "_eapol",
+        "_levels",
     )
 
     dlt: int
@@ -138,6 +140,8 @@ class Dot11Packet(Dot11Frame):
     @property
     def bad_fcs(self) -> bool:
         """The FCS is known to be wrong (Kismet counts such frames as errors)."""
+        if self._lazy & _L_FCS:
+            return self._fcs_ok is False
         return self.fcs_ok is False
 
     @property
@@ -278,6 +282,24 @@ class Dot11Packet(Dot11Frame):
         i = self._rm[pos]
         return v[i] if i >= 0 else None
 
+    def radio_levels(self) -> tuple[int | None, int | None, int | None]:
+        """``(freq_mhz, signal_dbm, noise_dbm)`` from the capture header, in one call."""
+        if self._lazy & _L_LEVELS:
+            return self._levels
+        v = self._rv
+        if v is None:
+            levels = _NO_LEVELS
+        else:
+            m = self._rm
+            i = m[_FREQ]
+            j = m[_SIGNAL]
+            k = m[_NOISE]
+            levels = (v[i] if i >= 0 else None, v[j] if j >= 0 else None,
+                      v[k] if k >= 0 else None)
+        self._levels = levels
+        self._lazy |= _L_LEVELS
+        return levels
+
     @property
     def signal_dbm(self) -> int | None:
         """Signal in dBm from the capture header."""
@@ -357,7 +379,15 @@ def decode_packet(dlt: int, data: bytes | bytearray | memoryview) -> Dot11Packet
     f._rv = rv
     f._rm = rm
     f.fcs_present = fcs
-    f._lazy = 0
+    # The FCS verdict is known now unless a CRC has to be computed.
+    if fl and fl & 0x40:
+        f._fcs_ok = False
+        f._lazy = _L_FCS
+    elif not fcs:
+        f._fcs_ok = None
+        f._lazy = _L_FCS
+    else:
+        f._lazy = 0
     # -- MAC header (kept inline: this is the per-frame hot path) --
     n = end - start
     if n < 10:

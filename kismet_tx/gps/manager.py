@@ -4,7 +4,9 @@ GPS come from ``gps=`` lines and ``/gps/add_gps.cmd``. Several may run at once;
 the *best* location is the usable one (a 2D or 3D fix that has not timed out,
 from a GPS that is not ``dataonly``) with the highest fix, then the lowest
 ``priority``, then the GPS defined first. It is recomputed whenever a GPS
-changes, so tagging a packet costs one attribute write.
+changes, so tagging a packet costs one attribute write, and nothing at all
+while there is no location (:meth:`GpsTracker.attach` switches the subscriber
+off then).
 
 :meth:`GpsTracker.tag` is the packet-chain subscriber: it runs before every
 other subscriber and sets ``packet.location`` to the best location (or None),
@@ -19,6 +21,7 @@ from typing import Any
 from twisted.application.service import MultiService
 from twisted.internet.interfaces import IReactorTime
 
+from kismet_tx.chain import PacketChain
 from kismet_tx.gps.base import Gps, GpsDefinition, GpsDefinitionError, gps_uuid
 from kismet_tx.gps.gpsd import EndpointFactory, GpsdGps, RetryPolicy, default_endpoint
 from kismet_tx.gps.location import Location, location_record
@@ -169,6 +172,13 @@ class GpsTracker(MultiService):
         """Packet-chain subscriber: attach the best location to the packet."""
         if packet.location is None:
             packet.location = self._best
+
+    def attach(self, chain: PacketChain, name: str = "gps") -> None:
+        """Subscribe :meth:`tag` to ``chain`` before everything else, switched off
+        while there is no location (when tagging would change nothing)."""
+        chain.subscribe(self.tag, name, priority=TAG_PRIORITY)
+        chain.set_enabled(name, self._best is not None)
+        self.listeners.append(lambda best: chain.set_enabled(name, best is not None))
 
     # -- records ----------------------------------------------------------------------
 

@@ -109,14 +109,14 @@ _ST_DEAUTH = 12
 _CAP_OFFSET = (0, 0, 0, 0, -1, 10, -1, -1, 10) + (-1,) * 7
 _U16 = struct.Struct("<H")
 _U64 = struct.Struct("<Q")
+#: Beacon / probe response fixed fields: timestamp, beacon interval, capability.
+_BEACON_FIXED = struct.Struct("<QHH")
 _EAPOL_TYPE = b"\x88\x8e"
 #: Canonical int objects for dBm values, so devices share them.
 _DBM = tuple(range(-256, 256))
 #: WPS UUID-Es remembered for relating devices, and MACs kept per UUID-E.
 _UUID_MAX = 65536
 _UUID_OWNERS_MAX = 64
-#: Request IE sets whose MFP/WPS facts are cached.
-_FACTS_MAX = 4096
 _HT_NAMES = {"VHT80": "HT80", "VHT160": "HT160", "VHT80+80": "HT80+80"}
 
 
@@ -283,17 +283,32 @@ def _valid(mac: bytes | None) -> bool:
 
 
 def _count_freq(freqs: list[int], khz: int) -> None:
-    for i in range(0, len(freqs), 2):
-        if freqs[i] == khz:
+    """Count a packet at ``khz`` in a flat ``[kHz, count, ...]`` list."""
+    i = 0
+    while True:
+        try:
+            i = freqs.index(khz, i)
+        except ValueError:
+            freqs.append(khz)
+            freqs.append(1)
+            return
+        if not i & 1:
             freqs[i + 1] += 1
             return
-    freqs.append(khz)
-    freqs.append(1)
+        i += 1  # a count that happens to equal khz
 
 
 def _beacon_rate(interval: int) -> int:
     """Kismet's beacons per second for a beacon interval in TU."""
     return math.ceil(1.0 / (interval * 1024 / 1_000_000)) if interval else 0
+
+
+def _request_facts(ies: IESet) -> tuple[bytes, int, int, bool, bool, Any]:
+    """Raw SSID, crypt set (without, with the privacy bit), MFP required, MFP capable
+    and WPS of a request's IEs: facts of the shared IE set, worked out once per set."""
+    rsn = ies.rsn
+    return (ies.ssid or b"", ies.crypt_set(False), ies.crypt_set(True),
+            bool(rsn is not None and rsn.mfpr), bool(rsn is not None and rsn.mfpc), ies.wps)
 
 
 class Dot11Phy:
@@ -314,13 +329,11 @@ class Dot11Phy:
         self._sec = 0
         self._wall = 0
         self._clock = tracker.wall_seconds
-        self._khz_of: dict[int, int] = {}
+        #: frequency (MHz) -> (kHz, interned channel)
+        self._radio_of: dict[int, tuple[int, str]] = {}
         #: WPS UUID-E -> MACs that probed with it
         self._uuid_owners: dict[str, list[bytes]] = {}
-        #: id(IE set) -> (IE set, MFP required, MFP capable, WPS)
-        self._probe_facts: dict[int, tuple[IESet, bool, bool, Any]] = {}
-        self._chan_of: dict[int, str] = {}
-        # per-packet state read by _common
+        # per-packet state read by _sender, _receiver, _member and _common
         self._source: Any = None
         self._src: bytes | None = None
         self._dst: bytes | None = None
@@ -363,33 +376,169 @@ class Dot11Phy:
                 self._wall = wall
         self._source = packet.source
         self._loc = packet.location if self._locations is not None else None
-        freq = d.freq_mhz
+        freq, sig, noise = d.radio_levels()
         if freq:
-            khz = self._khz_of.get(freq)
-            if khz is None:
-                khz = self._khz_of[freq] = freq * 1000
-                channel = d.radio_channel
-                self._chan_of[freq] = self.tracker.intern(str(channel)) if channel else ""
-            self._khz = khz
-            self._chan = self._chan_of[freq]
+            radio = self._radio_of.get(freq)
+            if radio is None:
+                radio = self._radio_for(d, freq)
+            self._khz, self._chan = radio
         else:
             self._khz = 0
             channel = d.radio_channel
             self._chan = self.tracker.intern(str(channel)) if channel else ""
-        sig = d.signal_dbm
         if sig is not None:
             self._sig = _DBM[sig + 256] if -256 <= sig < 256 else sig
-            noise = d.noise_dbm
             self._noise = _DBM[noise + 256] if noise is not None and -256 <= noise < 256 else noise
         else:
             self._sig = None
             self._noise = None
-        if ftype == TYPE_MGMT:
-            self._mgmt(d, packet)
-        else:
+        if ftype == TYPE_DATA:
             self._data(d, packet)
+        else:
+            sub = d.subtype
+            if sub == _ST_BEACON:
+                if not self._beacon(d, packet):
+                    self._mgmt(d, packet)
+            elif sub != _ST_PROBE_REQ or not self._probe_request(d):
+                self._mgmt(d, packet)
+
+    def _radio_for(self, d: Any, freq: int) -> tuple[int, str]:
+        """``(kHz, channel)`` of a frequency, as the first packet on it gives them."""
+        channel = d.radio_channel
+        radio = self._radio_of[freq] = (freq * 1000,
+                                        self.tracker.intern(str(channel)) if channel else "")
+        return radio
 
     # -- update_common_device ------------------------------------------------------
+    #
+    # _sender, _receiver and _member are _common for the three roles a device has
+    # in a frame with at most three addresses (the generic one serves WDS frames):
+    # the transmitter (_PACKETS | _SEENBY, radio optional, counted as sent), the
+    # destination (_PACKETS | _SEENBY, counted as received) and a BSSID that did not
+    # transmit (_SEENBY). They run for nearly every frame, hence the repetition.
+
+    def _create(self, mac: bytes, type_string: str) -> Dot11Device:
+        dev = Dot11Device(mac, self, self._sec, type_string, self._manuf(mac))
+        self.devices[mac] = dev
+        self.tracker.created(dev)
+        return dev
+
+    def _sender(self, mac: bytes, type_string: str, existing: bool,
+                radio: bool) -> Dot11Device | None:
+        sec = self._sec
+        dev = self.devices.get(mac)
+        if dev is None:
+            if existing:
+                return None
+            dev = self._create(mac, type_string)
+        elif sec > dev.last_time:
+            dev.last_time = sec
+        dev.mod_time = self._wall
+        dev.packets += 1
+        dev.tx_packets += 1
+        if self._is_data:
+            dev.data_packets += 1
+            dev.datasize += self._dsize
+            if self._prot:
+                dev.crypt_packets += 1
+        else:
+            dev.llc_packets += 1
+        if radio:
+            khz = self._khz
+            if khz:
+                dev.frequency = khz
+                freqs = dev.freqs
+                if freqs is None:
+                    dev.freqs = [khz, 1]
+                elif freqs[0] == khz:
+                    freqs[1] += 1
+                else:
+                    _count_freq(freqs, khz)
+            sig = self._sig
+            if sig is not None:
+                dev.sig_last = sig
+                low = dev.sig_min
+                if low is None or sig < low:
+                    dev.sig_min = sig
+                high = dev.sig_max
+                if high is None or sig > high:
+                    dev.sig_max = sig
+                noise = self._noise
+                if noise is not None:
+                    dev.noise_last = noise
+                    low = dev.noise_min
+                    if low is None or noise < low:
+                        dev.noise_min = noise
+                    high = dev.noise_max
+                    if high is None or noise > high:
+                        dev.noise_max = noise
+            loc = self._loc
+            if loc is not None:
+                aggregate = dev.location
+                if aggregate is None:
+                    aggregate = dev.location = self._locations()  # type: ignore[misc]
+                aggregate.add(loc)
+        seen = dev.seenby
+        if type(seen) is SeenBy and seen.source is self._source:
+            seen.last_time = sec
+            seen.packets += 1
+        else:
+            self._seen(dev, sec)
+        crypt = self._crypt
+        if crypt:
+            dev.basic_crypt_set |= crypt
+        return dev
+
+    def _receiver(self, mac: bytes, type_string: str, existing: bool) -> Dot11Device | None:
+        sec = self._sec
+        dev = self.devices.get(mac)
+        if dev is None:
+            if existing:
+                return None
+            dev = self._create(mac, type_string)
+        elif sec > dev.last_time:
+            dev.last_time = sec
+        dev.mod_time = self._wall
+        dev.packets += 1
+        dev.rx_packets += 1
+        if self._is_data:
+            dev.data_packets += 1
+            dev.datasize += self._dsize
+            if self._prot:
+                dev.crypt_packets += 1
+        else:
+            dev.llc_packets += 1
+        seen = dev.seenby
+        if type(seen) is SeenBy and seen.source is self._source:
+            seen.last_time = sec
+            seen.packets += 1
+        else:
+            self._seen(dev, sec)
+        crypt = self._crypt
+        if crypt:
+            dev.basic_crypt_set |= crypt
+        return dev
+
+    def _member(self, mac: bytes, type_string: str, existing: bool) -> Dot11Device | None:
+        sec = self._sec
+        dev = self.devices.get(mac)
+        if dev is None:
+            if existing:
+                return None
+            dev = self._create(mac, type_string)
+        elif sec > dev.last_time:
+            dev.last_time = sec
+        dev.mod_time = self._wall
+        seen = dev.seenby
+        if type(seen) is SeenBy and seen.source is self._source:
+            seen.last_time = sec
+            seen.packets += 1
+        else:
+            self._seen(dev, sec)
+        crypt = self._crypt
+        if crypt:
+            dev.basic_crypt_set |= crypt
+        return dev
 
     def _common(self, mac: bytes, flags: int, type_string: str) -> Dot11Device | None:
         sec = self._sec
@@ -502,11 +651,7 @@ class Dot11Phy:
         bssid = d.addr3
         src = d.addr2
         dst = d.addr1
-        self._src = src
-        self._dst = dst
-        self._tx = None
         self._is_data = False
-        self._prot = False
         self._crypt = 0
         protected = d.flags & 0x40
         ibss = False
@@ -514,36 +659,44 @@ class Dot11Phy:
         distrib = DISTRIB_TO if sub == _ST_PROBE_REQ else DISTRIB_UNKNOWN
         if not protected:
             rel = _CAP_OFFSET[sub]
-            if rel >= 0 and d.body_offset + rel + 2 <= d.end:
-                cap = _U16.unpack_from(d.raw, d.body_offset + rel)[0]
-                ibss = bool(cap & 0x02)
-                privacy = bool(cap & 0x10)
-                if ibss and not cap & 0x01:
-                    distrib = DISTRIB_ADHOC
+            if rel >= 0:
+                offset = d.body_offset + rel
+                if offset + 2 <= d.end:
+                    cap = _U16.unpack_from(d.raw, offset)[0]
+                    ibss = bool(cap & 0x02)
+                    privacy = bool(cap & 0x10)
+                    if ibss and not cap & 0x01:
+                        distrib = DISTRIB_ADHOC
         bssid_dev = src_dev = dst_dev = None
         if bssid is not None and not bssid[0] & 1 and bssid != EMPTY_MAC:
-            flags = _SEENBY | (_PACKETS | _RADIO if src == bssid else 0)
-            bssid_dev = self._common(bssid, flags, TYPE_DEVICE)
+            if src == bssid:
+                bssid_dev = self._sender(bssid, TYPE_DEVICE, False, True)
+            else:
+                bssid_dev = self._member(bssid, TYPE_DEVICE, False)
         if src != bssid and src is not None and not src[0] & 1 and src != EMPTY_MAC:
-            src_dev = self._common(src, _PACKETS | _SEENBY | _RADIO, TYPE_DEVICE)
+            src_dev = self._sender(src, TYPE_DEVICE, False, True)
         if dst != src and dst != bssid and not dst[0] & 1 and dst != EMPTY_MAC:
-            dst_dev = self._common(dst, _SEENBY | _PACKETS, TYPE_INFERRED)
+            dst_dev = self._receiver(dst, TYPE_INFERRED, False)
+        chan = self._chan
 
         if bssid_dev is not None:
             bssid_dev.last_bssid = bssid
-            self._radio_channel(bssid_dev)
+            ap = bssid_dev.ap
+            if chan and (ap is None or not ap.adv_channel):
+                bssid_dev.channel = chan
             if sub == _ST_BEACON and distrib != DISTRIB_ADHOC and not protected:
                 if d.body_offset + 8 <= d.end:
-                    ap = bssid_dev.ap or self._ap(bssid_dev)
+                    if ap is None:
+                        ap = self._ap(bssid_dev)
                     ap.bss_timestamp = _U64.unpack_from(d.raw, d.body_offset)[0]
             if ibss:
                 bssid_dev.basic_type_set |= BASICTYPE_PEER
                 bssid_dev.type_string = TYPE_ADHOC
                 self._set_typeset(bssid_dev, TYPESET_ADHOC)
             else:
-                bssid_dev.basic_type_set |= BASICTYPE_AP
-                if bssid_dev.basic_type_set & (BASICTYPE_AP | BASICTYPE_PEER) != (
-                        BASICTYPE_AP | BASICTYPE_PEER):
+                basic = bssid_dev.basic_type_set | BASICTYPE_AP
+                bssid_dev.basic_type_set = basic
+                if basic & (BASICTYPE_AP | BASICTYPE_PEER) != (BASICTYPE_AP | BASICTYPE_PEER):
                     bssid_dev.type_string = TYPE_AP
             if sub == _ST_BEACON:
                 self._handle_ssid(bssid_dev, d, packet, True, privacy)
@@ -557,15 +710,19 @@ class Dot11Phy:
 
         if src_dev is not None:
             src_dev.last_bssid = bssid if bssid_dev is not None else EMPTY_MAC
-            self._radio_channel(src_dev)
+            if chan:
+                ap = src_dev.ap
+                if ap is None or not ap.adv_channel:
+                    src_dev.channel = chan
             if ibss:
                 src_dev.basic_type_set |= BASICTYPE_PEER
                 src_dev.type_string = TYPE_ADHOC
                 self._set_typeset(src_dev, TYPESET_ADHOC)
             else:
-                if not src_dev.basic_type_set & (BASICTYPE_CLIENT | BASICTYPE_AP):
+                basic = src_dev.basic_type_set
+                if not basic & (BASICTYPE_CLIENT | BASICTYPE_AP):
                     src_dev.type_string = TYPE_CLIENT
-                src_dev.basic_type_set |= BASICTYPE_CLIENT
+                src_dev.basic_type_set = basic | BASICTYPE_CLIENT
             if sub == _ST_PROBE_REQ or sub == _ST_ASSOC_REQ or sub == _ST_REASSOC_REQ:
                 self._handle_probed(src_dev, d, sub, privacy)
 
@@ -590,6 +747,82 @@ class Dot11Phy:
                     ap.disconnects += 1
                 ap.disconnects_last = now
 
+    # _beacon and _probe_request are _mgmt for the two commonest management frames
+    # in their commonest shape, with the branches that cannot apply left out;
+    # any other shape returns False and goes the generic way.
+
+    def _beacon(self, d: Any, packet: Packet) -> bool:
+        """A beacon from its BSSID to a group address, not IBSS."""
+        bssid = d.addr3
+        if d.addr2 != bssid or bssid[0] & 1 or bssid == EMPTY_MAC or d.flags & 0x40:
+            return False
+        dst = d.addr1
+        if not dst[0] & 1 and dst != EMPTY_MAC and dst != bssid:
+            return False
+        # An unprotected beacon decodes only with all its fixed fields.
+        stamp, _interval, cap = _BEACON_FIXED.unpack_from(d.raw, d.body_offset)
+        if cap & 0x02:
+            return False
+        self._is_data = False
+        self._crypt = 0
+        dev: Dot11Device = self._sender(bssid, TYPE_DEVICE, False, True)  # type: ignore[assignment]
+        dev.last_bssid = bssid
+        ap = dev.ap
+        if ap is None:
+            ap = self._ap(dev)
+        chan = self._chan
+        if chan and not ap.adv_channel:
+            dev.channel = chan
+        ap.bss_timestamp = stamp
+        basic = dev.basic_type_set | BASICTYPE_AP
+        dev.basic_type_set = basic
+        if basic & (BASICTYPE_AP | BASICTYPE_PEER) != (BASICTYPE_AP | BASICTYPE_PEER):
+            dev.type_string = TYPE_AP
+        sec = self._sec
+        # _handle_ssid's repeated-beacon case, inlined.
+        rec = ap.last_ssid
+        if hash(d.ies.raw) == ap.last_ies_hash and ap.last_kind is True:
+            if rec is not None:
+                if sec > rec.last_time:
+                    rec.last_time = sec
+                if sec == rec._bsec:
+                    rec._bcount += 1
+                else:
+                    rec.count_beacon(sec)
+        else:
+            self._handle_ssid(dev, d, packet, True, bool(cap & 0x10))
+        ap.last_beacon_timestamp = sec
+        if not dev.typeset & TYPESET_BEACON_AP:
+            self._set_typeset(dev, TYPESET_BEACON_AP)
+        return True
+
+    def _probe_request(self, d: Any) -> bool:
+        """A probe request to group addresses (no BSSID, no destination device)."""
+        src = d.addr2
+        bssid = d.addr3
+        dst = d.addr1
+        if d.flags & 0x40 or src[0] & 1 or src == EMPTY_MAC:
+            return False
+        if not bssid[0] & 1 and bssid != EMPTY_MAC:
+            return False
+        if dst != src and not dst[0] & 1 and dst != EMPTY_MAC:
+            return False
+        self._is_data = False
+        self._crypt = 0
+        dev: Dot11Device = self._sender(src, TYPE_DEVICE, False, True)  # type: ignore[assignment]
+        dev.last_bssid = EMPTY_MAC
+        chan = self._chan
+        if chan:
+            ap = dev.ap
+            if ap is None or not ap.adv_channel:
+                dev.channel = chan
+        basic = dev.basic_type_set
+        if not basic & (BASICTYPE_CLIENT | BASICTYPE_AP):
+            dev.type_string = TYPE_CLIENT
+        dev.basic_type_set = basic | BASICTYPE_CLIENT
+        self._handle_probed(dev, d, _ST_PROBE_REQ, False)
+        return True
+
     def _ap(self, dev: Dot11Device) -> ApState:
         ap = dev.ap = ApState()
         return ap
@@ -608,7 +841,11 @@ class Dot11Phy:
                 if sec > rec.last_time:
                     rec.last_time = sec
                 if beacon:
-                    rec.count_beacon(sec)
+                    # AdvertisedSsid.count_beacon, inlined for the repeated beacon.
+                    if sec == rec._bsec:
+                        rec._bcount += 1
+                    else:
+                        rec.count_beacon(sec)
             return
         ap.last_ies_hash = ies_hash
         ap.last_kind = beacon
@@ -679,7 +916,8 @@ class Dot11Phy:
         ies = d.ies
         if ies is None:
             return
-        raw = ies.ssid or b""
+        raw, open_crypt, private_crypt, mfp_required, mfp_supported, wps = ies.memo(
+            "tracker.probe", _request_facts)
         probed = dev.probed
         if probed is None:
             probed = dev.probed = {}
@@ -693,11 +931,9 @@ class Dot11Phy:
             rec.last_time = sec
         if sub != _ST_PROBE_REQ and _valid(d.addr3):
             rec.bssid = d.addr3
-        rec.crypt_set = ies.crypt_set(privacy)
-        facts = self._probe_facts.get(id(ies))
-        if facts is None or facts[0] is not ies:
-            facts = self._facts(ies)
-        _, rec.mfp_required, rec.mfp_supported, wps = facts
+        rec.crypt_set = private_crypt if privacy else open_crypt
+        rec.mfp_required = mfp_required
+        rec.mfp_supported = mfp_supported
         if wps is not None:
             if wps.uuid_e and (rec.wps is None or rec.wps.uuid_e != wps.uuid_e):
                 self._relate_uuid(dev, wps.uuid_e)
@@ -723,17 +959,6 @@ class Dot11Phy:
                 other.add_related("dot11_uuid_e", key)
                 dev.add_related("dot11_uuid_e", other.key)
         owners.append(dev.mac)
-
-    def _facts(self, ies: IESet) -> tuple[IESet, bool, bool, Any]:
-        """MFP flags and WPS of a request's IEs, cached per shared IE set."""
-        rsn = ies.rsn
-        facts = (ies, bool(rsn is not None and rsn.mfpr), bool(rsn is not None and rsn.mfpc),
-                 ies.wps)
-        cache = self._probe_facts
-        if len(cache) >= _FACTS_MAX:
-            cache.clear()
-        cache[id(ies)] = facts
-        return facts
 
     def _client(self, bssid_dev: Dot11Device, client: Dot11Device, d: Any,
                 distrib: int) -> None:
@@ -768,27 +993,131 @@ class Dot11Phy:
     # -- data frames --------------------------------------------------------------------
 
     def _data(self, d: Any, packet: Packet) -> None:
-        sub = d.subtype
         fl = d.flags
         ds = fl & 0x03
-        existing = _EXISTING if sub == 4 or sub == 12 else 0
+        if ds == 3:
+            self._data_wds(d, packet)
+            return
+        sub = d.subtype
+        existing = sub == 4 or sub == 12
         protected = bool(fl & 0x40)
         src = d.source
         dst = d.dest
         bssid = d.bssid
-        tx = rx = None
         if ds == 0:
             distrib = DISTRIB_ADHOC
             if bssid == EMPTY_MAC:
                 bssid = src
         elif ds == 1:
             distrib = DISTRIB_TO
-        elif ds == 2:
-            distrib = DISTRIB_FROM
         else:
-            distrib = DISTRIB_INTER
-            tx = d.addr2
-            rx = d.addr1
+            distrib = DISTRIB_FROM
+        end = d.end
+        offset = d.body_offset
+        dsize = end - offset if end > offset else 0
+        self._is_data = True
+        self._dsize = dsize
+        self._prot = protected
+        self._crypt = BASICCRYPT_ENCRYPTED | BASICCRYPT_L2 if protected else 0
+
+        bssid_dev = src_dev = dst_dev = None
+        if bssid is not None and not bssid[0] & 1 and bssid != EMPTY_MAC:
+            if src == bssid:
+                bssid_dev = self._sender(bssid, TYPE_DEVICE, existing, True)
+            else:
+                bssid_dev = self._member(bssid, TYPE_DEVICE, existing)
+        if src != bssid and src is not None and not src[0] & 1 and src != EMPTY_MAC:
+            src_dev = self._sender(src, TYPE_DEVICE, existing, distrib == DISTRIB_TO)
+        if dst != src and dst != bssid and dst is not None and not dst[0] & 1 \
+                and dst != EMPTY_MAC:
+            dst_dev = self._receiver(dst, TYPE_INFERRED, existing)
+
+        retry = fl & 0x08
+        frag = fl & 0x04
+        chan = self._chan
+        if bssid_dev is not None:
+            bssid_dev.last_bssid = bssid_dev.mac
+            if chan:
+                ap = bssid_dev.ap
+                if ap is None or not ap.adv_channel:
+                    bssid_dev.channel = chan
+            if distrib == DISTRIB_ADHOC:
+                bssid_dev.basic_type_set |= BASICTYPE_PEER
+                bssid_dev.type_string = TYPE_ADHOC
+            elif distrib == DISTRIB_FROM:
+                bssid_dev.basic_type_set |= BASICTYPE_AP
+                bssid_dev.type_string = TYPE_AP
+            bssid_dev.d11_datasize += dsize
+            if frag:
+                bssid_dev.num_fragments += 1
+            if retry:
+                bssid_dev.num_retries += 1
+                bssid_dev.d11_datasize_retry += dsize
+
+        if src_dev is not None:
+            if bssid_dev is not None:
+                src_dev.last_bssid = bssid_dev.mac
+            if distrib == DISTRIB_TO and chan:
+                ap = src_dev.ap
+                if ap is None or not ap.adv_channel:
+                    src_dev.channel = chan
+            basic = src_dev.basic_type_set
+            if existing:
+                if not basic & (BASICTYPE_CLIENT | BASICTYPE_AP):
+                    src_dev.type_string = TYPE_CLIENT
+                src_dev.basic_type_set = basic | BASICTYPE_CLIENT
+            elif distrib == DISTRIB_FROM:
+                if not basic & (BASICTYPE_CLIENT | BASICTYPE_AP):
+                    src_dev.type_string = TYPE_BRIDGED
+                src_dev.basic_type_set = basic | BASICTYPE_WIRED
+            else:
+                if not basic & (BASICTYPE_CLIENT | BASICTYPE_AP):
+                    src_dev.type_string = TYPE_CLIENT
+                src_dev.basic_type_set = basic | BASICTYPE_CLIENT
+            src_dev.d11_datasize += dsize
+            if frag:
+                src_dev.num_fragments += 1
+            if retry:
+                src_dev.num_retries += 1
+                src_dev.d11_datasize_retry += dsize
+
+        if dst_dev is not None:
+            if distrib == DISTRIB_ADHOC:
+                dst_dev.basic_type_set |= BASICTYPE_PEER
+                dst_dev.type_string = TYPE_ADHOC
+            elif dst_dev.basic_type_set == 0:
+                dst_dev.type_string = TYPE_DEVICE
+            dst_dev.d11_datasize += dsize
+            if frag:
+                dst_dev.num_fragments += 1
+            if retry:
+                dst_dev.num_retries += 1
+                dst_dev.d11_datasize_retry += dsize
+
+        if bssid_dev is not None:
+            eapol_frame = (not protected and (sub == 0 or sub == 8)
+                           and d.raw[offset + 6:offset + 8] == _EAPOL_TYPE)
+            if src_dev is not None:
+                self._client(bssid_dev, src_dev, d, distrib)
+                if eapol_frame:
+                    self._eapol(bssid_dev, src_dev, d, packet, distrib)
+            if dst_dev is not None:
+                self._client(bssid_dev, dst_dev, d, distrib)
+                if eapol_frame:
+                    self._eapol(bssid_dev, dst_dev, d, packet, distrib)
+
+    def _data_wds(self, d: Any, packet: Packet) -> None:
+        """4-address (WDS) data frames: transmitter and receiver are devices too."""
+        sub = d.subtype
+        fl = d.flags
+        existing = _EXISTING if sub == 4 or sub == 12 else 0
+        protected = bool(fl & 0x40)
+        src = d.source
+        dst = d.dest
+        bssid = d.bssid
+        distrib = DISTRIB_INTER
+        tx = d.addr2
+        rx = d.addr1
         dsize = d.body_len
         self._src = src
         self._dst = dst
@@ -803,8 +1132,7 @@ class Dot11Phy:
             flags = _SEENBY | existing | (_PACKETS | _RADIO if src == bssid else 0)
             bssid_dev = self._common(bssid, flags, TYPE_DEVICE)
         if src != bssid and src is not None and not src[0] & 1 and src != EMPTY_MAC:
-            flags = _PACKETS | _SEENBY | existing | (_RADIO if distrib == DISTRIB_TO else 0)
-            src_dev = self._common(src, flags, TYPE_DEVICE)
+            src_dev = self._common(src, _PACKETS | _SEENBY | existing, TYPE_DEVICE)
         if dst != src and dst != bssid and _valid(dst):
             dst_dev = self._common(dst, _SEENBY | _PACKETS | existing, TYPE_INFERRED)
         if tx is not None and tx != src and tx != dst and tx != bssid and _valid(tx):
@@ -817,48 +1145,26 @@ class Dot11Phy:
         if bssid_dev is not None:
             bssid_dev.last_bssid = bssid_dev.mac
             self._radio_channel(bssid_dev)
-            if distrib == DISTRIB_ADHOC:
-                bssid_dev.basic_type_set |= BASICTYPE_PEER
-                bssid_dev.type_string = TYPE_ADHOC
-            elif distrib == DISTRIB_FROM:
-                bssid_dev.basic_type_set |= BASICTYPE_AP
-                bssid_dev.type_string = TYPE_AP
             self._dot11_data(bssid_dev, dsize, frag, retry)
 
         if src_dev is not None:
             if bssid_dev is not None:
                 src_dev.last_bssid = bssid_dev.mac
-            if distrib == DISTRIB_TO:
-                self._radio_channel(src_dev)
             basic = src_dev.basic_type_set
             if existing:
                 if not basic & (BASICTYPE_CLIENT | BASICTYPE_AP):
                     src_dev.type_string = TYPE_CLIENT
                 src_dev.basic_type_set = basic | BASICTYPE_CLIENT
-            elif distrib == DISTRIB_INTER:
+            else:
                 if basic == BASICTYPE_PEER:
                     src_dev.type_string = TYPE_WDS
                 src_dev.basic_type_set = basic | BASICTYPE_PEER
-            elif distrib == DISTRIB_FROM:
-                if not basic & (BASICTYPE_CLIENT | BASICTYPE_AP):
-                    src_dev.type_string = TYPE_BRIDGED
-                src_dev.basic_type_set = basic | BASICTYPE_WIRED
-            else:
-                if not basic & (BASICTYPE_CLIENT | BASICTYPE_AP):
-                    src_dev.type_string = TYPE_CLIENT
-                src_dev.basic_type_set = basic | BASICTYPE_CLIENT
             self._dot11_data(src_dev, dsize, frag, retry)
 
         if dst_dev is not None:
-            if distrib == DISTRIB_INTER:
-                dst_dev.basic_type_set |= BASICTYPE_PEER
-                if dst_dev.basic_type_set == BASICTYPE_PEER:
-                    dst_dev.type_string = TYPE_WDS
-            elif distrib == DISTRIB_ADHOC:
-                dst_dev.basic_type_set |= BASICTYPE_PEER
-                dst_dev.type_string = TYPE_ADHOC
-            elif dst_dev.basic_type_set == 0:
-                dst_dev.type_string = TYPE_DEVICE
+            dst_dev.basic_type_set |= BASICTYPE_PEER
+            if dst_dev.basic_type_set == BASICTYPE_PEER:
+                dst_dev.type_string = TYPE_WDS
             self._dot11_data(dst_dev, dsize, frag, retry)
 
         for wds in (tx_dev, rx_dev):

@@ -8,9 +8,19 @@ import pytest
 from twisted.internet import task
 
 from kismet_tx.alerts import build_alerts
+from kismet_tx.chain import PacketChain
 from kismet_tx.config import Config
 from kismet_tx.messagebus import ALERT, MessageBus
-from tests.alerts.helpers import AP, AP2, STA, Wids, beacon, mac, probe_request
+from tests.alerts.helpers import (
+    AP,
+    AP2,
+    DLT_80211,
+    STA,
+    Wids,
+    beacon,
+    mac,
+    probe_request,
+)
 
 WATCH = f"devicefound={mac(STA)}\ndevicelost={mac(STA)}\n"
 
@@ -79,6 +89,22 @@ def test_masks_and_the_both_list() -> None:
     assert devices.macs("found") == []
     tick(wids, 62)
     assert sorted(a.source_mac for a in wids.of("DEVICELOST")) == [mac(AP), mac(AP2)]
+
+
+def test_attached_device_watch_runs_only_while_a_mac_is_watched() -> None:
+    wids = Wids.build()
+    chain = PacketChain(wids.clock)
+    devices = wids.system.devices
+    devices.attach(chain, "devicewatch", priority=61)
+    assert not chain.is_enabled("devicewatch")
+    devices.add("found", [mac(STA)])
+    assert chain.is_enabled("devicewatch")
+    chain.inject(chain.make_packet(FakeSource("5FE308BD-0000-0000-0000-000000000009", "s", "s"),
+                                   wids.clock.seconds(), DLT_80211,
+                                   probe_request(b"lab", source=STA)))
+    assert wids.headers() == ["DEVICEFOUND"]
+    devices.remove("found", [mac(STA)])
+    assert not chain.is_enabled("devicewatch")
 
 
 def test_watch_list_errors() -> None:

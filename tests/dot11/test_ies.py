@@ -41,6 +41,19 @@ def test_index_and_raw_access():
     assert "IESet" in repr(s)
 
 
+def test_memo_derives_once_per_set():
+    s = IESet(ie(0, b"net"))
+    calls: list[IESet] = []
+
+    def derive(ies: IESet) -> bytes | None:
+        calls.append(ies)
+        return ies.ssid
+
+    assert s.memo("test.ssid", derive) == b"net"
+    assert s.memo("test.ssid", derive) == b"net"
+    assert calls == [s]
+
+
 def test_truncated_tail_is_flagged_not_fatal():
     s = IESet(ie(0, b"abc") + b"\x30\x40\x01")
     assert s.ssid == b"abc" and s.truncated and s.corrupt

@@ -92,6 +92,17 @@ def test_packets_get_the_best_location_before_other_subscribers(bench: Bench) ->
     assert seen[2].lat == 5.0
 
 
+def test_attached_tagging_is_switched_off_without_a_location(bench: Bench) -> None:
+    chain = PacketChain(bench.reactor, decoder=lambda dlt, data: None)
+    bench.tracker.attach(chain)
+    [subscription] = chain.subscribers()
+    assert subscription.priority == TAG_PRIORITY and not chain.is_enabled("gps")
+    gps = bench.tracker.add("virtual:lat=3,lon=4")
+    assert chain.is_enabled("gps")
+    bench.tracker.remove(gps.uuid)
+    assert not chain.is_enabled("gps")
+
+
 def test_captured_batches_carry_the_location(bench: Bench) -> None:
     chain = PacketChain(bench.reactor, decoder=lambda dlt, data: None)
     seen: list[Location | None] = []
