@@ -7,8 +7,8 @@ existing file, or anything with a ``/`` or a capture-file suffix) is a
 ``pcapfile`` and anything else a ``linuxwifi`` interface.
 
 UUIDs are deterministic, as Kismet's are, so a source keeps its UUID across
-restarts: ``uuid=`` when given; otherwise ``XXXXXXXX-0000-0000-0000-YYYYYYYYYYYY``
-with X the Adler-32 of the driver name and Y the interface MAC (live sources)
+restarts: ``uuid=`` when given; otherwise ``<A>-0000-0000-0000-<B>``
+with A the Adler-32 of the driver name and B the interface MAC (live sources)
 or the Adler-32 of the file path or interface name. Two sources with the same
 UUID are refused; give one a ``uuid=`` to run both.
 """

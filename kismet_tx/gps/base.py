@@ -4,8 +4,8 @@ A GPS is defined in Kismet's syntax, ``TYPE:opt=val,opt=val`` (``gps=`` lines
 and ``/gps/add_gps.cmd``). Options every driver takes:
 
 - ``name``: defaults to the driver's name (``gpsd``, ``serial``, ...);
-- ``uuid``: defaults to Kismet's derivation, ``XXXXXXXX-0000-0000-0000-0000YYYYYYYY``
-  with X the Adler-32 of ``kismet_gps`` and Y the Adler-32 of server name + definition;
+- ``uuid``: defaults to Kismet's derivation, ``<A>-0000-0000-0000-0000<B>``
+  with A the Adler-32 of ``kismet_gps`` and B the Adler-32 of server name + definition;
 - ``priority``: breaks ties between GPS with the same fix; the lower number
   wins (Kismet's order: gpsd and serial -1000, web and virtual 0);
 - ``dataonly``: the GPS is listed but never used for locations;
