@@ -30,6 +30,7 @@ from kismet_tx.fields import FieldRegistry
 from kismet_tx.gps.base import GPS_FIELDS, GpsDefinitionError
 from kismet_tx.gps.location import LOCATION_FIELDS, LocationAggregate
 from kismet_tx.gps.manager import GpsTracker
+from kismet_tx.gps.pcapng import gps_option
 from kismet_tx.http.alerts import AlertsArea
 from kismet_tx.http.auth import (
     DEFAULT_SESSION_TIMEOUT,
@@ -59,6 +60,7 @@ from kismet_tx.plugins.api import PluginHost
 from kismet_tx.plugins.manager import PLUGIN_FIELDS, PluginManager
 from kismet_tx.rrd import RRD_FIELDS
 from kismet_tx.streams.logfile import LogSettings, PacketLogService
+from kismet_tx.streams.pcapng import encode_options
 from kismet_tx.streams.producer import DEFAULT_BACKLOG
 from kismet_tx.streams.registry import STREAM_FIELDS, StreamRegistry
 from kismet_tx.sysmon import SYSTEM_FIELDS, SystemMonitor
@@ -182,6 +184,12 @@ def load_credentials(config: Config, homedir: Path, bus: MessageBus) -> Credenti
     return creds
 
 
+def gps_epb_options(packet: Any) -> bytes:
+    """Encoded EPB options of a streamed packet: Kismet's GPS option when it has a fix."""
+    option = gps_option(getattr(getattr(packet, "origin", packet), "location", None))
+    return b"" if option is None else encode_options((option,))
+
+
 class KismetService(MultiService):
     """The whole server: message bus, system monitor, HTTP, and their wiring."""
 
@@ -244,7 +252,7 @@ class KismetService(MultiService):
         self.channels = ChannelTracker()
         self.chain.subscribe(self.channels, "channels", priority=50)
         self.fields.register(STREAM_FIELDS)
-        self.streams = StreamRegistry(clock)
+        self.streams = StreamRegistry(clock, packet_options=gps_epb_options)
         # Streams and logs see each packet after every tracker (Kismet's logging position).
         self.chain.subscribe(self.streams.feed, "streams", priority=1000)
         if capture_system is None:

@@ -110,13 +110,18 @@ class FeedMember(Protocol):
 class EncodedFeed:
     """Encodes the packets ``packet_filter`` accepts (all, with None) for its members.
 
+    ``packet_options(packet)`` gives each packet's encoded EPB options (the GPS
+    option where there is a fix); the service injects it, so streams know no GPS.
+
     ``on_empty(feed)`` is called when the last member leaves.
     """
 
     def __init__(self, key: Hashable, packet_filter: PacketFilter | None, clock: IReactorTime,
                  *, on_empty: Callable[[EncodedFeed], None] | None = None,
-                 flush_bytes: int = FLUSH_BYTES, userappl: str = USERAPPL) -> None:
+                 flush_bytes: int = FLUSH_BYTES, userappl: str = USERAPPL,
+                 packet_options: Callable[[StreamPacket], bytes] | None = None) -> None:
         self.key = key
+        self._packet_options = packet_options
         self._filter = packet_filter
         self._clock = clock
         self._on_empty = on_empty
@@ -182,8 +187,10 @@ class EncodedFeed:
             self._idbs.append(idb)
             self._parts.append(idb)
             self._pending_bytes += len(idb)
+        options = self._packet_options(packet) if self._packet_options is not None else b""
         self._pending_bytes += append_enhanced_packet(self._parts, interface_id, packet.ts,
-                                                      packet.data, packet.original_length)
+                                                      packet.data, packet.original_length,
+                                                      options)
         self._pending_packets += 1
         self.packets += 1
         if self._pending_bytes >= self._flush_bytes:

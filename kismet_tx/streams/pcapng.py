@@ -132,23 +132,24 @@ _pack_tail = BLOCK_TAIL.pack
 
 
 def append_enhanced_packet(parts: list[bytes], interface_id: int, ts: float, data: bytes,
-                           original_length: int) -> int:
+                           original_length: int, options: bytes = b"") -> int:
     """Append the pieces of :func:`enhanced_packet` to ``parts``; returns the block size.
 
     The same bytes once joined, without building the block: a batch of
-    packets is joined once, so each frame's data is copied once.
+    packets is joined once, so each frame's data is copied once. ``options``
+    is an already encoded option list (:func:`encode_options`), e.g. GPS.
     """
     stamp = round(ts * 1_000_000)
     if stamp < 0:
         stamp = 0
     caplen = len(data)
     pad = -caplen & 3
-    total = EPB_HEAD.size + caplen + pad + BLOCK_TAIL.size
+    total = EPB_HEAD.size + caplen + pad + len(options) + BLOCK_TAIL.size
     parts.append(_pack_epb_head(EPB_TYPE, total, interface_id, (stamp >> 32) & 0xFFFFFFFF,
                                 stamp & 0xFFFFFFFF, caplen,
                                 original_length if original_length > caplen else caplen))
     parts.append(data)
-    parts.append(_PADDING[caplen & 3] + _pack_tail(total))
+    parts.append(_PADDING[caplen & 3] + options + _pack_tail(total))
     return total
 
 

@@ -13,7 +13,7 @@ cannot slow another.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any, Protocol, cast
 
 from twisted.internet.interfaces import IReactorTime
@@ -109,8 +109,10 @@ class _Entry:
 class StreamRegistry:
     """Open streams by numeric id (1, 2, ...; never reused)."""
 
-    def __init__(self, clock: IReactorTime) -> None:
+    def __init__(self, clock: IReactorTime,
+                 packet_options: Callable[[Any], bytes] | None = None) -> None:
         self._clock = clock
+        self._packet_options = packet_options
         self._entries: dict[int, _Entry] = {}
         self._feeds: dict[Hashable, EncodedFeed] = {}
         self._targets: tuple[tuple[int, PacketSink], ...] = ()
@@ -138,7 +140,8 @@ class StreamRegistry:
         """
         feed = self._feeds.get(key)
         if feed is None:
-            feed = EncodedFeed(key, packet_filter, self._clock, on_empty=self._drop_feed)
+            feed = EncodedFeed(key, packet_filter, self._clock, on_empty=self._drop_feed,
+                               packet_options=self._packet_options)
             self._feeds[key] = feed
             self._refresh()
         return feed
