@@ -81,9 +81,15 @@ class GpsFake:
         self.process.wait(timeout=START_TIMEOUT)
 
     def stop(self) -> None:
+        """End gpsfake and its gpsd. gpsfake sometimes ignores SIGTERM while it
+        reaps a gpsd that already died, so a SIGKILL of the group follows."""
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=START_TIMEOUT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=START_TIMEOUT)
 
 
 @pytest.fixture
