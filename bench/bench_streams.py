@@ -19,8 +19,6 @@ a busy machine skews both alike.
 from __future__ import annotations
 
 import base64
-import os
-import re
 import socket
 import struct
 import subprocess
@@ -34,85 +32,14 @@ from pathlib import Path
 import requests
 
 from bench.report import rate, row
+from bench.server import REPO, TIMEOUT, Server
 from kismet_tx.streams.producer import DEFAULT_BACKLOG
 
 FRAMES = 200_000
 #: Runs of each ingest scenario (alternating); the fastest counts.
 ROUNDS = 3
-REPO = Path(__file__).resolve().parent.parent
-TWISTD = [sys.executable, "-c",
-          "import sys; sys.argv[0] = 'twistd'; from twisted.scripts.twistd import run; run()"]
-_LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/")
-TIMEOUT = 300.0
 _HEAD = struct.Struct("<II")
 _EPB = 6
-
-
-class Server:
-    """A server process whose log is read by a thread; lines can be awaited."""
-
-    def __init__(self, home: Path) -> None:
-        env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
-        self.process = subprocess.Popen(
-            [*TWISTD, "-n", "--pidfile=", "kismet", "--port", "0", "--bind", "127.0.0.1",
-             "--homedir", str(home)],
-            cwd=home.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-        port = _LISTENING.search(self.wait_for(_LISTENING.pattern)).group(1)  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
-        values = dict(line.split("=", 1) for line in
-                      (home / "kismet_httpd.conf").read_text().splitlines()
-                      if "=" in line and not line.startswith("#"))
-        self.auth = (values["httpd_username"], values["httpd_password"])
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for raw in self.process.stdout:
-            with self._changed:
-                self.lines.append(raw.decode("utf-8", "replace"))
-                self._changed.notify_all()
-        with self._changed:
-            self.lines.append("")
-            self._changed.notify_all()
-
-    def wait_for(self, pattern: str, start: int = 0) -> str:
-        """The first log line from index ``start`` on that matches ``pattern``."""
-        compiled = re.compile(pattern)
-        deadline = time.monotonic() + TIMEOUT
-        with self._changed:
-            index = start
-            while True:
-                while index < len(self.lines):
-                    line = self.lines[index]
-                    if compiled.search(line):
-                        return line
-                    if line == "":
-                        raise RuntimeError("server exited:\n" + "".join(self.lines[-30:]))
-                    index += 1
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise RuntimeError(f"no log line matching {pattern!r}")
-                self._changed.wait(remaining)
-
-    def rss_kib(self, key: str = "VmRSS") -> int:
-        """A memory figure of the server process from /proc, KiB."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-        raise RuntimeError(f"no {key} in /proc status")
-
-    def streams(self) -> dict[str, dict[str, int]]:
-        return requests.get(f"{self.url}/streams/all_streams.json", timeout=30).json()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def _request(server: Server) -> bytes:
@@ -212,7 +139,7 @@ class Outcome:
 
 def _scenario(tmp: Path, capture: Path, fast: int, stalled: int) -> Outcome:
     home = Path(tempfile.mkdtemp(dir=tmp)) / "home"
-    server = Server(home)
+    server = Server(home.parent)
     try:
         clients = [FastClient(_connect(server)) for _ in range(fast)]
         threads = [threading.Thread(target=client.run, daemon=True) for client in clients]
@@ -246,7 +173,7 @@ def _scenario(tmp: Path, capture: Path, fast: int, stalled: int) -> Outcome:
             sock.close()
         return Outcome(started, seconds, rss_growth, streams, clients)
     finally:
-        server.stop()
+        server.terminate()
 
 
 def run() -> None:

@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 import requests
 
-from bench.bench_load import Server, StreamCheck, check_stream, write_capture
+from bench.bench_load import StreamCheck, check_stream, write_capture
+from bench.server import Server
 from tests.capture.conftest import ether_frame
 from tests.e2e.test_gps import GpsFake, free_port, write_nmea_log
 from tests.streams.helpers import TSHARK, needs_tshark

@@ -19,7 +19,6 @@ import orjson
 
 from bench.bench_load import (
     Polls,
-    Server,
     StreamReaders,
     check_stream,
     idle_connections,
@@ -28,6 +27,7 @@ from bench.bench_load import (
     request,
     write_capture,
 )
+from bench.server import Server
 from tests.streams.helpers import TSHARK, needs_tshark
 
 FRAMES = 30_000
