@@ -45,6 +45,7 @@ from kismet_tx.http.commands import DEFAULT_MAX_BODY
 from kismet_tx.http.datasources import DatasourcesArea
 from kismet_tx.http.devices import DevicesArea
 from kismet_tx.http.gps import GpsArea
+from kismet_tx.http.logging import LoggingArea
 from kismet_tx.http.messages import MessagesArea
 from kismet_tx.http.phy80211 import Phy80211Area
 from kismet_tx.http.plugins import PluginsArea
@@ -55,10 +56,16 @@ from kismet_tx.http.session import SessionArea
 from kismet_tx.http.static import StaticFiles
 from kismet_tx.http.streams import StreamsArea
 from kismet_tx.http.system import SystemArea
+from kismet_tx.kismetdb.log import DRIVER as KISMETDB_DRIVER
+from kismet_tx.kismetdb.log import LOG_TYPE as KISMETDB_LOG_TYPE
+from kismet_tx.kismetdb.log import KismetdbLog, LogInputs
+from kismet_tx.kismetdb.settings import KEYS as KISMETDB_KEYS
+from kismet_tx.kismetdb.settings import KismetdbSettings
 from kismet_tx.messagebus import ERROR, INFO, MESSAGE_FIELDS, MessageBus
 from kismet_tx.plugins.api import PluginHost
 from kismet_tx.plugins.manager import PLUGIN_FIELDS, PluginManager
 from kismet_tx.rrd import RRD_FIELDS
+from kismet_tx.streams.logcatalog import LOG_FIELDS, LogCatalog
 from kismet_tx.streams.logfile import LogSettings, PacketLogService
 from kismet_tx.streams.pcapng import encode_options
 from kismet_tx.streams.producer import DEFAULT_BACKLOG
@@ -83,7 +90,7 @@ KNOWN_KEYS = frozenset({
     "alert", "alertbacklog", "apspoof", "ssidcanary", "devicefound", "devicelost",
     "devicefound_timeout", "devicelost_timeout",
     "gps", "plugin",
-})
+}) | KISMETDB_KEYS
 
 USER_CONFIG = "kismet_httpd.conf"
 #: Seconds an HTTP connection may sit idle (no request in progress) before it is
@@ -275,6 +282,10 @@ class KismetService(MultiService):
         self.logs = PacketLogService(LogSettings.from_config(config), self.streams, self.bus,
                                      clock)
         self.logs.setServiceParent(self)
+        self.kismetdb = self._kismetdb_log(config, clock)
+        self.fields.register(LOG_FIELDS)
+        self.log_catalog = LogCatalog(self.logs, [(KISMETDB_DRIVER, lambda: [
+            self.kismetdb.record()] if self.kismetdb is not None else [])])
         self.fields.register(PLUGIN_FIELDS)
         self.plugins = PluginManager(
             PluginHost(clock, self.bus, self.fields, self.chain,
@@ -296,6 +307,7 @@ class KismetService(MultiService):
                         devices=self.tracking.tracker),
             GpsArea(self.ctx, self.gps),
             PluginsArea(self.ctx, self.plugins),
+            LoggingArea(self.ctx, self.log_catalog),
         ]
         self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "",
                             static=StaticFiles())
@@ -313,6 +325,28 @@ class KismetService(MultiService):
         self._pending_sources = self._cli_sources + config.get_list("source")
         #: ``source=`` definitions from the config, and their UUIDs (for reload).
         self._config_sources: dict[str, str] = {}
+
+    def _kismetdb_log(self, config: Config, clock: IReactorTime) -> KismetdbLog | None:
+        """The kismetdb log when ``log_types`` has ``kismet`` (fed the REST API's records)."""
+        naming = self.logs.settings
+        if not naming.enabled or KISMETDB_LOG_TYPE not in naming.types:
+            return None
+        tracker = self.tracking.tracker
+        serializer = self.ctx.serializer
+        inputs = LogInputs(
+            chain=self.chain, bus=self.bus, devices=tracker.devices,
+            device_record=self.tracking.record,
+            encode=lambda record: serializer.encode(record, "json"),
+            datasources=lambda: [s.record() for s in self.datasources.sources()],
+            location=self.gps.best,
+            system_record=lambda: {**self.monitor.status(),
+                                   "kismet.system.server_uuid": tracker.server_uuid},
+            gps_records=lambda: [(g.current(), g.record()) for g in self.gps.all()],
+            alert_listeners=self.alerts.tracker.on_alert, phy_name=self.alerts.tracker.phy_name)
+        log = KismetdbLog(KismetdbSettings.from_config(config), naming, inputs, clock,
+                          home=str(Path.home()))
+        log.setServiceParent(self)
+        return log
 
     def _add_gps(self, definitions: list[str]) -> None:
         """Define GPS from ``gps=`` lines, remembering them for :meth:`reload`."""

@@ -3,8 +3,9 @@
 Config keys (Kismet's ``kismet_logging.conf``):
 
 - ``enable_logging`` (default true): false opens no log at all;
-- ``log_types``: comma-separated; ``pcapng`` is the type this server writes,
-  any other type is reported on the message bus and skipped;
+- ``log_types``: comma-separated; ``pcapng`` is written here and ``kismet`` by
+  :mod:`kismet_tx.kismetdb.log`; any other type is reported on the message bus
+  and skipped;
 - ``log_prefix`` (default ``./``), ``log_title`` (default ``Kismet``);
 - ``log_template`` (default ``%p/%n-%D-%t-%i.%l``), expanded by
   :func:`expand_log_template`.
@@ -50,7 +51,9 @@ DEFAULT_LOG_TEMPLATE = "%p/%n-%D-%t-%i.%l"
 DEFAULT_LOG_PREFIX = "./"
 DEFAULT_LOG_TITLE = "Kismet"
 #: The log types this server writes.
-SUPPORTED_LOG_TYPES = ("pcapng",)
+SUPPORTED_LOG_TYPES = ("pcapng", "kismet")
+#: Log types another service writes (``kismet``: :mod:`kismet_tx.kismetdb.log`).
+SEPARATE_LOG_TYPES = ("kismet",)
 #: Seconds between flushes of a log's write buffer to the file.
 FLUSH_INTERVAL = 1.0
 #: Bytes buffered in memory before a write reaches the file.
@@ -347,6 +350,8 @@ class PacketLogService(Service):
             if log_type not in SUPPORTED_LOG_TYPES:
                 self._bus.post(f"Log type '{log_type}' is not supported by this server; "
                                f"supported: {', '.join(SUPPORTED_LOG_TYPES)}", ERROR)
+                continue
+            if log_type in SEPARATE_LOG_TYPES:
                 continue
             self.open_log(log_type, start)
 

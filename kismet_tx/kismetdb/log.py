@@ -1,0 +1,382 @@
+"""The kismetdb log (``log_types=kismet``): a ``.kismet`` SQLite file per session.
+
+Named by ``log_template`` with log type ``kismet`` like every log. The file
+is created exclusively: with ``%i`` in the template a name another server
+took in the meantime moves on to the next number (Kismet's ``-N``); without
+it an existing file is refused with an ERROR message, never opened twice.
+
+What is written, and when:
+
+- packets as they pass the chain (after every tracker, so with the GPS
+  location where there is a fix);
+- devices whose ``mod_time`` moved, found by a scan every
+  ``kis_log_device_interval`` seconds in cooperative slices
+  (:mod:`kismet_tx.tracker.changes`), as the REST API's device JSON, and
+  once more when the log closes;
+- datasources on the same scan; alerts and messages as they are raised;
+  a ``SYSTEM`` snapshot when the log opens and closes, and a ``GPS`` snapshot
+  per GPS with a fix every :data:`GPS_SNAPSHOT_INTERVAL` seconds.
+
+Rows go to the writer thread (:mod:`kismet_tx.kismetdb.writer`). When it
+fails (disk full), an ERROR message says so once, capture goes on, and every
+later row is counted in :attr:`KismetdbLog.dropped`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid as uuidlib
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+
+from kismet_tx import __version__
+from kismet_tx.chain import PacketChain
+from kismet_tx.kismetdb import rows, schema
+from kismet_tx.kismetdb.settings import KismetdbSettings
+from kismet_tx.kismetdb.writer import DbWriter, open_database
+from kismet_tx.messagebus import ERROR, INFO, Message, MessageBus
+from kismet_tx.streams.logfile import LogSettings, LogTemplateError, expand_log_template
+from kismet_tx.tracker.changes import cooperator_on, scan_changed
+
+_log = Logger(namespace="kismet_tx.kismetdb")
+
+LOG_TYPE = "kismet"
+#: Seconds between GPS track snapshots (Kismet's gps tracker logs every 10 s).
+GPS_SNAPSHOT_INTERVAL = 10.0
+#: Seconds between hand-overs to the writer and checks of its state.
+TICK_INTERVAL = 0.5
+#: Kismet's log driver record for this log type.
+DRIVER = {
+    "kismet.logfile.type.class": LOG_TYPE,
+    "kismet.logfile.type.name": "Kismet Unified Log",
+    "kismet.logfile.type.stream": 1,
+    "kismet.logfile.type.singleton": 1,
+    "kismet.logfile.type.description": "Unified Kismet log containing device, data source, "
+                                       "packet, alert, and other runtime data",
+}
+
+
+@dataclass
+class LogInputs:
+    """What the log reads, handed in by the service (no upward imports)."""
+
+    chain: PacketChain
+    bus: MessageBus
+    #: Every device (the tracker's ``devices``), each with ``mod_time``.
+    devices: Callable[[], Iterable[Any]]
+    #: The REST API's record of a device.
+    device_record: Callable[[Any], Mapping[str, Any]]
+    #: The REST API's JSON encoder.
+    encode: rows.Encoder
+    #: Every datasource's record.
+    datasources: Callable[[], list[Mapping[str, Any]]]
+    #: The best location now, or None.
+    location: Callable[[], Any]
+    #: The ``kismet.system.*`` record for ``SYSTEM`` snapshots.
+    system_record: Callable[[], Mapping[str, Any]]
+    #: ``(location or None, record)`` of every GPS.
+    gps_records: Callable[[], list[tuple[Any, Mapping[str, Any]]]]
+    #: Alert listener lists to join (``AlertTracker.on_alert``), and phy names by id.
+    alert_listeners: list[Callable[[Any], Any]] | None = None
+    phy_name: Callable[[int], str | None] = lambda _: None
+
+
+class KismetdbLog(Service):
+    """One ``.kismet`` log for the life of the server."""
+
+    def __init__(self, settings: KismetdbSettings, naming: LogSettings, inputs: LogInputs,
+                 clock: IReactorTime, *, home: str, tick: float = TICK_INTERVAL) -> None:
+        self.setName("kismetdb")
+        self.settings = settings
+        self.naming = naming
+        self.inputs = inputs
+        self._clock = clock
+        self._home = home
+        self._tick_interval = tick
+        self.uuid = str(uuidlib.uuid4()).upper()
+        self.path: str | None = None
+        self.template = naming.template
+        self.open = False
+        self.writer: DbWriter | None = None
+        self._rows = rows.PacketRows(settings.db_version)
+        self._timers: list[LoopingCall] = []
+        self._cooperator = cooperator_on(clock)
+        self._scan: Deferred[int] | None = None
+        self._scanned_from = 0
+        self._failure_reported = False
+        self._recent: dict[int, tuple[str, int]] = {}
+        #: Packets not logged because the writer had stopped.
+        self.lost_packets = 0
+        #: Packets left out by the packet filter, data or duplicate settings.
+        self.filtered_packets = 0
+
+    # -- state -----------------------------------------------------------------------
+
+    @property
+    def dropped(self) -> int:
+        """Rows dropped: queue full, or after the writer failed."""
+        writer = self.writer
+        return (writer.dropped if writer is not None else 0) + self.lost_packets
+
+    @property
+    def failure(self) -> str | None:
+        """Why the log stopped writing, or None."""
+        return self.writer.failure if self.writer is not None else None
+
+    def record(self) -> dict[str, Any]:
+        """The ``/logging/active`` record (Kismet's fields, plus this log's counters)."""
+        writer = self.writer
+        record: dict[str, Any] = {
+            "kismet.logfile.uuid": self.uuid,
+            "kismet.logfile.description": DRIVER["kismet.logfile.type.description"],
+            "kismet.logfile.path": self.path or "",
+            "kismet.logfile.template": self.template,
+            "kismet.logfile.open": int(self.open and self.failure is None),
+        }
+        record.update(DRIVER)
+        record.update({
+            "kismet.logfile.kismetdb.db_version": self.settings.db_version,
+            "kismet.logfile.kismetdb.rows_written": writer.written if writer else 0,
+            "kismet.logfile.kismetdb.rows_dropped": self.dropped,
+            "kismet.logfile.kismetdb.rows_queued": writer.queued if writer else 0,
+            "kismet.logfile.kismetdb.error": self.failure or "",
+        })
+        return record
+
+    # -- opening -----------------------------------------------------------------------
+
+    def _create_file(self, start: float) -> str:
+        """Expand the template and create the file exclusively; OSError/LogTemplateError."""
+        naming = self.naming
+        for _ in range(100):
+            path = expand_log_template(naming.template, prefix=naming.prefix,
+                                       title=naming.title, log_type=LOG_TYPE,
+                                       start_time=start, home=self._home)
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if "%i" in naming.template or "%I" in naming.template:
+                    continue
+                raise FileExistsError(
+                    f"'{path}' already exists (another server's log, or an old one); "
+                    "kismetdb logs are never appended to: move it away or put %i in "
+                    "log_template") from None
+            os.close(fd)
+            return path
+        raise LogTemplateError(f"no free log name for {naming.template}")
+
+    def startService(self) -> None:
+        super().startService()
+        bus = self.inputs.bus
+        for warning in self.settings.warnings:
+            bus.post(warning, ERROR)
+        try:
+            path = self._create_file(self._clock.seconds())
+            db = open_database(path)
+            schema.create(db, self.settings.db_version, f"kismet_tx-{__version__}")
+        except (OSError, LogTemplateError) as exc:
+            bus.post(f"Failed to open kismetdb log: {getattr(exc, 'strerror', None) or exc}",
+                     ERROR)
+            return
+        except Exception as exc:  # sqlite3.Error: the disk or the file system refused
+            bus.post(f"Failed to open kismetdb log '{path}': {exc}", ERROR)
+            return
+        version = self.settings.db_version
+        statements = {table: schema.insert_sql(table, version) for table in schema.TABLES}
+        self.path = path
+        self.writer = DbWriter(db, statements, max_rows=self.settings.max_rows,
+                               commit_interval=self.settings.commit_interval)
+        self.open = True
+        bus.post(f"Opened kismetdb log file '{path}'", INFO)
+        if self.settings.ephemeral:
+            bus.post("KISMETDB LOG IS IN EPHEMERAL MODE.  LOG WILL *** NOT *** BE PRESERVED "
+                     "WHEN KISMET EXITS.", INFO)
+            os.unlink(path)
+        self._snapshot_system()
+        inputs = self.inputs
+        if self.settings.messages:
+            bus.subscribe(self._message)
+        if self.settings.alerts and inputs.alert_listeners is not None:
+            inputs.alert_listeners.append(self._alert)
+        if self.settings.packets:
+            inputs.chain.subscribe(self._packet, "kismetdb", priority=1000)
+            bus.post("Saving packets to the Kismet database log.", INFO)
+        else:
+            bus.post("Packets will not be saved to the Kismet database log.", INFO)
+        self._every(self._tick_interval, self._tick)
+        self._every(self.settings.device_interval, self._scan_devices)
+        if self.settings.gps_track:
+            self._every(GPS_SNAPSHOT_INTERVAL, self._snapshot_gps)
+
+    def _every(self, interval: float, work: Callable[[], Any]) -> None:
+        loop = LoopingCall(work)
+        loop.clock = self._clock
+        loop.start(interval, now=False)
+        self._timers.append(loop)
+
+    # -- what is written ---------------------------------------------------------------
+
+    def _packet(self, packet: Any) -> None:
+        writer = self.writer
+        if writer is None or writer.failure is not None:
+            self.lost_packets += 1
+            return
+        settings = self.settings
+        if (not settings.data_packets or not settings.duplicate_packets
+                or settings.packet_filter.active) and self._filtered(packet):
+            self.filtered_packets += 1
+            return
+        writer.add("packets", self._rows.row(packet))
+
+    def _filtered(self, packet: Any) -> bool:
+        settings = self.settings
+        decoded = packet.decoded
+        if not settings.data_packets and rows.is_data_frame(packet):
+            return True
+        packet_filter = settings.packet_filter
+        if packet_filter.active:
+            if decoded is None:
+                return packet_filter.default_block
+            for block, mac in (("source", decoded.source), ("destination", decoded.dest),
+                               ("network", decoded.bssid), ("transmitter", decoded.addr2)):
+                if mac is not None and (rows.DOT11, block, mac) in packet_filter.rules:
+                    return packet_filter.rules[(rows.DOT11, block, mac)]
+                if mac is not None and (rows.DOT11, "any", mac) in packet_filter.rules:
+                    return packet_filter.rules[(rows.DOT11, "any", mac)]
+            if packet_filter.default_block:
+                return True
+        if not settings.duplicate_packets and decoded is not None:
+            digest = zlib.crc32(decoded.raw[decoded.start:decoded.end])
+            sec = int(packet.ts)
+            seen = self._recent.get(digest)
+            uuid = packet.source.uuid
+            if len(self._recent) > 65536:
+                self._recent = {k: v for k, v in self._recent.items() if v[1] >= sec - 1}
+            self._recent[digest] = (uuid, sec)
+            if seen is not None and seen[0] != uuid and seen[1] >= sec - 1:
+                return True
+        return False
+
+    def _message(self, message: Message) -> None:
+        writer = self.writer
+        if writer is not None and writer.failure is None:
+            writer.add("messages", rows.message_row(message, self.inputs.location()))
+
+    def _alert(self, alert: Any) -> None:
+        writer = self.writer
+        if writer is not None and writer.failure is None:
+            phyname = self.inputs.phy_name(alert.phy_id) or "any"
+            writer.add("alerts", rows.alert_row(alert, phyname, self.inputs.location(),
+                                                self.inputs.encode))
+
+    def _device(self, device: Any) -> None:
+        writer = self.writer
+        if writer is None or writer.failure is not None:
+            return
+        record = self.inputs.device_record(device)
+        if self.settings.device_filter.active and self.settings.device_filter.blocks(
+                record["kismet.device.base.phyname"], device.mac):
+            return
+        writer.add("devices", rows.device_row(record, self.inputs.encode))
+
+    def _datasources(self) -> None:
+        writer = self.writer
+        if writer is None:
+            return
+        for record in self.inputs.datasources():
+            writer.add("datasources", rows.datasource_row(record, self.inputs.encode))
+
+    def _snapshot_system(self) -> None:
+        if self.writer is not None:
+            self.writer.add("snapshots", rows.snapshot_row(
+                self._clock.seconds(), self.inputs.location(), "SYSTEM",
+                self.inputs.system_record(), self.inputs.encode))
+
+    def _snapshot_gps(self) -> None:
+        writer = self.writer
+        if writer is None or writer.failure is not None:
+            return
+        now = self._clock.seconds()
+        for location, record in self.inputs.gps_records():
+            if location is not None:
+                writer.add("snapshots", rows.snapshot_row(now, location, "GPS", record,
+                                                          self.inputs.encode))
+
+    def _scan_devices(self) -> Deferred[int] | None:
+        """Write the devices changed since the last scan (cooperatively) and the sources."""
+        self._datasources()
+        if not self.settings.devices or self._scan is not None:
+            return None
+        since = self._scanned_from
+        self._scanned_from = int(self._clock.seconds())
+        scan = scan_changed(self.inputs.devices(), since, self._device,
+                            cooperator=self._cooperator)
+        self._scan = scan
+
+        def finished(count: int) -> int:
+            self._scan = None
+            return count
+
+        scan.addBoth(finished)
+        return scan
+
+    def _tick(self) -> None:
+        writer = self.writer
+        if writer is None:
+            return
+        writer.hand_over()
+        if writer.failure is not None and not self._failure_reported:
+            self._failure_reported = True
+            self.inputs.bus.post(
+                f"kismetdb log '{self.path}' stopped writing after {writer.written} rows: "
+                f"{writer.failure}; capture goes on, what it would have logged is counted "
+                "as dropped", ERROR)
+
+    # -- closing -----------------------------------------------------------------------
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()
+        for loop in self._timers:
+            if loop.running:
+                loop.stop()
+        self._timers = []
+        writer = self.writer
+        if writer is None:
+            return succeed(None)
+        inputs = self.inputs
+        if self.settings.packets and "kismetdb" in {s.name for s in inputs.chain.subscribers()}:
+            inputs.chain.unsubscribe("kismetdb")
+        inputs.bus.unsubscribe(self._message)
+        if inputs.alert_listeners is not None and self._alert in inputs.alert_listeners:
+            inputs.alert_listeners.remove(self._alert)
+        if self._scan is not None:
+            self._scan.cancel()
+        if writer.failure is None:
+            self._datasources()
+            if self.settings.devices:
+                for device in list(inputs.devices()):
+                    if device.mod_time >= self._scanned_from:
+                        self._device(device)
+            self._snapshot_system()
+        writer.close()
+        self.open = False
+        done: Deferred[None] = Deferred()
+
+        def check() -> None:
+            if writer.done.is_set():
+                poll.stop()
+                self._tick()
+                done.callback(None)
+
+        poll = LoopingCall(check)
+        poll.clock = self._clock
+        poll.start(0.01, now=True)
+        return done

@@ -1,0 +1,117 @@
+"""The kismetdb (``.kismet``) tables: Kismet's SQLite log layout.
+
+A ``.kismet`` file holds one ``KISMET`` row (``kismet_version``,
+``db_version``, ``db_module``) and the tables ``devices``, ``packets``,
+``data``, ``datasources``, ``alerts``, ``messages`` and ``snapshots``, with
+the columns of Kismet's ``kis_databaselogfile.cc``.
+
+Two layouts are written (``kis_log_db_version``):
+
+- **6** (the default): the layout the official ``kismetdb`` package on PyPI
+  (2021.6.1, the one its ``kismet_log_*`` scripts install) reads. That package
+  insists on the exact column list of the version it knows and refuses newer
+  files ("Schema mismatch in packets table"). Kismet's own tools and its
+  ``kismetdb`` replay source read version 6 too: they choose their queries by
+  ``db_version``.
+- **10**: the layout of the 2025 Kismet server: ``packets`` gains
+  ``datarate``, ``hash``, ``packetid`` and ``packet_full_len`` and ``data``
+  gains ``signal``, all after the version 6 columns, in that order.
+
+Rows are built in the version 10 column order; a version 6 log takes the
+leading columns (:func:`insert_sql` and :func:`trim`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+#: The layouts this server writes.
+DB_VERSIONS = (6, 10)
+DEFAULT_DB_VERSION = 6
+#: ``db_module`` of the ``KISMET`` row (Kismet's log module name).
+DB_MODULE = "kismetlog"
+
+DEVICES = ("first_time", "last_time", "devkey", "phyname", "devmac", "strongest_signal",
+           "min_lat", "min_lon", "max_lat", "max_lon", "avg_lat", "avg_lon",
+           "bytes_data", "type", "device")
+PACKETS_6 = ("ts_sec", "ts_usec", "phyname", "sourcemac", "destmac", "transmac",
+             "frequency", "devkey", "lat", "lon", "alt", "speed", "heading",
+             "packet_len", "signal", "datasource", "dlt", "packet", "error", "tags")
+PACKETS_10 = PACKETS_6 + ("datarate", "hash", "packetid", "packet_full_len")
+DATA_6 = ("ts_sec", "ts_usec", "phyname", "devmac", "lat", "lon", "alt", "speed",
+          "heading", "datasource", "type", "json")
+DATA_10 = DATA_6 + ("signal",)
+DATASOURCES = ("uuid", "typestring", "definition", "name", "interface", "json")
+ALERTS = ("ts_sec", "ts_usec", "phyname", "devmac", "lat", "lon", "header", "json")
+MESSAGES = ("ts_sec", "lat", "lon", "msgtype", "message")
+SNAPSHOTS = ("ts_sec", "ts_usec", "lat", "lon", "snaptype", "json")
+
+_TYPES = {
+    "first_time": "INT", "last_time": "INT", "strongest_signal": "INT", "bytes_data": "INT",
+    "ts_sec": "INT", "ts_usec": "INT", "packet_len": "INT", "signal": "INT", "dlt": "INT",
+    "error": "INT", "hash": "INT", "packetid": "INT", "packet_full_len": "INT",
+    "min_lat": "REAL", "min_lon": "REAL", "max_lat": "REAL", "max_lon": "REAL",
+    "avg_lat": "REAL", "avg_lon": "REAL", "frequency": "REAL", "lat": "REAL", "lon": "REAL",
+    "alt": "REAL", "speed": "REAL", "heading": "REAL", "datarate": "REAL",
+    "device": "BLOB", "packet": "BLOB", "json": "BLOB",
+}
+_UNIQUE = {"devices": "UNIQUE(phyname, devmac) ON CONFLICT REPLACE",
+           "datasources": "UNIQUE(uuid) ON CONFLICT REPLACE"}
+
+
+def columns(table: str, version: int) -> tuple[str, ...]:
+    """The columns of ``table`` in a log of ``version``."""
+    if table == "packets":
+        return PACKETS_10 if version >= 10 else PACKETS_6
+    if table == "data":
+        return DATA_10 if version >= 10 else DATA_6
+    return {"devices": DEVICES, "datasources": DATASOURCES, "alerts": ALERTS,
+            "messages": MESSAGES, "snapshots": SNAPSHOTS}[table]
+
+
+TABLES = ("devices", "packets", "data", "datasources", "alerts", "messages", "snapshots")
+
+
+def create_sql(table: str, version: int) -> str:
+    """``CREATE TABLE`` for ``table``."""
+    parts = [f"{name} {_TYPES.get(name, 'TEXT')}" for name in columns(table, version)]
+    if table in _UNIQUE:
+        parts.append(_UNIQUE[table])
+    return f"CREATE TABLE {table} ({', '.join(parts)})"
+
+
+def insert_sql(table: str, version: int) -> str:
+    """The ``INSERT`` of one row of ``table``."""
+    names = columns(table, version)
+    return (f"INSERT INTO {table} ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' * len(names))})")
+
+
+def trim(table: str, version: int, rows: Sequence[tuple]) -> Sequence[tuple]:
+    """Rows built in version 10 order, cut to the columns of ``version``."""
+    width = len(columns(table, version))
+    if table in ("packets", "data") and version < 10:
+        return [row[:width] for row in rows]
+    return rows
+
+
+def create(db: sqlite3.Connection, version: int, kismet_version: str) -> None:
+    """Create the ``KISMET`` row and every table in an empty database."""
+    with db:
+        db.execute("CREATE TABLE KISMET (kismet_version TEXT, db_version INT, db_module TEXT)")
+        db.execute("INSERT INTO KISMET (kismet_version, db_version, db_module) "
+                   "VALUES (?, ?, ?)", (kismet_version, version, DB_MODULE))
+        for table in TABLES:
+            db.execute(create_sql(table, version))
+
+
+def db_version(db: sqlite3.Connection) -> int:
+    """The ``db_version`` of an open log; ``ValueError`` if it is not a kismetdb log."""
+    try:
+        row = db.execute("SELECT db_version FROM KISMET").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"not a kismetdb log: {exc}") from None
+    if row is None or not isinstance(row[0], int):
+        raise ValueError("not a kismetdb log: no db_version in its KISMET table")
+    return row[0]

@@ -1,0 +1,199 @@
+"""The kismetdb writer thread: one SQLite connection, WAL, batched transactions.
+
+The reactor never touches the database. It appends rows to a small list per
+call (:meth:`DbWriter.add`); every ``chunk`` rows, and on each tick of the
+owner's flush timer (:meth:`DbWriter.hand_over`), the list goes to a bounded
+queue as one chunk. The thread takes chunks, groups their rows by table and
+writes everything it has in one transaction, at most every
+``commit_interval`` seconds. When the queue holds ``max_rows`` rows, a new
+chunk is dropped whole and its rows are counted in :attr:`DbWriter.dropped`.
+
+A write that fails (disk full, I/O error) rolls its transaction back, so the
+file keeps every transaction committed before it; the writer stops writing,
+keeps the reason in :attr:`DbWriter.failure` and counts every later row as
+dropped. The owner polls :attr:`failure` from the reactor; nothing in this
+thread calls back into Twisted.
+
+:meth:`DbWriter.close` asks the thread to commit what it has and close the
+connection; :attr:`DbWriter.done` tells when it has.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+#: Rows handed to the thread at once.
+DEFAULT_CHUNK = 512
+#: Rows the queue may hold before chunks are dropped.
+DEFAULT_MAX_ROWS = 200_000
+#: Seconds between two commits while rows keep coming.
+DEFAULT_COMMIT_INTERVAL = 1.0
+
+_STOP = None
+Row = tuple
+Chunk = list[tuple[str, Row]]
+
+
+def open_database(path: str) -> sqlite3.Connection:
+    """A connection in WAL mode, synchronous=NORMAL (WAL keeps each commit whole)."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+class DbWriter:
+    """Writes rows of ``table -> INSERT`` statements from one thread."""
+
+    def __init__(self, db: sqlite3.Connection, statements: dict[str, str], *,
+                 chunk: int = DEFAULT_CHUNK, max_rows: int = DEFAULT_MAX_ROWS,
+                 commit_interval: float = DEFAULT_COMMIT_INTERVAL,
+                 on_commit: Callable[[], None] | None = None) -> None:
+        self._db = db
+        self._statements = statements
+        self._chunk_size = max(1, chunk)
+        self._max_chunks = max(1, max_rows // self._chunk_size)
+        self._commit_interval = commit_interval
+        self._on_commit = on_commit
+        self._queue: queue.Queue[Chunk | None] = queue.Queue(maxsize=self._max_chunks)
+        self._pending: Chunk = []
+        self._closing = False
+        #: Rows written and committed.
+        self.written = 0
+        #: Rows dropped (queue full, or after a failure).
+        self.dropped = 0
+        #: Transactions committed.
+        self.commits = 0
+        #: Why writing stopped (set by the thread), or None.
+        self.failure: str | None = None
+        self.done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kismetdb-writer", daemon=True)
+        self._thread.start()
+
+    # -- reactor side -----------------------------------------------------------
+
+    def add(self, table: str, row: Row) -> None:
+        """Queue one row (hands a full chunk to the thread)."""
+        pending = self._pending
+        pending.append((table, row))
+        if len(pending) >= self._chunk_size:
+            self.hand_over()
+
+    def hand_over(self) -> None:
+        """Give the rows gathered so far to the thread (or count them dropped)."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = []
+        if self.failure is not None or self._closing:
+            self.dropped += len(pending)
+            return
+        try:
+            self._queue.put_nowait(pending)
+        except queue.Full:
+            self.dropped += len(pending)
+
+    @property
+    def queued(self) -> int:
+        """Rows waiting for the thread (approximate)."""
+        return self._queue.qsize() * self._chunk_size + len(self._pending)
+
+    def close(self) -> None:
+        """Hand over what is left and ask the thread to commit and finish."""
+        if self._closing:
+            return
+        self.hand_over()
+        self._closing = True
+        while True:
+            try:
+                self._queue.put(_STOP, timeout=0.1)
+                return
+            except queue.Full:
+                if not self._thread.is_alive():
+                    return
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread (tests and process exit); True once it has finished."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # -- thread side --------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+            self.done.set()
+
+    def _loop(self) -> None:
+        take = self._queue.get
+        while True:
+            chunk = take()
+            if chunk is _STOP:
+                return
+            chunks = [chunk]
+            stop = False
+            deadline = time.monotonic() + self._commit_interval
+            # Gather what arrives until the commit is due, so one transaction holds many chunks.
+            while True:
+                remaining = deadline - time.monotonic()
+                try:
+                    more = take(timeout=remaining) if remaining > 0 else take_nowait(self._queue)
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    stop = True
+                    break
+                chunks.append(more)
+            self._write(chunks)
+            if stop:
+                return
+
+    def _write(self, chunks: list[Chunk]) -> None:
+        if self.failure is not None:
+            self.dropped += sum(len(c) for c in chunks)
+            return
+        by_table: defaultdict[str, list[Row]] = defaultdict(list)
+        count = 0
+        for chunk in chunks:
+            count += len(chunk)
+            for table, row in chunk:
+                by_table[table].append(row)
+        db = self._db
+        try:
+            db.execute("BEGIN")
+            for table, rows in by_table.items():
+                db.executemany(self._statements[table], rows)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            self.failure = _reason(exc)
+            self.dropped += count
+            return
+        self.written += count
+        self.commits += 1
+        if self._on_commit is not None:
+            self._on_commit()
+
+
+def take_nowait(q: queue.Queue[Chunk | None]) -> Chunk | None:
+    """``q.get_nowait()``, a name for the gathering loop."""
+    return q.get_nowait()
+
+
+def _reason(exc: sqlite3.Error) -> str:
+    text = str(exc) or type(exc).__name__
+    code = getattr(exc, "sqlite_errorname", "")
+    return f"{text} ({code})" if code and code not in text else text
