@@ -579,14 +579,20 @@ class Datasource(Service, ABC):
 
     # -- frames ---------------------------------------------------------------
 
-    def deliver(self, batch: FrameBatch) -> None:
-        """Hand a batch to the sink and count it (dropped while paused)."""
+    def deliver(self, batch: FrameBatch, *, origin: Any = None, dlt: int | None = None) -> None:
+        """Hand a batch to the sink and count it (dropped while paused).
+
+        A replay of a log hands its packets on as from the source that first
+        captured them (``origin``: an object with ``uuid`` and ``source_name``)
+        and with their own link type (``dlt``).
+        """
         if self.paused or not self.capturing:
             return
         count = batch_len(batch)
         if not count:
             return
-        errors = self._sink(self, self.dlt, batch)
+        errors = self._sink(self if origin is None else origin,
+                            self.dlt if dlt is None else dlt, batch)
         self.num_packets += count
         self.num_error_packets += errors
         now = self._clock.seconds()

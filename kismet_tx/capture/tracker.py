@@ -4,7 +4,8 @@ Definitions use Kismet's syntax (``wlan0:name=foo,channels="1,6,11"``,
 ``/path/file.pcapng:realtime=true``) and come from ``-c``, ``source=`` lines
 or ``add_source.cmd``. The driver is ``type=`` when given; otherwise a path (an
 existing file, or anything with a ``/`` or a capture-file suffix) is a
-``pcapfile`` and anything else a ``linuxwifi`` interface.
+``pcapfile`` (a ``.kismet`` name a ``kismetdb`` log replay) and anything else a
+``linuxwifi`` interface.
 
 UUIDs are deterministic, as Kismet's are, so a source keeps its UUID across
 restarts: ``uuid=`` when given; otherwise ``<A>-0000-0000-0000-<B>``
@@ -30,6 +31,8 @@ from kismet_tx.capture.datasource import (
     SourceDefaults,
     SourceOptions,
 )
+from kismet_tx.capture.kismetdb import SUFFIX as KISMETDB_SUFFIX
+from kismet_tx.capture.kismetdb import KismetdbSource
 from kismet_tx.capture.linuxwifi import LinuxWifiSource
 from kismet_tx.capture.pcapfile import PROGRESS_INTERVAL, PcapFileSource
 from kismet_tx.capture.system import CaptureError, CaptureSystem
@@ -66,6 +69,7 @@ class DatasourceTracker(MultiService):
     drivers: dict[str, type[Datasource]] = {
         "pcapfile": PcapFileSource,
         "linuxwifi": LinuxWifiSource,
+        "kismetdb": KismetdbSource,
     }
 
     def __init__(
@@ -141,6 +145,8 @@ class DatasourceTracker(MultiService):
                     f"unknown source type {kind!r}; known: {', '.join(sorted(self.drivers))}"
                 )
             return kind
+        if interface.endswith(KISMETDB_SUFFIX):
+            return "kismetdb"
         if "/" in interface or interface.endswith(_FILE_SUFFIXES):
             return "pcapfile"
         try:
@@ -188,6 +194,11 @@ class DatasourceTracker(MultiService):
                 self.system.file_info(interface)
             except CaptureError as exc:
                 raise SourceDefinitionError(f"cannot read capture file: {exc}") from None
+        elif kind == "kismetdb":
+            interface = os.path.abspath(interface)
+            if not os.path.isfile(interface):
+                raise SourceDefinitionError(f"cannot read kismetdb log: {interface}: "
+                                            "no such file")
         uuid = self._uuid_for(kind, interface, options)
         if uuid in self._by_uuid:
             raise SourceConflict(
@@ -210,6 +221,8 @@ class DatasourceTracker(MultiService):
         source: Datasource
         if kind == "pcapfile":
             source = PcapFileSource(progress_interval=self._progress_interval, **common)
+        elif kind == "kismetdb":
+            source = KismetdbSource(**common)
         else:
             source = LinuxWifiSource(reactor=self._reactor, rng=self._rng, **common)
         unknown = options.unknown()
