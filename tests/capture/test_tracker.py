@@ -102,7 +102,7 @@ def test_startup_source_that_cannot_open_waits_in_error(rig: Rig) -> None:
 
 def test_types_defaults_and_interfaces(rig: Rig) -> None:
     types = {t["kismet.datasource.driver.type"]: t for t in rig.tracker.types()}
-    assert set(types) == {"pcapfile", "linuxwifi"}
+    assert set(types) == {"pcapfile", "linuxwifi", "kismetdb"}
     assert types["linuxwifi"]["kismet.datasource.driver.tuning_capable"] == 1
     assert types["pcapfile"]["kismet.datasource.driver.tuning_capable"] == 0
     defaults = rig.tracker.defaults.record()
