@@ -284,8 +284,9 @@ class KismetService(MultiService):
         self.logs.setServiceParent(self)
         self.kismetdb = self._kismetdb_log(config, clock)
         self.fields.register(LOG_FIELDS)
+        # A kismetdb log that failed to open is not listed (as in Kismet).
         self.log_catalog = LogCatalog(self.logs, [(KISMETDB_DRIVER, lambda: [
-            self.kismetdb.record()] if self.kismetdb is not None else [])])
+            self.kismetdb.record()] if self.kismetdb is not None and self.kismetdb.path else [])])
         self.fields.register(PLUGIN_FIELDS)
         self.plugins = PluginManager(
             PluginHost(clock, self.bus, self.fields, self.chain,

@@ -73,9 +73,10 @@ class PacketRows:
             source = mac(decoded.source)
             dest = mac(decoded.dest)
             trans = mac(decoded.addr2)
-            freq = decoded.freq_mhz
+            # Memoized on the packet: the tracker has usually asked already.
+            freq, signal, _ = decoded.radio_levels()
             frequency = freq * 1000.0 if freq else 0.0
-            signal = decoded.signal_dbm or 0
+            signal = signal or 0
         else:
             phyname = "Unknown"
             source = dest = trans = EMPTY_MAC

@@ -1,0 +1,94 @@
+"""kismetdb log: ingest with and without the log, its size per 100k frames, kismet_log_to_pcap.
+
+On the generated 100,000-frame mixed radiotap capture (as ``bench_pipeline``),
+the real ``KismetService`` on a memory reactor replays the capture through its
+own ``pcapfile`` source, first with no log and then with ``log_types=kismet``
+(the writer thread running beside ingest). Runs alternate, three of each, and
+the best of each is printed side by side. Then: how long the stop takes to
+write the devices and drain the writer, the size of the ``.kismet`` file,
+and how long the official ``kismet_log_to_pcap`` takes to turn it into a pcap.
+"""
+
+from __future__ import annotations
+
+import gc
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from twisted.internet.testing import MemoryReactorClock
+
+from bench.gen_synthetic_capture import main as generate
+from bench.report import rate, row
+from kismet_tx.capture.linux import LinuxCaptureSystem
+from kismet_tx.config import Config
+from kismet_tx.service import KNOWN_KEYS, build_service, tune_gc
+
+FRAMES = 100_000
+
+
+def replay(path: str, home: str, conf: str) -> tuple[float, float]:
+    """``(ingest seconds, stop seconds)`` of one replay of ``path`` with ``conf``."""
+    reactor = MemoryReactorClock()
+    reactor.advance(time.time())
+    thresholds = gc.get_threshold()
+    config = Config.from_text(conf, name="<bench>", home=home, known_keys=KNOWN_KEYS)
+    service = build_service(config, Path(home), reactor, capture_system=LinuxCaptureSystem())
+    service.startService()
+    tune_gc()
+    try:
+        started = time.perf_counter()
+        source = service.datasources.add(f"{path}:name=bench,batch=4096")
+        while source.capturing:
+            reactor.advance(0)
+        ingest = time.perf_counter() - started
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+    assert service.chain.packets == FRAMES, service.chain.stats()
+    started = time.perf_counter()
+    stopped = service.stopService()
+    done: list[object] = []
+    stopped.addBoth(done.append)
+    while not done:
+        reactor.advance(0.01)
+        time.sleep(0.005)
+    return ingest, time.perf_counter() - started
+
+
+def run() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "mixed.pcap")
+        generate(path, 2000, 200, FRAMES)
+        plain: list[float] = []
+        logged: list[float] = []
+        stops: list[float] = []
+        for attempt in range(3):
+            home = os.path.join(tmp, f"plain{attempt}")
+            os.mkdir(home)
+            plain.append(replay(path, home, "")[0])
+            home = os.path.join(tmp, f"log{attempt}")
+            os.mkdir(home)
+            ingest, stop = replay(path, home, f"log_types=kismet\nlog_prefix={home}\n")
+            logged.append(ingest)
+            stops.append(stop)
+        [log] = glob.glob(os.path.join(tmp, "log0", "*.kismet"))
+        size = os.path.getsize(log)
+        script = os.path.join(os.path.dirname(sys.executable), "kismet_log_to_pcap")
+        started = time.perf_counter()
+        subprocess.run([script, "--in", log, "--out", os.path.join(tmp, "out.pcap"),
+                        "--silent", "1"], check=True, capture_output=True)
+        to_pcap = time.perf_counter() - started
+        best_plain, best_logged = min(plain), min(logged)
+        row("ingest with log_types=kismet", rate(FRAMES, best_logged), "without the log",
+            rate(FRAMES, best_plain), ">= 90 % of without")
+        row("  ratio", f"{100 * best_plain / best_logged:.1f} %", "", "")
+        row("stop: write devices, drain the writer", f"{min(stops):.2f} s", "", "")
+        row(".kismet size per 100k frames", f"{size / 1e6 * 100_000 / FRAMES:.1f} MB",
+            "capture file", f"{os.path.getsize(path) / 1e6:.1f} MB")
+        row("kismet_log_to_pcap on that log", f"{to_pcap:.2f} s", "frames",
+            f"{FRAMES:,}")
