@@ -180,7 +180,7 @@ class KismetdbLog(Service):
             bus.post(warning, ERROR)
         try:
             path = self._create_file(self._clock.seconds())
-            db = open_database(path)
+            db = open_database(path, wal=not self.settings.ephemeral)
             schema.create(db, self.settings.db_version, f"kismet_tx-{__version__}")
         except (OSError, LogTemplateError) as exc:
             bus.post(f"Failed to open kismetdb log: {getattr(exc, 'strerror', None) or exc}",

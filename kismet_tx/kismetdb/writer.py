@@ -39,10 +39,15 @@ Row = tuple
 Chunk = list[tuple[str, Row]]
 
 
-def open_database(path: str) -> sqlite3.Connection:
-    """A connection in WAL mode, synchronous=NORMAL (WAL keeps each commit whole)."""
+def open_database(path: str, *, wal: bool = True) -> sqlite3.Connection:
+    """A connection in WAL mode, synchronous=NORMAL (WAL keeps each commit whole).
+
+    ``wal=False`` keeps the rollback journal in memory instead: for a file
+    deleted once opened, which no reader can share, and whose WAL and shared
+    memory files would otherwise stay behind.
+    """
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA journal_mode=WAL" if wal else "PRAGMA journal_mode=MEMORY")
     db.execute("PRAGMA synchronous=NORMAL")
     return db
 

@@ -1,0 +1,108 @@
+"""The kismetdb writer thread: batched transactions, a bounded queue with counted drops,
+a failing disk, and a clean close."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from kismet_tx.kismetdb import schema
+from kismet_tx.kismetdb.writer import DbWriter, open_database
+
+STATEMENTS = {"messages": schema.insert_sql("messages", 6)}
+
+
+def _message(n: int) -> tuple:
+    return (n, 0.0, 0.0, "INFO", f"message {n}")
+
+
+def _log(tmp_path: Path) -> tuple[Path, sqlite3.Connection]:
+    path = tmp_path / "t.kismet"
+    db = open_database(str(path))
+    schema.create(db, 6, "test")
+    return path, db
+
+
+def test_rows_arrive_in_order_in_batched_transactions(tmp_path: Path) -> None:
+    path, db = _log(tmp_path)
+    writer = DbWriter(db, STATEMENTS, chunk=10, commit_interval=0.05)
+    for n in range(1000):
+        writer.add("messages", _message(n))
+    writer.close()
+    assert writer.join(10)
+    assert writer.written == 1000 and writer.dropped == 0 and writer.failure is None
+    assert 1 <= writer.commits < 100, "many rows per transaction"
+    check = sqlite3.connect(path)
+    assert [r[0] for r in check.execute("SELECT ts_sec FROM messages")] == list(range(1000))
+    assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+class StalledDb:
+    """A connection whose first statement waits until released (a slow disk)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.rows = 0
+
+    def execute(self, sql: str, *args: Any) -> None:
+        self.release.wait(10)
+
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        self.rows += len(rows)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_full_queue_drops_whole_chunks_and_counts_them() -> None:
+    db = StalledDb()
+    writer = DbWriter(db, STATEMENTS, chunk=10, max_rows=30, commit_interval=0.01)  # type: ignore[arg-type]
+    for n in range(200):
+        writer.add("messages", _message(n))
+    writer.hand_over()
+    # The thread holds one chunk; the queue holds three more; the rest was dropped.
+    assert 200 - 40 <= writer.dropped <= 200 - 30
+    db.release.set()
+    writer.close()
+    assert writer.join(10)
+    assert writer.written + writer.dropped == 200
+    assert db.rows == writer.written
+
+
+class FullDisk(StalledDb):
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+
+def test_a_failing_write_is_rolled_back_and_later_rows_are_dropped() -> None:
+    db = FullDisk()
+    db.release.set()
+    writer = DbWriter(db, STATEMENTS, chunk=5, commit_interval=0.01)  # type: ignore[arg-type]
+    for n in range(5):
+        writer.add("messages", _message(n))
+    writer.close()
+    assert writer.join(10)
+    assert writer.failure == "database or disk is full"
+    assert writer.written == 0 and writer.dropped == 5
+    writer.add("messages", _message(9))
+    writer.hand_over()
+    assert writer.dropped == 6
+
+
+def test_a_failure_keeps_what_was_committed(tmp_path: Path) -> None:
+    path, db = _log(tmp_path)
+    statements = dict(STATEMENTS, broken="INSERT INTO nowhere VALUES (?)")
+    writer = DbWriter(db, statements, chunk=10, commit_interval=0.01)
+    writer.add("messages", _message(1))
+    writer.hand_over()
+    while writer.written == 0:
+        writer.join(0.01)
+    writer.add("messages", _message(2))
+    writer.add("broken", (1,))
+    writer.close()  # both in one chunk: one transaction
+    assert writer.join(10)
+    assert writer.failure is not None and "nowhere" in writer.failure
+    rows = sqlite3.connect(path).execute("SELECT ts_sec FROM messages").fetchall()
+    assert rows == [(1,)], "the failed transaction is rolled back whole"
