@@ -32,8 +32,9 @@ def changed_since(devices: Iterable[Any], since: int) -> Iterator[Any]:
 
 
 def cooperator_on(clock: IReactorTime) -> Cooperator:
-    """A cooperator that schedules its slices on ``clock`` (a reactor or a task.Clock)."""
-    return Cooperator(scheduler=lambda work: clock.callLater(0.0, work), started=True)
+    """A cooperator that runs one slice per turn of ``clock`` (a reactor or a task.Clock)."""
+    return Cooperator(terminationPredicateFactory=lambda: lambda: True,
+                      scheduler=lambda work: clock.callLater(0.0, work), started=True)
 
 
 def scan_changed(devices: Iterable[Any], since: int, visit: Callable[[Any], None], *,
