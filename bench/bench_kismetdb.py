@@ -11,45 +11,21 @@ and how long the official ``kismet_log_to_pcap`` takes to turn it into a pcap.
 
 from __future__ import annotations
 
-import gc
 import glob
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-from twisted.internet.testing import MemoryReactorClock
-
+from bench.bench_pipeline import FRAMES, replay_in_server
 from bench.gen_synthetic_capture import main as generate
 from bench.report import rate, row
-from kismet_tx.capture.linux import LinuxCaptureSystem
-from kismet_tx.config import Config
-from kismet_tx.service import KNOWN_KEYS, build_service, tune_gc
-
-FRAMES = 100_000
 
 
 def replay(path: str, home: str, conf: str) -> tuple[float, float]:
     """``(ingest seconds, stop seconds)`` of one replay of ``path`` with ``conf``."""
-    reactor = MemoryReactorClock()
-    reactor.advance(time.time())
-    thresholds = gc.get_threshold()
-    config = Config.from_text(conf, name="<bench>", home=home, known_keys=KNOWN_KEYS)
-    service = build_service(config, Path(home), reactor, capture_system=LinuxCaptureSystem())
-    service.startService()
-    tune_gc()
-    try:
-        started = time.perf_counter()
-        source = service.datasources.add(f"{path}:name=bench,batch=4096")
-        while source.capturing:
-            reactor.advance(0)
-        ingest = time.perf_counter() - started
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
-    assert service.chain.packets == FRAMES, service.chain.stats()
+    ingest, service, reactor = replay_in_server(path, home, conf)
     started = time.perf_counter()
     stopped = service.stopService()
     done: list[object] = []

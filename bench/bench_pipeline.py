@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 from twisted.internet import task
@@ -89,28 +90,36 @@ def pipeline(path: str) -> int:
     return chain.packets
 
 
-def server_chain(path: str) -> float:
-    """Seconds the real server's chain, every subscriber on, takes to replay ``path``."""
+def replay_in_server(path: str, home: str, conf: str = "") -> tuple[float, Any, Any]:
+    """``(seconds, service, reactor)``: the real server (config ``conf``) replays ``path``.
+
+    The service is left running for the caller to stop.
+    """
     reactor = MemoryReactorClock()
     reactor.advance(time.time())
     thresholds = gc.get_threshold()
-    with tempfile.TemporaryDirectory() as home:
-        config = Config.from_text("", name="<bench>", home=home, known_keys=KNOWN_KEYS)
-        service = build_service(config, Path(home), reactor,
-                                capture_system=LinuxCaptureSystem())
-        service.startService()
-        tune_gc()
-        try:
-            started = time.perf_counter()
-            source = service.datasources.add(f"{path}:name=bench,batch=4096")
-            while source.capturing:
-                reactor.advance(0)
-            took = time.perf_counter() - started
-        finally:
-            gc.unfreeze()
-            gc.set_threshold(*thresholds)
-            service.stopService()
+    config = Config.from_text(conf, name="<bench>", home=home, known_keys=KNOWN_KEYS)
+    service = build_service(config, Path(home), reactor, capture_system=LinuxCaptureSystem())
+    service.startService()
+    tune_gc()
+    try:
+        started = time.perf_counter()
+        source = service.datasources.add(f"{path}:name=bench,batch=4096")
+        while source.capturing:
+            reactor.advance(0)
+        took = time.perf_counter() - started
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
     assert service.chain.packets == FRAMES, service.chain.stats()
+    return took, service, reactor
+
+
+def server_chain(path: str) -> float:
+    """Seconds the real server's chain, every subscriber on, takes to replay ``path``."""
+    with tempfile.TemporaryDirectory() as home:
+        took, service, _ = replay_in_server(path, home)
+        service.stopService()
     return took
 
 

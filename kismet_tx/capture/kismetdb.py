@@ -25,7 +25,7 @@ from twisted.internet.interfaces import IDelayedCall
 from kismet_tx.capture.datasource import Datasource, DriverInfo
 from kismet_tx.capture.system import META, CaptureError, FrameBatch
 from kismet_tx.config import SourceDefinitionError
-from kismet_tx.kismetdb.schema import db_version
+from kismet_tx.kismetdb.schema import open_read_only
 
 DEFAULT_BATCH = 1024
 MAX_BATCH = 65536
@@ -42,15 +42,10 @@ class LoggedSource:
 
 def open_log(path: str) -> sqlite3.Connection:
     """A read-only connection to a kismetdb log; CaptureError if it is not one."""
-    if not os.path.isfile(path):
-        raise CaptureError(f"{path}: no such file")
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        db_version(db)
-        db.execute("SELECT ts_sec, ts_usec, datasource, dlt, packet FROM packets LIMIT 1")
-    except (sqlite3.Error, ValueError) as exc:
-        raise CaptureError(f"{path}: not a kismetdb log ({exc})") from None
-    return db
+        return open_read_only(path)
+    except ValueError as exc:
+        raise CaptureError(str(exc)) from None
 
 
 def logged_sources(db: sqlite3.Connection) -> dict[str, LoggedSource]:

@@ -33,7 +33,7 @@ from kismet_tx.dot11 import decode_packet
 from kismet_tx.dot11.errors import MalformedFrame
 from kismet_tx.http.serialize import underscore_names
 from kismet_tx.keys import MacError, parse_mac
-from kismet_tx.kismetdb.schema import db_version
+from kismet_tx.kismetdb.schema import open_read_only
 from kismet_tx.streams.packet import Packet as StreamPacket
 from kismet_tx.streams.pcapng import PcapngEncoder
 
@@ -55,14 +55,10 @@ class LogError(Exception):
 
 def connect(path: str) -> sqlite3.Connection:
     """A read-only connection to a kismetdb log."""
-    if not os.path.isfile(path):
-        raise LogError(f"{path}: no such file")
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        db_version(db)
-    except (sqlite3.Error, ValueError) as exc:
-        raise LogError(f"{path}: {exc}") from None
-    return db
+        return open_read_only(path)
+    except ValueError as exc:
+        raise LogError(str(exc)) from None
 
 
 def device_records(db: sqlite3.Connection) -> Iterator[dict[str, Any]]:

@@ -31,13 +31,16 @@ class MacStrings:
 
     def __init__(self) -> None:
         self._cache: dict[bytes | None, str] = {None: EMPTY_MAC}
+        #: ``known(mac)``: the cached text, or None (then call the instance).
+        self.known = self._cache.get
 
     def __call__(self, mac: bytes | None) -> str:
         """The text of ``mac`` (``00:00:00:00:00:00`` for None)."""
         text = self._cache.get(mac)
         if text is None:
             if len(self._cache) >= _CACHE_LIMIT:
-                self._cache = {None: EMPTY_MAC}
+                self._cache.clear()
+                self._cache[None] = EMPTY_MAC
             text = self._cache[mac] = mac.hex(":").upper()  # type: ignore[union-attr]
         return text
 
@@ -63,25 +66,28 @@ class PacketRows:
         self.mac = MacStrings()
         self._packet_id = 0
 
-    def row(self, packet: Any) -> tuple | None:
+    def row(self, packet: Any) -> tuple:
         """The row of ``packet``."""
-        mac = self.mac
         decoded = packet.decoded
-        sec, usec = divmod(int(round(packet.ts * 1_000_000)), 1_000_000)
+        ts = packet.ts
+        sec = int(ts)
+        usec = int((ts - sec) * 1e6 + 0.5)
+        if usec > 999_999:
+            sec += 1
+            usec -= 1_000_000
         if decoded is not None:
             phyname = DOT11
-            source = mac(decoded.source)
-            dest = mac(decoded.dest)
-            trans = mac(decoded.addr2)
+            known = self.mac.known
+            # The cache answers all but a capture's first sight of an address.
+            source = known(decoded.source) or self.mac(decoded.source)
+            dest = known(decoded.dest) or self.mac(decoded.dest)
+            trans = known(decoded.addr2) or self.mac(decoded.addr2)
             # Memoized on the packet: the tracker has usually asked already.
             freq, signal, _ = decoded.radio_levels()
-            frequency = freq * 1000.0 if freq else 0.0
-            signal = signal or 0
         else:
             phyname = "Unknown"
             source = dest = trans = EMPTY_MAC
-            frequency = 0.0
-            signal = 0
+            freq = signal = None
         location = packet.location
         if location is not None and location.valid:
             lat, lon, alt = location.lat, location.lon, location.alt
@@ -89,9 +95,9 @@ class PacketRows:
         else:
             lat = lon = alt = speed = heading = 0.0
         data = packet.data
-        row = (sec, usec, phyname, source, dest, trans, frequency, "0", lat, lon, alt, speed,
-               heading, len(data), signal, packet.source.uuid, packet.dlt, data,
-               1 if packet.error else 0, "")
+        row = (sec, usec, phyname, source, dest, trans, freq * 1000.0 if freq else 0.0, "0",
+               lat, lon, alt, speed, heading, len(data), signal or 0, packet.source.uuid,
+               packet.dlt, data, 1 if packet.error else 0, "")
         if not self.full:
             return row
         self._packet_id += 1

@@ -23,6 +23,7 @@ leading columns (:func:`insert_sql` and :func:`trim`).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 
@@ -104,6 +105,25 @@ def create(db: sqlite3.Connection, version: int, kismet_version: str) -> None:
                    "VALUES (?, ?, ?)", (kismet_version, version, DB_MODULE))
         for table in TABLES:
             db.execute(create_sql(table, version))
+
+
+def open_read_only(path: str) -> sqlite3.Connection:
+    """A read-only connection to a kismetdb log; ``ValueError`` (with why) if it is not one."""
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such file")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    try:
+        db_version(db)
+        db.execute("SELECT ts_sec, ts_usec, datasource, dlt, packet FROM packets LIMIT 1")
+    except (sqlite3.Error, ValueError) as exc:
+        db.close()
+        message = str(exc) if str(exc).startswith("not a kismetdb log") else \
+            f"not a kismetdb log ({exc})"
+        raise ValueError(f"{path}: {message}") from None
+    return db
 
 
 def db_version(db: sqlite3.Connection) -> int:
