@@ -113,6 +113,14 @@ class KismetdbLog(Service):
         self._scanned_from = 0
         self._failure_reported = False
         self._recent: dict[int, tuple[str, int]] = {}
+        # The per-packet path, bound once the writer runs (see startService).
+        self._writing = False
+        self._filtering = (not settings.data_packets or not settings.duplicate_packets
+                           or settings.packet_filter.active)
+        self._row = self._rows.row
+        self._packet_rows: list[tuple] = []
+        self._chunk = 1
+        self._hand_over: Callable[[], None] = lambda: None
         #: Packets not logged because the writer had stopped.
         self.lost_packets = 0
         #: Packets left out by the packet filter, data or duplicate settings.
@@ -195,6 +203,10 @@ class KismetdbLog(Service):
         self.writer = DbWriter(db, statements, max_rows=self.settings.max_rows,
                                commit_interval=self.settings.commit_interval)
         self.open = True
+        self._packet_rows = self.writer.rows_for("packets")
+        self._chunk = self.writer.chunk
+        self._hand_over = self.writer.hand_over
+        self._writing = True
         bus.post(f"Opened kismetdb log file '{path}'", INFO)
         if self.settings.ephemeral:
             bus.post("KISMETDB LOG IS IN EPHEMERAL MODE.  LOG WILL *** NOT *** BE PRESERVED "
@@ -225,16 +237,16 @@ class KismetdbLog(Service):
     # -- what is written ---------------------------------------------------------------
 
     def _packet(self, packet: Any) -> None:
-        writer = self.writer
-        if writer is None or writer.failure is not None:
+        if not self._writing:
             self.lost_packets += 1
             return
-        settings = self.settings
-        if (not settings.data_packets or not settings.duplicate_packets
-                or settings.packet_filter.active) and self._filtered(packet):
+        if self._filtering and self._filtered(packet):
             self.filtered_packets += 1
             return
-        writer.add("packets", self._rows.row(packet))
+        rows = self._packet_rows
+        rows.append(self._row(packet))
+        if len(rows) >= self._chunk:
+            self._hand_over()
 
     def _filtered(self, packet: Any) -> bool:
         settings = self.settings
@@ -335,6 +347,7 @@ class KismetdbLog(Service):
         writer.hand_over()
         if writer.failure is not None and not self._failure_reported:
             self._failure_reported = True
+            self._writing = False
             self.inputs.bus.post(
                 f"kismetdb log '{self.path}' stopped writing after {writer.written} rows: "
                 f"{writer.failure}; capture goes on, what it would have logged is counted "
@@ -366,6 +379,7 @@ class KismetdbLog(Service):
                     if device.mod_time >= self._scanned_from:
                         self._device(device)
             self._snapshot_system()
+        self._writing = False
         writer.close()
         self.open = False
         done: Deferred[None] = Deferred()

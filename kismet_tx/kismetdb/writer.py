@@ -1,11 +1,12 @@
 """The kismetdb writer thread: one SQLite connection, WAL, batched transactions.
 
-The reactor never touches the database. It appends rows to a small list per
-call (:meth:`DbWriter.add`); every ``chunk`` rows, and on each tick of the
-owner's flush timer (:meth:`DbWriter.hand_over`), the list goes to a bounded
-queue as one chunk. The thread takes chunks, groups their rows by table and
-writes everything it has in one transaction, at most every
-``commit_interval`` seconds. When the queue holds ``max_rows`` rows, a new
+The reactor never touches the database. It appends rows to a list per table
+(:meth:`DbWriter.add`, or straight to :meth:`DbWriter.rows_for` on the hot
+path); every ``chunk`` rows, and on each tick of the owner's timer
+(:meth:`DbWriter.hand_over`), what the lists hold goes to a bounded queue as
+one chunk. The thread takes chunks and writes everything it has in one
+transaction, at most every ``commit_interval`` seconds, each table's rows in
+the order they came. When the queue holds about ``max_rows`` rows, a new
 chunk is dropped whole and its rows are counted in :attr:`DbWriter.dropped`.
 
 A write that fails (disk full, I/O error) rolls its transaction back, so the
@@ -36,7 +37,7 @@ DEFAULT_COMMIT_INTERVAL = 1.0
 
 _STOP = None
 Row = tuple
-Chunk = list[tuple[str, Row]]
+Chunk = dict[str, list[Row]]
 
 
 def open_database(path: str, *, wal: bool = True) -> sqlite3.Connection:
@@ -66,7 +67,7 @@ class DbWriter:
         self._commit_interval = commit_interval
         self._on_commit = on_commit
         self._queue: queue.Queue[Chunk | None] = queue.Queue(maxsize=self._max_chunks)
-        self._pending: Chunk = []
+        self._pending: Chunk = {}
         self._closing = False
         #: Rows written and committed.
         self.written = 0
@@ -82,31 +83,53 @@ class DbWriter:
 
     # -- reactor side -----------------------------------------------------------
 
+    def rows_for(self, table: str) -> list[Row]:
+        """The list ``table``'s rows wait in (the same list for the writer's life).
+
+        Appending to it is :meth:`add` without the chunk check: the caller
+        calls :meth:`hand_over` when it holds ``chunk`` rows.
+        """
+        rows = self._pending.get(table)
+        if rows is None:
+            rows = self._pending[table] = []
+        return rows
+
+    @property
+    def chunk(self) -> int:
+        """Rows per chunk."""
+        return self._chunk_size
+
     def add(self, table: str, row: Row) -> None:
         """Queue one row (hands a full chunk to the thread)."""
-        pending = self._pending
-        pending.append((table, row))
-        if len(pending) >= self._chunk_size:
+        rows = self.rows_for(table)
+        rows.append(row)
+        if len(rows) >= self._chunk_size:
             self.hand_over()
 
     def hand_over(self) -> None:
         """Give the rows gathered so far to the thread (or count them dropped)."""
-        pending = self._pending
-        if not pending:
+        chunk: Chunk = {}
+        count = 0
+        for table, rows in self._pending.items():
+            if rows:
+                chunk[table] = rows[:]
+                count += len(rows)
+                rows.clear()
+        if not count:
             return
-        self._pending = []
         if self.failure is not None or self._closing:
-            self.dropped += len(pending)
+            self.dropped += count
             return
         try:
-            self._queue.put_nowait(pending)
+            self._queue.put_nowait(chunk)
         except queue.Full:
-            self.dropped += len(pending)
+            self.dropped += count
 
     @property
     def queued(self) -> int:
         """Rows waiting for the thread (approximate)."""
-        return self._queue.qsize() * self._chunk_size + len(self._pending)
+        return (self._queue.qsize() * self._chunk_size
+                + sum(len(rows) for rows in self._pending.values()))
 
     def close(self) -> None:
         """Hand over what is left and ask the thread to commit and finish."""
@@ -165,14 +188,14 @@ class DbWriter:
 
     def _write(self, chunks: list[Chunk]) -> None:
         if self.failure is not None:
-            self.dropped += sum(len(c) for c in chunks)
+            self.dropped += sum(len(rows) for c in chunks for rows in c.values())
             return
         by_table: defaultdict[str, list[Row]] = defaultdict(list)
         count = 0
         for chunk in chunks:
-            count += len(chunk)
-            for table, row in chunk:
-                by_table[table].append(row)
+            for table, rows in chunk.items():
+                by_table[table].extend(rows)
+                count += len(rows)
         db = self._db
         try:
             db.execute("BEGIN")
