@@ -337,7 +337,8 @@ class KismetService(MultiService):
         inputs = LogInputs(
             chain=self.chain, bus=self.bus, devices=tracker.devices,
             device_record=self.tracking.record,
-            encode=lambda record: serializer.encode(record, "json"),
+            # JSON as text, so that sqlite's json_extract() reads it.
+            encode=lambda record: serializer.encode(record, "json").decode(),
             datasources=lambda: [s.record() for s in self.datasources.sources()],
             location=self.gps.best,
             system_record=lambda: {**self.monitor.status(),

@@ -22,8 +22,8 @@ _B = "kismet.device.base."
 _L = "kismet.common.location."
 _CACHE_LIMIT = 1 << 16
 
-#: ``encode(record) -> bytes``: the REST API's JSON for a record.
-Encoder = Callable[[Any], bytes]
+#: ``encode(record) -> str``: the REST API's JSON for a record.
+Encoder = Callable[[Any], str]
 
 
 class MacStrings:

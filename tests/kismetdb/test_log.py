@@ -130,6 +130,10 @@ def test_devices_are_the_rest_records_written_once_per_interval(tmp_path: Path) 
         messages = [r[0] for r in db.execute("SELECT message FROM messages")]
         assert any("finished replaying" in m for m in messages)
     assert kismetdb.Kismet(str(rig.path)).kismet_uuid == tracker.server_uuid
+    with read(rig.path) as db:
+        [(name,)] = db.execute("SELECT json_extract(device, '$.\"kismet.device.base.name\"') "
+                               "FROM devices WHERE devmac = '00:1D:D5:9B:11:00'").fetchall()
+    assert name == "HOME-1102"
 
 
 def test_version_10_is_the_2025_layout_and_the_pypi_reader_refuses_it(tmp_path: Path) -> None:
@@ -192,3 +196,26 @@ def test_an_existing_name_is_refused_without_increment(tmp_path: Path) -> None:
     assert "already exists" in error
     assert taken.read_bytes() == b"someone else's"
     rig.service.stopService()
+
+
+def test_alerts_and_gps_snapshots(tmp_path: Path) -> None:
+    from kismet_tx.gps.location import Location
+
+    rig = Rig(tmp_path)
+    tracker = rig.service.alerts.tracker
+    tracker.define("TESTALERT", "an alert for the log")
+    here = Location(lat=48.1173, lon=11.516667, alt=545.4, fix=3)
+    rig.log.inputs.location = lambda: here
+    rig.log.inputs.gps_records = lambda: [(here, {"kismet.gps.name": "car"}), (None, {})]
+    alert = tracker.raise_alert("TESTALERT", "seen", source="00:11:22:33:44:55")
+    rig.advance(10)
+    rig.stop()
+    with read(rig.path) as db:
+        [(header, devmac, lat, blob)] = db.execute(
+            "SELECT header, devmac, lat, json FROM alerts").fetchall()
+        gps = db.execute("SELECT lat, lon, json FROM snapshots WHERE snaptype='GPS'").fetchall()
+    assert (header, devmac, lat) == ("TESTALERT", "00:11:22:33:44:55", 48.1173)
+    assert json.loads(blob) == json.loads(rig.service.ctx.serializer.encode(alert.record(),
+                                                                              "json"))
+    assert gps == [(48.1173, 11.516667, '{"kismet.gps.name":"car"}')]
+    assert [row["header"] for row in kismetdb.Alerts(str(rig.path)).get_meta()] == ["TESTALERT"]
