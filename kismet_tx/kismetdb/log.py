@@ -197,10 +197,9 @@ class KismetdbLog(Service):
         except Exception as exc:  # sqlite3.Error: the disk or the file system refused
             bus.post(f"Failed to open kismetdb log '{path}': {exc}", ERROR)
             return
-        version = self.settings.db_version
-        statements = {table: schema.insert_sql(table, version) for table in schema.TABLES}
         self.path = path
-        self.writer = DbWriter(db, statements, max_rows=self.settings.max_rows,
+        self.writer = DbWriter(db, schema.statements(self.settings.db_version),
+                               max_rows=self.settings.max_rows,
                                commit_interval=self.settings.commit_interval)
         self.open = True
         self._packet_rows = self.writer.rows_for("packets")

@@ -89,15 +89,24 @@ class PacketRows:
             source = dest = trans = EMPTY_MAC
             freq = signal = None
         location = packet.location
+        data = packet.data
+        frequency = freq * 1000.0 if freq else 0.0
+        if decoded is not None and (location is None or not location.valid):
+            # The short row: phyname, devkey, location and tags are the INSERT's literals.
+            row = (sec, usec, source, dest, trans, frequency, len(data), signal or 0,
+                   packet.source.uuid, packet.dlt, data, 1 if packet.error else 0)
+            if not self.full:
+                return row
+            self._packet_id += 1
+            return row + (zlib.crc32(data), self._packet_id, packet.length)
         if location is not None and location.valid:
             lat, lon, alt = location.lat, location.lon, location.alt
             speed, heading = location.speed, location.heading
         else:
             lat = lon = alt = speed = heading = 0.0
-        data = packet.data
-        row = (sec, usec, phyname, source, dest, trans, freq * 1000.0 if freq else 0.0, "0",
-               lat, lon, alt, speed, heading, len(data), signal or 0, packet.source.uuid,
-               packet.dlt, data, 1 if packet.error else 0, "")
+        row = (sec, usec, phyname, source, dest, trans, frequency, "0", lat, lon, alt, speed,
+               heading, len(data), signal or 0, packet.source.uuid, packet.dlt, data,
+               1 if packet.error else 0, "")
         if not self.full:
             return row
         self._packet_id += 1

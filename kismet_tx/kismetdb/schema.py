@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
 
 #: The layouts this server writes.
 DB_VERSIONS = (6, 10)
@@ -89,12 +88,27 @@ def insert_sql(table: str, version: int) -> str:
             f"VALUES ({', '.join('?' * len(names))})")
 
 
-def trim(table: str, version: int, rows: Sequence[tuple]) -> Sequence[tuple]:
-    """Rows built in version 10 order, cut to the columns of ``version``."""
-    width = len(columns(table, version))
-    if table in ("packets", "data") and version < 10:
-        return [row[:width] for row in rows]
-    return rows
+#: Columns of an 802.11 packet row without a GPS fix that are the same in every
+#: such row: written as literals, so a row binds only what varies.
+DOT11_CONSTANTS = {"phyname": "'IEEE802.11'", "devkey": "'0'", "lat": "0", "lon": "0",
+                   "alt": "0", "speed": "0", "heading": "0", "tags": "''", "datarate": "0"}
+
+
+def insert_with_constants(table: str, version: int, constants: dict[str, str]) -> str:
+    """An ``INSERT`` of every column of ``table``, ``constants`` as literals, the rest bound."""
+    names = columns(table, version)
+    values = [constants.get(name, "?") for name in names]
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"
+
+
+def statements(version: int) -> dict[str, dict[int, str]]:
+    """``table -> {row width: INSERT}``: each table's full row; for ``packets`` also the
+    short row of an 802.11 packet without a fix (:data:`DOT11_CONSTANTS` left out)."""
+    out = {table: {len(columns(table, version)): insert_sql(table, version)}
+           for table in TABLES}
+    short = [n for n in columns("packets", version) if n not in DOT11_CONSTANTS]
+    out["packets"][len(short)] = insert_with_constants("packets", version, DOT11_CONSTANTS)
+    return out
 
 
 def create(db: sqlite3.Connection, version: int, kismet_version: str) -> None:

@@ -21,6 +21,7 @@ connection; :attr:`DbWriter.done` tells when it has.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import sqlite3
 import threading
@@ -54,9 +55,14 @@ def open_database(path: str, *, wal: bool = True) -> sqlite3.Connection:
 
 
 class DbWriter:
-    """Writes rows of ``table -> INSERT`` statements from one thread."""
+    """Writes rows from one thread; ``statements`` maps a table to its INSERT by row width.
 
-    def __init__(self, db: sqlite3.Connection, statements: dict[str, str], *,
+    A table may take rows of several widths (a short one leaving out columns
+    its INSERT writes as literals): consecutive rows of one width go in one
+    ``executemany``, so the rows of a table keep their order.
+    """
+
+    def __init__(self, db: sqlite3.Connection, statements: dict[str, dict[int, str]], *,
                  chunk: int = DEFAULT_CHUNK, max_rows: int = DEFAULT_MAX_ROWS,
                  commit_interval: float = DEFAULT_COMMIT_INTERVAL,
                  on_commit: Callable[[], None] | None = None) -> None:
@@ -200,7 +206,13 @@ class DbWriter:
         try:
             db.execute("BEGIN")
             for table, rows in by_table.items():
-                db.executemany(self._statements[table], rows)
+                inserts = self._statements[table]
+                if len(inserts) == 1:
+                    [insert] = inserts.values()
+                    db.executemany(insert, rows)
+                    continue
+                for width, run in itertools.groupby(rows, key=len):
+                    db.executemany(inserts[width], run)
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             try:

@@ -105,7 +105,8 @@ def test_reads_are_public_and_follow_the_suffix(bench: Bench) -> None:
     ek = bench.server.get("/datasource/all_sources.ekjson")
     assert "kismet_datasource_uuid" in lines(ek.body)[0]
     types = bench.server.get("/datasource/types.json").json()
-    assert {t["kismet.datasource.driver.type"] for t in types} == {"pcapfile", "linuxwifi", "kismetdb"}
+    assert {t["kismet.datasource.driver.type"] for t in types} == {
+        "pcapfile", "linuxwifi", "kismetdb"}
     defaults = bench.server.get("/datasource/defaults.json").json()
     assert defaults["kismet.datasourcetracker.default.hop_rate"] == 5.0
 

@@ -11,7 +11,7 @@ from typing import Any
 from kismet_tx.kismetdb import schema
 from kismet_tx.kismetdb.writer import DbWriter, open_database
 
-STATEMENTS = {"messages": schema.insert_sql("messages", 6)}
+STATEMENTS = {"messages": {5: schema.insert_sql("messages", 6)}}
 
 
 def _message(n: int) -> tuple:
@@ -93,7 +93,7 @@ def test_a_failing_write_is_rolled_back_and_later_rows_are_dropped() -> None:
 
 def test_a_failure_keeps_what_was_committed(tmp_path: Path) -> None:
     path, db = _log(tmp_path)
-    statements = dict(STATEMENTS, broken="INSERT INTO nowhere VALUES (?)")
+    statements = dict(STATEMENTS, broken={1: "INSERT INTO nowhere VALUES (?)"})
     writer = DbWriter(db, statements, chunk=10, commit_interval=0.01)
     writer.add("messages", _message(1))
     writer.hand_over()
@@ -106,3 +106,23 @@ def test_a_failure_keeps_what_was_committed(tmp_path: Path) -> None:
     assert writer.failure is not None and "nowhere" in writer.failure
     rows = sqlite3.connect(path).execute("SELECT ts_sec FROM messages").fetchall()
     assert rows == [(1,)], "the failed transaction is rolled back whole"
+
+
+def test_rows_of_two_widths_keep_their_order(tmp_path: Path) -> None:
+    """Short packet rows (constants as literals) and full ones, interleaved."""
+    path, db = _log(tmp_path)
+    writer = DbWriter(db, schema.statements(6), chunk=1000, commit_interval=0.01)
+    short = (1, 0, "AA", "BB", "CC", 2412000.0, 3, -40, "U", 105, b"abc", 0)
+    full = (2, 0, "Unknown", "00", "00", "00", 0.0, "0", 48.1, 11.5, 0.0, 0.0, 0.0, 3, 0,
+            "U", 105, b"xyz", 1, "")
+    for ts in range(10):
+        base = short if ts % 3 else full
+        writer.add("packets", (ts,) + base[1:])
+    writer.close()
+    assert writer.join(10) and writer.failure is None
+    check = sqlite3.connect(path)
+    got = check.execute("SELECT ts_sec, phyname, devkey, lat, tags FROM packets "
+                        "ORDER BY rowid").fetchall()
+    assert [r[0] for r in got] == list(range(10))
+    assert got[1] == (1, "IEEE802.11", "0", 0.0, "")
+    assert got[3] == (3, "Unknown", "0", 48.1, "")
