@@ -31,16 +31,13 @@ class MacStrings:
 
     def __init__(self) -> None:
         self._cache: dict[bytes | None, str] = {None: EMPTY_MAC}
-        #: ``known(mac)``: the cached text, or None (then call the instance).
-        self.known = self._cache.get
 
     def __call__(self, mac: bytes | None) -> str:
         """The text of ``mac`` (``00:00:00:00:00:00`` for None)."""
         text = self._cache.get(mac)
         if text is None:
             if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-                self._cache[None] = EMPTY_MAC
+                self._cache = {None: EMPTY_MAC}
             text = self._cache[mac] = mac.hex(":").upper()  # type: ignore[union-attr]
         return text
 
@@ -67,46 +64,39 @@ class PacketRows:
         self._packet_id = 0
 
     def row(self, packet: Any) -> tuple:
-        """The row of ``packet``."""
+        """The row of ``packet``: the short one (:data:`schema.LEAN_PACKET_VALUES`) for a
+        decoded packet without a fix, else the full one."""
         decoded = packet.decoded
-        ts = packet.ts
-        sec = int(ts)
-        usec = int((ts - sec) * 1e6 + 0.5)
-        if usec > 999_999:
-            sec += 1
-            usec -= 1_000_000
+        location = packet.location
+        if decoded is not None and location is None:
+            # Memoized on the packet: the tracker has usually asked already.
+            freq, signal, _ = decoded.radio_levels()
+            data = packet.data
+            row = (packet.ts, decoded.source, decoded.dest, decoded.addr2, freq, signal,
+                   packet.source.uuid, packet.dlt, data, packet.error)
+            if not self.full:
+                return row
+            self._packet_id += 1
+            return row + (zlib.crc32(data), self._packet_id, packet.length)
+        return self._full_row(packet, decoded, location)
+
+    def _full_row(self, packet: Any, decoded: Any, location: Any) -> tuple:
+        sec, usec = split_time(packet.ts)
         if decoded is not None:
             phyname = DOT11
-            known = self.mac.known
-            # The cache answers all but a capture's first sight of an address.
-            source = known(decoded.source) or self.mac(decoded.source)
-            dest = known(decoded.dest) or self.mac(decoded.dest)
-            trans = known(decoded.addr2) or self.mac(decoded.addr2)
-            # Memoized on the packet: the tracker has usually asked already.
+            source = self.mac(decoded.source)
+            dest = self.mac(decoded.dest)
+            trans = self.mac(decoded.addr2)
             freq, signal, _ = decoded.radio_levels()
         else:
             phyname = "Unknown"
             source = dest = trans = EMPTY_MAC
             freq = signal = None
-        location = packet.location
+        lat, lon, alt, speed, heading = location_columns(location)
         data = packet.data
-        frequency = freq * 1000.0 if freq else 0.0
-        if decoded is not None and (location is None or not location.valid):
-            # The short row: phyname, devkey, location and tags are the INSERT's literals.
-            row = (sec, usec, source, dest, trans, frequency, len(data), signal or 0,
-                   packet.source.uuid, packet.dlt, data, 1 if packet.error else 0)
-            if not self.full:
-                return row
-            self._packet_id += 1
-            return row + (zlib.crc32(data), self._packet_id, packet.length)
-        if location is not None and location.valid:
-            lat, lon, alt = location.lat, location.lon, location.alt
-            speed, heading = location.speed, location.heading
-        else:
-            lat = lon = alt = speed = heading = 0.0
-        row = (sec, usec, phyname, source, dest, trans, frequency, "0", lat, lon, alt, speed,
-               heading, len(data), signal or 0, packet.source.uuid, packet.dlt, data,
-               1 if packet.error else 0, "")
+        row = (sec, usec, phyname, source, dest, trans, freq * 1000.0 if freq else 0.0, "0",
+               lat, lon, alt, speed, heading, len(data), signal or 0, packet.source.uuid,
+               packet.dlt, data, 1 if packet.error else 0, "")
         if not self.full:
             return row
         self._packet_id += 1

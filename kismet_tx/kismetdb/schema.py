@@ -88,26 +88,41 @@ def insert_sql(table: str, version: int) -> str:
             f"VALUES ({', '.join('?' * len(names))})")
 
 
-#: Columns of an 802.11 packet row without a GPS fix that are the same in every
-#: such row: written as literals, so a row binds only what varies.
-DOT11_CONSTANTS = {"phyname": "'IEEE802.11'", "devkey": "'0'", "lat": "0", "lon": "0",
-                   "alt": "0", "speed": "0", "heading": "0", "tags": "''", "datarate": "0"}
+def _mac_text(param: str) -> str:
+    """SQL turning a bound 6-byte MAC (or NULL) into ``AA:BB:CC:DD:EE:FF``."""
+    hexed = f"hex(coalesce({param}, zeroblob(6)))"
+    return "||':'||".join(f"substr({hexed}, {i}, 2)" for i in range(1, 12, 2))
 
 
-def insert_with_constants(table: str, version: int, constants: dict[str, str]) -> str:
-    """An ``INSERT`` of every column of ``table``, ``constants`` as literals, the rest bound."""
-    names = columns(table, version)
-    values = [constants.get(name, "?") for name in names]
-    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"
+#: What the short row of an 802.11 packet without a GPS fix binds, in order:
+#: the time as a float, the raw source, destination and transmitter MACs (or
+#: None), the frequency in MHz and the signal (or None), the source UUID, the
+#: link type, the frame and the error flag; version 10 adds the CRC-32, the
+#: packet id and the original length. SQLite works the columns out of them
+#: (outside the GIL): seconds and microseconds, MAC text, kHz, the length.
+LEAN_PACKET_VALUES = {
+    "ts_sec": "CAST(round(?1 * 1000000) AS INTEGER) / 1000000",
+    "ts_usec": "CAST(round(?1 * 1000000) AS INTEGER) % 1000000",
+    "phyname": "'IEEE802.11'",
+    "sourcemac": _mac_text("?2"), "destmac": _mac_text("?3"), "transmac": _mac_text("?4"),
+    "frequency": "coalesce(?5 * 1000.0, 0.0)", "devkey": "'0'",
+    "lat": "0", "lon": "0", "alt": "0", "speed": "0", "heading": "0",
+    "packet_len": "length(?9)", "signal": "coalesce(?6, 0)", "datasource": "?7",
+    "dlt": "?8", "packet": "?9", "error": "?10", "tags": "''",
+    "datarate": "0", "hash": "?11", "packetid": "?12", "packet_full_len": "?13",
+}
+LEAN_PACKET_WIDTH = {6: 10, 10: 13}
 
 
 def statements(version: int) -> dict[str, dict[int, str]]:
-    """``table -> {row width: INSERT}``: each table's full row; for ``packets`` also the
-    short row of an 802.11 packet without a fix (:data:`DOT11_CONSTANTS` left out)."""
+    """``table -> {row width: INSERT}``: each table's full row, and for ``packets``
+    also the short row of :data:`LEAN_PACKET_VALUES`."""
     out = {table: {len(columns(table, version)): insert_sql(table, version)}
            for table in TABLES}
-    short = [n for n in columns("packets", version) if n not in DOT11_CONSTANTS]
-    out["packets"][len(short)] = insert_with_constants("packets", version, DOT11_CONSTANTS)
+    names = columns("packets", version)
+    values = ", ".join(LEAN_PACKET_VALUES[name] for name in names)
+    width = LEAN_PACKET_WIDTH[10 if version >= 10 else 6]
+    out["packets"][width] = f"INSERT INTO packets ({', '.join(names)}) VALUES ({values})"
     return out
 
 

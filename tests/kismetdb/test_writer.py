@@ -109,20 +109,24 @@ def test_a_failure_keeps_what_was_committed(tmp_path: Path) -> None:
 
 
 def test_rows_of_two_widths_keep_their_order(tmp_path: Path) -> None:
-    """Short packet rows (constants as literals) and full ones, interleaved."""
+    """Lean packet rows (SQLite works out the columns) and full ones, interleaved."""
     path, db = _log(tmp_path)
     writer = DbWriter(db, schema.statements(6), chunk=1000, commit_interval=0.01)
-    short = (1, 0, "AA", "BB", "CC", 2412000.0, 3, -40, "U", 105, b"abc", 0)
     full = (2, 0, "Unknown", "00", "00", "00", 0.0, "0", 48.1, 11.5, 0.0, 0.0, 0.0, 3, 0,
             "U", 105, b"xyz", 1, "")
     for ts in range(10):
-        base = short if ts % 3 else full
-        writer.add("packets", (ts,) + base[1:])
+        if ts % 3:
+            writer.add("packets", (ts + 0.999999, b"\x00\x1d\xd5\x9b\x11\x0a", None,
+                                   b"\xff" * 6, 2412, None, "U", 105, b"abcd", False))
+        else:
+            writer.add("packets", (ts,) + full[1:])
     writer.close()
     assert writer.join(10) and writer.failure is None
     check = sqlite3.connect(path)
-    got = check.execute("SELECT ts_sec, phyname, devkey, lat, tags FROM packets "
+    got = check.execute("SELECT ts_sec, ts_usec, phyname, sourcemac, destmac, transmac, "
+                        "frequency, signal, packet_len, lat, tags, error FROM packets "
                         "ORDER BY rowid").fetchall()
     assert [r[0] for r in got] == list(range(10))
-    assert got[1] == (1, "IEEE802.11", "0", 0.0, "")
-    assert got[3] == (3, "Unknown", "0", 48.1, "")
+    assert got[1] == (1, 999_999, "IEEE802.11", "00:1D:D5:9B:11:0A", "00:00:00:00:00:00",
+                      "FF:FF:FF:FF:FF:FF", 2412000.0, 0, 4, 0, "", 0)
+    assert got[3] == (3, 0, "Unknown", "00", "00", "00", 0.0, 0, 3, 48.1, "", 1)
