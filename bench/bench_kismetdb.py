@@ -3,7 +3,7 @@
 On the generated 100,000-frame mixed radiotap capture (as ``bench_pipeline``),
 the real ``KismetService`` on a memory reactor replays the capture through its
 own ``pcapfile`` source, first with no log and then with ``log_types=kismet``
-(the writer thread running beside ingest). Runs alternate, three of each, and
+(the writer thread running beside ingest). Runs alternate, five of each, and
 the best of each is printed side by side. Then: how long the stop takes to
 write the devices and drain the writer, the size of the ``.kismet`` file,
 and how long the official ``kismet_log_to_pcap`` takes to turn it into a pcap.
@@ -43,7 +43,7 @@ def run() -> None:
         plain: list[float] = []
         logged: list[float] = []
         stops: list[float] = []
-        for attempt in range(3):
+        for attempt in range(5):
             home = os.path.join(tmp, f"plain{attempt}")
             os.mkdir(home)
             plain.append(replay(path, home, "")[0])

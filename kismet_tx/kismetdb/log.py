@@ -117,10 +117,7 @@ class KismetdbLog(Service):
         self._writing = False
         self._filtering = (not settings.data_packets or not settings.duplicate_packets
                            or settings.packet_filter.active)
-        self._row = self._rows.row
         self._packet_rows: list[tuple] = []
-        self._chunk = 1
-        self._hand_over: Callable[[], None] = lambda: None
         #: Packets not logged because the writer had stopped.
         self.lost_packets = 0
         #: Packets left out by the packet filter, data or duplicate settings.
@@ -203,8 +200,6 @@ class KismetdbLog(Service):
                                commit_interval=self.settings.commit_interval)
         self.open = True
         self._packet_rows = self.writer.rows_for("packets")
-        self._chunk = self.writer.chunk
-        self._hand_over = self.writer.hand_over
         self._writing = True
         bus.post(f"Opened kismetdb log file '{path}'", INFO)
         if self.settings.ephemeral:
@@ -218,7 +213,7 @@ class KismetdbLog(Service):
         if self.settings.alerts and inputs.alert_listeners is not None:
             inputs.alert_listeners.append(self._alert)
         if self.settings.packets:
-            inputs.chain.subscribe(self._packet, "kismetdb", priority=1000)
+            inputs.chain.subscribe(self._packet_handler(), "kismetdb", priority=1000)
             bus.post("Saving packets to the Kismet database log.", INFO)
         else:
             bus.post("Packets will not be saved to the Kismet database log.", INFO)
@@ -235,6 +230,36 @@ class KismetdbLog(Service):
 
     # -- what is written ---------------------------------------------------------------
 
+    def _packet_handler(self) -> Callable[[Any], None]:
+        """The chain subscriber: the general one, or a lean one for the common case
+        (version 6, no packet filtering) with the short row built inline."""
+        writer = self.writer
+        assert writer is not None
+        rows = self._packet_rows
+        append = rows.append
+        chunk = writer.chunk
+        hand_over = writer.hand_over
+        full_row = self._rows.row
+        if self._filtering or self._rows.full:
+            return self._packet
+
+        def lean(packet: Any) -> None:
+            if not self._writing:
+                self.lost_packets += 1
+                return
+            decoded = packet.decoded
+            if decoded is not None and packet.location is None:
+                # schema.LEAN_PACKET_VALUES; radio_levels() is memoized on the packet.
+                freq, signal, _ = decoded.radio_levels()
+                append((packet.ts, decoded.source, decoded.dest, decoded.addr2, freq, signal,
+                        packet.source.uuid, packet.dlt, packet.data, packet.error))
+            else:
+                append(full_row(packet))
+            if len(rows) >= chunk:
+                hand_over()
+
+        return lean
+
     def _packet(self, packet: Any) -> None:
         if not self._writing:
             self.lost_packets += 1
@@ -243,9 +268,10 @@ class KismetdbLog(Service):
             self.filtered_packets += 1
             return
         rows = self._packet_rows
-        rows.append(self._row(packet))
-        if len(rows) >= self._chunk:
-            self._hand_over()
+        rows.append(self._rows.row(packet))
+        writer = self.writer
+        if writer is not None and len(rows) >= writer.chunk:
+            writer.hand_over()
 
     def _filtered(self, packet: Any) -> bool:
         settings = self.settings

@@ -16,12 +16,15 @@ dropped. The owner polls :attr:`failure` from the reactor; nothing in this
 thread calls back into Twisted.
 
 :meth:`DbWriter.close` asks the thread to commit what it has and close the
-connection; :attr:`DbWriter.done` tells when it has.
+connection; :attr:`DbWriter.done` tells when it has. The thread runs at a
+lower scheduling priority (:data:`WRITER_NICENESS`), so that when the CPUs are
+short, capture goes first and the queue absorbs the backlog.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import queue
 import sqlite3
 import threading
@@ -159,6 +162,7 @@ class DbWriter:
     # -- thread side --------------------------------------------------------------
 
     def _run(self) -> None:
+        _lower_priority()
         try:
             self._loop()
         finally:
@@ -226,6 +230,20 @@ class DbWriter:
         self.commits += 1
         if self._on_commit is not None:
             self._on_commit()
+
+
+#: ``nice`` increment of the writer thread: capture comes first when CPUs are short.
+WRITER_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Lower the calling thread's scheduling priority (Linux: per thread), if allowed."""
+    try:
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + WRITER_NICENESS))
+    except (AttributeError, OSError):
+        return
 
 
 def take_nowait(q: queue.Queue[Chunk | None]) -> Chunk | None:
