@@ -38,6 +38,8 @@ DEFAULT_CHUNK = 512
 DEFAULT_MAX_ROWS = 200_000
 #: Seconds between two commits while rows keep coming.
 DEFAULT_COMMIT_INTERVAL = 1.0
+#: Seconds a close may wait for room in a full queue.
+CLOSE_WAIT = 2.0
 
 _STOP = None
 Row = tuple
@@ -115,8 +117,12 @@ class DbWriter:
         if len(rows) >= self._chunk_size:
             self.hand_over()
 
-    def hand_over(self) -> None:
-        """Give the rows gathered so far to the thread (or count them dropped)."""
+    def hand_over(self, wait: float = 0.0) -> None:
+        """Give the rows gathered so far to the thread (or count them dropped).
+
+        With ``wait``, a full queue is waited on for up to that many seconds
+        (the last rows at close: devices and the closing snapshot).
+        """
         chunk: Chunk = {}
         count = 0
         for table, rows in self._pending.items():
@@ -130,7 +136,10 @@ class DbWriter:
             self.dropped += count
             return
         try:
-            self._queue.put_nowait(chunk)
+            if wait > 0 and self._thread.is_alive():
+                self._queue.put(chunk, timeout=wait)
+            else:
+                self._queue.put_nowait(chunk)
         except queue.Full:
             self.dropped += count
 
@@ -140,11 +149,15 @@ class DbWriter:
         return (self._queue.qsize() * self._chunk_size
                 + sum(len(rows) for rows in self._pending.values()))
 
-    def close(self) -> None:
-        """Hand over what is left and ask the thread to commit and finish."""
+    def close(self, wait: float = CLOSE_WAIT) -> None:
+        """Hand over what is left and ask the thread to commit and finish.
+
+        Blocks for up to ``wait`` seconds if the queue is full, so the last rows
+        are not dropped behind a backlog of packets.
+        """
         if self._closing:
             return
-        self.hand_over()
+        self.hand_over(wait)
         self._closing = True
         while True:
             try:
