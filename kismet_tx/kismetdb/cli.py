@@ -181,7 +181,8 @@ def _macs(values: Sequence[str] | None) -> set[str] | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``kismet_tx-log``."""
-    parser = argparse.ArgumentParser(prog="kismet_tx-log", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="kismet_tx-log", description="Devices and packets out of a kismetdb log.")
     commands = parser.add_subparsers(dest="command", required=True)
     devices = commands.add_parser("devices", help="devices to ekjson, json or CSV")
     devices.add_argument("log")

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import uuid as uuidlib
-import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +39,7 @@ from twisted.logger import Logger
 from kismet_tx import __version__
 from kismet_tx.chain import PacketChain
 from kismet_tx.kismetdb import rows, schema
+from kismet_tx.kismetdb.selection import PacketSelection
 from kismet_tx.kismetdb.settings import KismetdbSettings
 from kismet_tx.kismetdb.writer import DbWriter, open_database
 from kismet_tx.messagebus import ERROR, INFO, Message, MessageBus
@@ -112,11 +112,9 @@ class KismetdbLog(Service):
         self._scan: Deferred[int] | None = None
         self._scanned_from = 0
         self._failure_reported = False
-        self._recent: dict[int, tuple[str, int]] = {}
         # The per-packet path, bound once the writer runs (see startService).
         self._writing = False
-        self._filtering = (not settings.data_packets or not settings.duplicate_packets
-                           or settings.packet_filter.active)
+        self._selection = PacketSelection(settings)
         self._packet_rows: list[tuple] = []
         #: Packets not logged because the writer had stopped.
         self.lost_packets = 0
@@ -240,7 +238,7 @@ class KismetdbLog(Service):
         chunk = writer.chunk
         hand_over = writer.hand_over
         full_row = self._rows.row
-        if self._filtering or self._rows.full:
+        if self._selection.active or self._rows.full:
             return self._packet
 
         def lean(packet: Any) -> None:
@@ -264,7 +262,7 @@ class KismetdbLog(Service):
         if not self._writing:
             self.lost_packets += 1
             return
-        if self._filtering and self._filtered(packet):
+        if self._selection.active and self._selection.leaves_out(packet):
             self.filtered_packets += 1
             return
         rows = self._packet_rows
@@ -272,35 +270,6 @@ class KismetdbLog(Service):
         writer = self.writer
         if writer is not None and len(rows) >= writer.chunk:
             writer.hand_over()
-
-    def _filtered(self, packet: Any) -> bool:
-        settings = self.settings
-        decoded = packet.decoded
-        if not settings.data_packets and rows.is_data_frame(packet):
-            return True
-        packet_filter = settings.packet_filter
-        if packet_filter.active:
-            if decoded is None:
-                return packet_filter.default_block
-            for block, mac in (("source", decoded.source), ("destination", decoded.dest),
-                               ("network", decoded.bssid), ("transmitter", decoded.addr2)):
-                if mac is not None and (rows.DOT11, block, mac) in packet_filter.rules:
-                    return packet_filter.rules[(rows.DOT11, block, mac)]
-                if mac is not None and (rows.DOT11, "any", mac) in packet_filter.rules:
-                    return packet_filter.rules[(rows.DOT11, "any", mac)]
-            if packet_filter.default_block:
-                return True
-        if not settings.duplicate_packets and decoded is not None:
-            digest = zlib.crc32(decoded.raw[decoded.start:decoded.end])
-            sec = int(packet.ts)
-            seen = self._recent.get(digest)
-            uuid = packet.source.uuid
-            if len(self._recent) > 65536:
-                self._recent = {k: v for k, v in self._recent.items() if v[1] >= sec - 1}
-            self._recent[digest] = (uuid, sec)
-            if seen is not None and seen[0] != uuid and seen[1] >= sec - 1:
-                return True
-        return False
 
     def _message(self, message: Message) -> None:
         writer = self.writer

@@ -12,7 +12,6 @@ import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kismet_tx.dot11.frames import TYPE_DATA
 from kismet_tx.messagebus import ALERT, DEBUG, ERROR, FATAL, INFO, Message
 
 EMPTY_MAC = "00:00:00:00:00:00"
@@ -101,12 +100,6 @@ class PacketRows:
             return row
         self._packet_id += 1
         return row + (0.0, zlib.crc32(data), self._packet_id, packet.length)
-
-
-def is_data_frame(packet: Any) -> bool:
-    """Whether a chain packet is an 802.11 data frame."""
-    decoded = packet.decoded
-    return decoded is not None and decoded.type == TYPE_DATA
 
 
 def device_row(record: Mapping[str, Any], encode: Encoder) -> tuple:

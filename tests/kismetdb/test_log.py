@@ -219,3 +219,19 @@ def test_alerts_and_gps_snapshots(tmp_path: Path) -> None:
                                                                               "json"))
     assert gps == [(48.1173, 11.516667, '{"kismet.gps.name":"car"}')]
     assert [row["header"] for row in kismetdb.Alerts(str(rig.path)).get_meta()] == ["TESTALERT"]
+
+
+def test_duplicates_from_a_second_source_are_left_out(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, "kis_log_duplicate_packets=false\n")
+    rig.replay(WIFITE, "one")
+    rig.service.datasources.add(f"{WIFITE}:name=two,uuid=CCCCCCCC-0000-0000-0000-000000000003")
+    source = rig.service.datasources.sources()[1]
+    while source.capturing:
+        rig.reactor.advance(0)
+    rig.stop()
+    with read(rig.path) as db:
+        per_source = dict(db.execute("SELECT datasource, count(*) FROM packets "
+                                     "GROUP BY datasource").fetchall())
+    first = rig.service.datasources.sources()[0].uuid
+    assert per_source == {first: 1112}, "the second radio heard nothing new"
+    assert rig.log.filtered_packets == 1112
