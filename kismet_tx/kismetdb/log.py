@@ -24,7 +24,9 @@ later row is counted in :attr:`KismetdbLog.dropped`.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import uuid as uuidlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -183,14 +185,20 @@ class KismetdbLog(Service):
             bus.post(warning, ERROR)
         try:
             path = self._create_file(self._clock.seconds())
-            db = open_database(path, wal=not self.settings.ephemeral)
-            schema.create(db, self.settings.db_version, f"kismet_tx-{__version__}")
         except (OSError, LogTemplateError) as exc:
-            bus.post(f"Failed to open kismetdb log: {getattr(exc, 'strerror', None) or exc}",
+            where = getattr(exc, "filename", None)
+            reason = getattr(exc, "strerror", None) or str(exc)
+            bus.post(f"Failed to open kismetdb log{f' {where!r}' if where else ''}: {reason}",
                      ERROR)
             return
-        except Exception as exc:  # sqlite3.Error: the disk or the file system refused
+        try:
+            db = open_database(path, wal=not self.settings.ephemeral)
+            schema.create(db, self.settings.db_version, f"kismet_tx-{__version__}")
+        except (OSError, sqlite3.Error) as exc:
+            # The disk or the file system refused: leave no half-made log behind.
             bus.post(f"Failed to open kismetdb log '{path}': {exc}", ERROR)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
             return
         self.path = path
         self.writer = DbWriter(db, schema.statements(self.settings.db_version),

@@ -235,3 +235,12 @@ def test_duplicates_from_a_second_source_are_left_out(tmp_path: Path) -> None:
     first = rig.service.datasources.sources()[0].uuid
     assert per_source == {first: 1112}, "the second radio heard nothing new"
     assert rig.log.filtered_packets == 1112
+
+
+def test_a_missing_directory_is_a_clear_message(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, f"log_template={tmp_path}/missing/%n-%i.%l\n")
+    assert rig.log.path is None
+    [error] = [m.text for m in rig.service.bus.messages() if "kismetdb" in m.text]
+    assert error.startswith(f"Failed to open kismetdb log '{tmp_path}/missing/Kismet-1.kismet'")
+    assert error.endswith(": No such file or directory")
+    rig.service.stopService()
