@@ -90,8 +90,10 @@ def pipeline(path: str) -> int:
     return chain.packets
 
 
-def replay_in_server(path: str, home: str, conf: str = "") -> tuple[float, Any, Any]:
-    """``(seconds, service, reactor)``: the real server (config ``conf``) replays ``path``.
+def replay_in_server(path: str, home: str,
+                     conf: str = "") -> tuple[float, float, Any, Any]:
+    """``(seconds, reactor-thread CPU seconds, service, reactor)``: the real server
+    (config ``conf``) replays ``path``.
 
     The service is left running for the caller to stop.
     """
@@ -104,21 +106,23 @@ def replay_in_server(path: str, home: str, conf: str = "") -> tuple[float, Any, 
     tune_gc()
     try:
         started = time.perf_counter()
+        cpu = time.thread_time()
         source = service.datasources.add(f"{path}:name=bench,batch=4096")
         while source.capturing:
             reactor.advance(0)
         took = time.perf_counter() - started
+        cpu = time.thread_time() - cpu
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
     assert service.chain.packets == FRAMES, service.chain.stats()
-    return took, service, reactor
+    return took, cpu, service, reactor
 
 
 def server_chain(path: str) -> float:
     """Seconds the real server's chain, every subscriber on, takes to replay ``path``."""
     with tempfile.TemporaryDirectory() as home:
-        took, service, _ = replay_in_server(path, home)
+        took, _, service, _ = replay_in_server(path, home)
         service.stopService()
     return took
 
