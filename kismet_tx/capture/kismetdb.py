@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from twisted.internet.interfaces import IDelayedCall
 
 from kismet_tx.capture.datasource import Datasource, DriverInfo
+from kismet_tx.capture.pcapfile import PumpSchedule
 from kismet_tx.capture.system import META, CaptureError, FrameBatch
 from kismet_tx.config import SourceDefinitionError
 from kismet_tx.kismetdb.schema import open_read_only
@@ -70,7 +71,7 @@ def _batch(rows: list[tuple[int, int, bytes]]) -> FrameBatch:
     return b"".join(parts), bytes(meta)
 
 
-class KismetdbSource(Datasource):
+class KismetdbSource(PumpSchedule, Datasource):
     """Replays the packets of one kismetdb log."""
 
     driver = DriverInfo("kismetdb", "KismetDB log replay")
@@ -147,15 +148,6 @@ class KismetdbSource(Datasource):
         self._schedule(0)
 
     # -- reading ------------------------------------------------------------------
-
-    def _schedule(self, delay: float) -> None:
-        self._cancel_call()
-        self._call = self._clock.callLater(max(0.0, delay), self._pump)
-
-    def _cancel_call(self) -> None:
-        if self._call is not None and self._call.active():
-            self._call.cancel()
-        self._call = None
 
     def _source(self, uuid: str) -> LoggedSource:
         key = str(uuid).upper()

@@ -79,7 +79,24 @@ REPLAY_FIELDS = (
 )
 
 
-class PcapFileSource(Datasource):
+class PumpSchedule:
+    """One pending call of a replay's ``_pump`` (the class's own) on the source's clock."""
+
+    _clock: Any
+    _call: IDelayedCall | None
+    _pump: Any
+
+    def _schedule(self, delay: float) -> None:
+        self._cancel_call()
+        self._call = self._clock.callLater(max(0.0, delay), self._pump)
+
+    def _cancel_call(self) -> None:
+        if self._call is not None and self._call.active():
+            self._call.cancel()
+        self._call = None
+
+
+class PcapFileSource(PumpSchedule, Datasource):
     """Replays one capture file."""
 
     driver = DriverInfo("pcapfile", "Pcap and pcapng file replay")
@@ -202,15 +219,6 @@ class PcapFileSource(Datasource):
         self._tail = False
         self._anchor = None
         self._rebase = False
-
-    def _schedule(self, delay: float) -> None:
-        self._cancel_call()
-        self._call = self._clock.callLater(max(0.0, delay), self._pump)
-
-    def _cancel_call(self) -> None:
-        if self._call is not None and self._call.active():
-            self._call.cancel()
-        self._call = None
 
     def _account(self, batch: FrameBatch, start: int, stop: int) -> None:
         """Count frames ``start`` to ``stop`` of a batch as replayed (bytes estimated)."""
