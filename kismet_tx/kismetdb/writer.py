@@ -194,8 +194,9 @@ class DbWriter:
             chunks = [chunk]
             stop = False
             deadline = time.monotonic() + self._commit_interval
-            # Gather what arrives until the commit is due, so one transaction holds many chunks.
-            while True:
+            # Gather what arrives until the commit is due, so one transaction holds many
+            # chunks; never more than the queue holds, so memory stays bounded.
+            while len(chunks) < self._max_chunks:
                 remaining = deadline - time.monotonic()
                 try:
                     more = take(timeout=remaining) if remaining > 0 else take_nowait(self._queue)
