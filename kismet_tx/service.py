@@ -21,6 +21,8 @@ from kismet_tx.capture.datasource import (
     parse_rate,
 )
 from kismet_tx.capture.pcapfile import REPLAY_FIELDS
+from kismet_tx.capture.remote import REMOTE_FIELDS
+from kismet_tx.capture.remotecapture import RemoteCaptureService
 from kismet_tx.capture.system import CaptureSystem
 from kismet_tx.capture.tracker import PROBED_FIELDS, DatasourceTracker, SourceConflict
 from kismet_tx.chain import PacketChain
@@ -48,6 +50,7 @@ from kismet_tx.http.gps import GpsArea
 from kismet_tx.http.messages import MessagesArea
 from kismet_tx.http.phy80211 import Phy80211Area
 from kismet_tx.http.plugins import PluginsArea
+from kismet_tx.http.remotecapture import RemoteCaptureArea
 from kismet_tx.http.root import ApiRoot
 from kismet_tx.http.routing import HttpContext
 from kismet_tx.http.serialize import Serializer
@@ -83,6 +86,8 @@ KNOWN_KEYS = frozenset({
     "alert", "alertbacklog", "apspoof", "ssidcanary", "devicefound", "devicelost",
     "devicefound_timeout", "devicelost_timeout",
     "gps", "plugin",
+    "remote_capture_enabled", "remote_capture_listen", "remote_capture_port",
+    "remote_capture_max_frame",
 })
 
 USER_CONFIG = "kismet_httpd.conf"
@@ -263,6 +268,9 @@ class KismetService(MultiService):
             clock=clock, reactor=reactor, bus=self.bus, sink=self.chain.sink,
             system=capture_system, defaults=source_defaults(config))
         self.datasources.setServiceParent(self)
+        self.fields.register(REMOTE_FIELDS)
+        self.remote = RemoteCaptureService(config, self.datasources, self.bus, reactor)
+        self.remote.setServiceParent(self)
         self.fields.register(ALERT_FIELDS)
         self.alerts = build_alerts(
             config, clock, self.bus, sources=self.datasources.sources,
@@ -296,6 +304,7 @@ class KismetService(MultiService):
                         devices=self.tracking.tracker),
             GpsArea(self.ctx, self.gps),
             PluginsArea(self.ctx, self.plugins),
+            RemoteCaptureArea(self.ctx, self.remote.capture),
         ]
         self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "",
                             static=StaticFiles())
