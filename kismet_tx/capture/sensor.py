@@ -169,6 +169,7 @@ class Sensor:
         if producer_host is not None:
             producer_host.registerProducer(self, True)
         self.log(f"INFO: Connected to '{self.options.host}:{self.options.port}'...")
+        self._stop_source()
         try:
             built = self.tracker.build(self.options.source)
         except SourceDefinitionError as exc:
@@ -225,7 +226,7 @@ class Sensor:
         self._stopping = True
         self._stop_source()
         self._drop()
-        if self.reactor.running:
+        if getattr(self.reactor, "running", False):
             self.reactor.stop()
 
     # -- server commands ---------------------------------------------------------
