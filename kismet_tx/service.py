@@ -28,11 +28,13 @@ from kismet_tx.capture.tracker import PROBED_FIELDS, DatasourceTracker, SourceCo
 from kismet_tx.chain import PacketChain
 from kismet_tx.channels import CHANNEL_FIELDS, ChannelTracker
 from kismet_tx.config import Config, ConfigError, SourceDefinitionError
+from kismet_tx.export.wiring import EXPORT_KEYS, build_aggregate, build_export
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.gps.base import GPS_FIELDS, GpsDefinitionError
 from kismet_tx.gps.location import LOCATION_FIELDS, LocationAggregate
 from kismet_tx.gps.manager import GpsTracker
 from kismet_tx.gps.pcapng import gps_option
+from kismet_tx.http.aggregate import AggregateArea
 from kismet_tx.http.alerts import AlertsArea
 from kismet_tx.http.auth import (
     DEFAULT_SESSION_TIMEOUT,
@@ -88,7 +90,7 @@ KNOWN_KEYS = frozenset({
     "gps", "plugin",
     "remote_capture_enabled", "remote_capture_listen", "remote_capture_port",
     "remote_capture_max_frame",
-})
+}) | EXPORT_KEYS
 
 USER_CONFIG = "kismet_httpd.conf"
 #: Seconds an HTTP connection may sit idle (no request in progress) before it is
@@ -289,6 +291,18 @@ class KismetService(MultiService):
                        alerts=lambda: self.alerts.tracker, location=self.gps.best),
             configured=config.get_list("plugin"))
         self.plugins.setServiceParent(self)
+        self.export = build_export(
+            config, reactor=reactor, bus=self.bus,
+            server_name=config.get("server_name", "Kismet") or "Kismet",
+            devices=self.tracking.tracker.devices, record=self.tracking.record,
+            encode=lambda value: self.ctx.serializer.encode(value, "json"),
+            alert_listeners=self.alerts.tracker.on_alert, chain=self.chain)
+        if self.export is not None:
+            self.export.setServiceParent(self)
+        self.aggregate_store, self.aggregate = build_aggregate(config, reactor=reactor,
+                                                               bus=self.bus)
+        if self.aggregate is not None:
+            self.aggregate.setServiceParent(self)
 
         areas = [
             SystemArea(self.ctx, self.monitor, self.fields),
@@ -305,6 +319,7 @@ class KismetService(MultiService):
             GpsArea(self.ctx, self.gps),
             PluginsArea(self.ctx, self.plugins),
             RemoteCaptureArea(self.ctx, self.remote.capture),
+            AggregateArea(self.ctx, self.aggregate_store),
         ]
         self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "",
                             static=StaticFiles())
