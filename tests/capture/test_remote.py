@@ -8,7 +8,6 @@ seen acting on the sensor's radio.
 
 from __future__ import annotations
 
-import argparse
 from collections import deque
 
 import pytest
@@ -200,5 +199,8 @@ def test_sensor_arguments_follow_kismet_capture_tools() -> None:
             parse_args(bad)
 
 
-def test_namespace_is_what_main_runs() -> None:
-    assert isinstance(parse_args(["--connect", "h:1", "--source", "x"]), argparse.Namespace)
+def test_the_installed_entry_point_is_the_sensor() -> None:
+    from importlib.metadata import entry_points
+
+    (point,) = [p for p in entry_points(group="console_scripts") if p.name == "kismet_tx-capture"]
+    assert point.value == "kismet_tx.capture.sensor:main"
