@@ -115,14 +115,19 @@ def test_kismetexternal_helper_streams_a_capture_like_a_local_source(
         finish(helper)
 
 
-@pytest.mark.parametrize("transport", ["tcp-v3", "tcp-v2", "websocket"])
+@pytest.mark.parametrize("transport", ["tcp-v3", "tcp-v2", "websocket", "websocket-apikey"])
 def test_kismet_tx_capture_streams_over_tcp_and_websocket(
         remote_server: RunningServer, local_devices: dict[Path, set[str]],
         transport: str) -> None:
+    http_port = remote_server.url.rsplit(":", 1)[1]
     if transport == "websocket":
-        http_port = remote_server.url.rsplit(":", 1)[1]
         args = ["--connect", f"ws://127.0.0.1:{http_port}", "--user", remote_server.username,
                 "--password", remote_server.password]
+    elif transport == "websocket-apikey":
+        # ?KISMET= carries a session token today (and API keys once they exist).
+        login = requests.get(f"{remote_server.url}/session/check_session",
+                             auth=(remote_server.username, remote_server.password), timeout=30)
+        args = ["--connect", f"127.0.0.1:{http_port}", "--apikey", login.cookies["KISMET"]]
     else:
         args = ["--connect", f"127.0.0.1:{remote_port(remote_server)}", "--tcp",
                 "--protocol", transport[-1]]
@@ -215,3 +220,27 @@ def test_a_killed_sensor_reconnects_to_its_source(tmp_path: Path,
         assert back["kismet.datasource.num_packets"] >= gone["kismet.datasource.num_packets"]
     finally:
         finish(second)
+
+
+def test_rest_commands_reach_a_remote_source(remote_server: RunningServer) -> None:
+    port = remote_port(remote_server)
+    process = sensor(remote_server, "--connect", f"127.0.0.1:{port}", "--tcp",
+                     source=f"{INDUCTION}:name=mast3,realtime=true,loop=true")
+    auth = (remote_server.username, remote_server.password)
+    try:
+        remote_server.read_log_until(r"'mast3'.*opened \(pcapfile")
+        (source,) = sources(remote_server)
+        base = f"{remote_server.url}/datasource/by-uuid/{source['kismet.datasource.uuid']}"
+        reply = requests.post(f"{base}/set_channel.cmd", json={"channel": "6"}, auth=auth,
+                              timeout=30)
+        assert reply.status_code == 400 and "cannot change channels" in reply.text
+        assert requests.get(f"{base}/pause_source.cmd", auth=auth, timeout=30).ok
+        assert requests.get(f"{base}/source.json", timeout=30).json()[
+            "kismet.datasource.paused"] == 1
+        assert requests.get(f"{base}/resume_source.cmd", auth=auth, timeout=30).ok
+        assert requests.get(f"{base}/close_source.cmd", auth=auth, timeout=30).ok
+        assert process.wait(timeout=30) == 0  # the sensor was shut down by the server
+        closed = requests.get(f"{base}/source.json", timeout=30).json()
+        assert closed["kismet.datasource.running"] == 0
+    finally:
+        finish(process)
