@@ -115,25 +115,24 @@ def _d_open_report(seqno: int, payload: bytes) -> Message:
     return Message("OPENREPORT", body, seqno, code)
 
 
+def _tuning_from(r: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """The channel / hopping of a Configure or ConfigureReport into ``body``."""
+    if r.HasField("channel"):
+        body["channel"] = r.channel.channel
+    if r.HasField("hopping"):
+        body["hop"] = _hop_from(r.hopping)
+    return body
+
+
 def _d_config_report(seqno: int, payload: bytes) -> Message:
     r = _parsed(ds.ConfigureReport, payload)
     report_seqno, code, msg = _result(r)
-    body: dict[str, Any] = {"seqno": report_seqno, "msg": msg}
-    if r.HasField("channel"):
-        body["channel"] = r.channel.channel
-    if r.HasField("hopping"):
-        body["hop"] = _hop_from(r.hopping)
-    return Message("CONFIGREPORT", body, seqno, code)
+    return Message("CONFIGREPORT", _tuning_from(r, {"seqno": report_seqno, "msg": msg}),
+                   seqno, code)
 
 
 def _d_config(seqno: int, payload: bytes) -> Message:
-    r = _parsed(ds.Configure, payload)
-    body: dict[str, Any] = {}
-    if r.HasField("channel"):
-        body["channel"] = r.channel.channel
-    if r.HasField("hopping"):
-        body["hop"] = _hop_from(r.hopping)
-    return Message("CONFIGREQ", body, seqno)
+    return Message("CONFIGREQ", _tuning_from(_parsed(ds.Configure, payload), {}), seqno)
 
 
 def _d_error(seqno: int, payload: bytes) -> Message:
@@ -219,23 +218,23 @@ def _e_open_report(message: Message) -> Any:
     return r
 
 
+def _tuning_into(r: Any, message: Message) -> Any:
+    """A message's channel / hopping into a Configure or ConfigureReport."""
+    if message.body.get("channel"):
+        r.channel.channel = message.body["channel"]
+    if message.body.get("hop"):
+        _hop_into(r.hopping, message.body["hop"])
+    return r
+
+
 def _e_config_report(message: Message) -> Any:
     r = ds.ConfigureReport()
     _success(r, message)
-    if message.body.get("channel"):
-        r.channel.channel = message.body["channel"]
-    if message.body.get("hop"):
-        _hop_into(r.hopping, message.body["hop"])
-    return r
+    return _tuning_into(r, message)
 
 
 def _e_config(message: Message) -> Any:
-    r = ds.Configure()
-    if message.body.get("channel"):
-        r.channel.channel = message.body["channel"]
-    if message.body.get("hop"):
-        _hop_into(r.hopping, message.body["hop"])
-    return r
+    return _tuning_into(ds.Configure(), message)
 
 
 def _e_error(message: Message) -> Any:
