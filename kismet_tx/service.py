@@ -168,6 +168,10 @@ def source_defaults(config: Config) -> SourceDefaults:
         split=config.get_bool("split_source_hopping", False),
         random_order=config.get_bool("randomized_hopping", False),
         retry_on_error=config.get_bool("retry_on_source_error", True),
+        remote_listen=(config.get("remote_capture_listen", "127.0.0.1") or "127.0.0.1")
+        if config.get_bool("remote_capture_enabled", True) else "",
+        remote_port=config.get_int("remote_capture_port", 3501)
+        if config.get_bool("remote_capture_enabled", True) else 0,
     )
 
 

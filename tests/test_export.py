@@ -12,7 +12,8 @@ from twisted.internet import task
 from kismet_tx.config import Config, ConfigError
 from kismet_tx.export.aggregate import AggregateStore
 from kismet_tx.export.amqp import AmqpPublisher
-from kismet_tx.export.feed import SCAN_SLICE, Exporter, word
+from kismet_tx.export.feed import SCAN_SLICE, Exporter, FanOut, word
+from kismet_tx.export.mqtt import parse_mqtt_url
 from kismet_tx.export.wiring import build_aggregate, build_export
 from kismet_tx.messagebus import ALERT, ERROR, MessageBus
 
@@ -131,6 +132,13 @@ def test_alerts_and_messages_go_out_as_they_happen() -> None:
     assert len(recorder.kinds("message")) == 2 and listeners == []
 
 
+def test_a_fan_out_hands_each_message_to_every_publisher() -> None:
+    first, second = Recorder(), Recorder()
+    fan = FanOut([first, second])
+    assert fan.publish("k", b"x", {"kind": "device"})
+    assert first.sent == second.sent == [("k", b"x", {"kind": "device"})]
+
+
 def test_routing_words_are_safe() -> None:
     assert word("IEEE802.11") == "IEEE802_11"
     assert word("north #1/*") == "north_1"
@@ -162,6 +170,14 @@ def test_bus_settings_are_checked() -> None:
                      ("amqp_url=amqp://h/\namqp_queue_limit=0\n", "amqp_queue_limit")):
         with pytest.raises(ConfigError, match=key):
             build_export(conf(bad), **common)
+    with pytest.raises(ConfigError, match="mqtt_url"):
+        build_export(conf("mqtt_url=tcp://h/\n"), **common)
+    both = build_export(conf("amqp_url=amqp://h/\nmqtt_url=mqtt://u:p%20w@h:1884\n"), **common)
+    assert isinstance(both, Exporter) and isinstance(both.publisher, FanOut)
+    assert [type(p).__name__ for p in both.publisher.publishers] == ["AmqpPublisher",
+                                                                     "MqttPublisher"]
+    assert parse_mqtt_url("mqtt://u:p%20w@h:1884") == ("h", 1884, "u", "p w")
+    assert parse_mqtt_url("mqtt://broker") == ("broker", 1883, None, None)
     store, consumer = build_aggregate(conf(""), reactor=clock, bus=common["bus"])
     assert consumer is None and len(store) == 0
     with pytest.raises(ConfigError, match="aggregate_enabled"):

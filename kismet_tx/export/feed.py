@@ -41,6 +41,22 @@ class Publisher(Protocol):
         """Queue one message; False when it was dropped."""
 
 
+class FanOut(MultiService):
+    """Several publishers as one (AMQP and MQTT at once)."""
+
+    def __init__(self, publishers: list[Any]) -> None:
+        super().__init__()
+        self.publishers = publishers
+        for publisher in publishers:
+            if hasattr(publisher, "setServiceParent"):
+                publisher.setServiceParent(self)
+
+    def publish(self, routing_key: str, body: bytes, headers: dict[str, Any]) -> bool:
+        """Hand the message to each; True when at least one took it."""
+        taken = [p.publish(routing_key, body, headers) for p in self.publishers]
+        return any(taken)
+
+
 def word(text: str) -> str:
     """``text`` as one word of a topic routing key."""
     return _UNSAFE.sub("_", text).strip("_") or "_"

@@ -1,10 +1,12 @@
 """The exporter and the aggregate consumer, built from the config.
 
 Keys: ``amqp_url`` (``amqp://user:password@host:port/vhost``; empty: no
-exporter), ``amqp_exchange`` (``kismet``), ``amqp_device_interval`` (5 s),
-``amqp_packets`` (false), ``amqp_queue_limit`` (10000 messages),
-``amqp_reconnect`` (5 s); ``aggregate_enabled`` (false), ``aggregate_amqp_url``
-(default ``amqp_url``), ``aggregate_max_devices`` (200000).
+AMQP), ``mqtt_url`` (``mqtt://user:password@host:port``; empty: no MQTT; the
+same records and settings, topics with ``/`` for ``.``), ``amqp_exchange``
+(``kismet``), ``amqp_device_interval`` (5 s), ``amqp_packets`` (false),
+``amqp_queue_limit`` (10000 messages), ``amqp_reconnect`` (5 s);
+``aggregate_enabled`` (false), ``aggregate_amqp_url`` (default ``amqp_url``),
+``aggregate_max_devices`` (200000).
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import pika
 from kismet_tx.config import Config, ConfigError
 from kismet_tx.export.aggregate import DEFAULT_MAX_DEVICES, AggregateConsumer, AggregateStore
 from kismet_tx.export.amqp import DEFAULT_LIMIT, DEFAULT_RECONNECT, AmqpPublisher
-from kismet_tx.export.feed import DEFAULT_INTERVAL, Exporter
+from kismet_tx.export.feed import DEFAULT_INTERVAL, Exporter, FanOut, word
+from kismet_tx.export.mqtt import MqttPublisher
 from kismet_tx.messagebus import MessageBus
 
 EXPORT_KEYS = frozenset({
     "amqp_url", "amqp_exchange", "amqp_device_interval", "amqp_packets", "amqp_queue_limit",
     "amqp_reconnect", "aggregate_enabled", "aggregate_amqp_url", "aggregate_max_devices",
+    "mqtt_url",
 })
 
 
@@ -52,15 +56,26 @@ def build_export(config: Config, *, reactor: Any, bus: MessageBus, server_name: 
                  devices: Callable[[], Any], record: Callable[[Any], Any],
                  encode: Callable[[Any], bytes], alert_listeners: list[Any],
                  chain: Any) -> Exporter | None:
-    """The AMQP exporter, or None when ``amqp_url`` is not set."""
+    """The exporter, or None when neither ``amqp_url`` nor ``mqtt_url`` is set."""
     url = _url(config, "amqp_url")
-    if not url:
+    mqtt_url = (config.get("mqtt_url") or "").strip()
+    if not url and not mqtt_url:
         return None
-    exchange = config.get("amqp_exchange", "kismet") or "kismet"
-    publisher = AmqpPublisher(
-        url=url, exchange=exchange, reactor=reactor, bus=bus,
-        limit=int(_positive(config, "amqp_queue_limit", DEFAULT_LIMIT)),
-        reconnect_delay=_positive(config, "amqp_reconnect", DEFAULT_RECONNECT))
+    limit = int(_positive(config, "amqp_queue_limit", DEFAULT_LIMIT))
+    reconnect = _positive(config, "amqp_reconnect", DEFAULT_RECONNECT)
+    publishers: list[Any] = []
+    if url:
+        publishers.append(AmqpPublisher(
+            url=url, exchange=config.get("amqp_exchange", "kismet") or "kismet",
+            reactor=reactor, bus=bus, limit=limit, reconnect_delay=reconnect))
+    if mqtt_url:
+        try:
+            publishers.append(MqttPublisher(url=mqtt_url, reactor=reactor, bus=bus,
+                                            client_id=f"kismet_tx-{word(server_name)}",
+                                            limit=limit, reconnect_delay=reconnect))
+        except ValueError as exc:
+            raise ConfigError(f"mqtt_url: {exc}") from None
+    publisher = publishers[0] if len(publishers) == 1 else FanOut(publishers)
     return Exporter(
         publisher=publisher, server_name=server_name, clock=reactor, devices=devices,
         record=record, encode=encode, bus=bus, alert_listeners=alert_listeners, chain=chain,

@@ -6,7 +6,11 @@ a private ``rabbitmq-server`` node (tests/e2e/rabbit.py).
 
 from __future__ import annotations
 
+import queue
 import re
+import socket
+import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -175,3 +179,70 @@ def test_two_servers_replay_into_one_aggregate_view(tmp_path: Path, broker: Brok
 def test_bad_bus_settings_stop_the_server_with_the_key_named(tmp_path: Path, conf: str) -> None:
     with pytest.raises(AssertionError, match="amqp_url|amqp_device_interval|aggregate_enabled"):
         start_server(tmp_path, conf=conf)
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[int]:
+    """A private mosquitto on a free loopback port; yields the port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    f"log_dest stderr\nlog_type all\n")
+    process = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    try:
+        assert process.stderr is not None
+        for raw in process.stderr:  # readiness: its own "listen socket" log line
+            if b"Opening ipv4 listen socket on port" in raw:
+                break
+        else:
+            raise AssertionError("mosquitto did not start")
+        threading.Thread(target=lambda: process.stderr.read(), daemon=True).start()
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_the_same_records_go_to_mqtt(tmp_path: Path, mosquitto: int) -> None:
+    import paho.mqtt.client as mqtt
+
+    received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+    subscribed = threading.Event()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.on_connect = lambda c, *_: c.subscribe("kismet/#", qos=1)
+    client.on_subscribe = lambda *_: subscribed.set()
+    client.on_message = lambda c, u, message: received.put(message)
+    client.connect("127.0.0.1", mosquitto)
+    client.loop_start()
+    server = None
+    try:
+        assert subscribed.wait(30)
+        server = start_server(tmp_path, "-c", f"{ALERTING}:name=replay",
+                              conf=f"server_name=mqtt one\nmqtt_url=mqtt://127.0.0.1:{mosquitto}\n"
+                                   "amqp_device_interval=0.5\nremote_capture_enabled=false\n")
+        server.read_log_until(r"Data source 'replay' .*finished replaying")
+        devices = device_keys(server)
+        alerts = {a["kismet.alert.header"]
+                  for a in requests.get(f"{server.url}/alerts/all_alerts.json", timeout=30).json()}
+        seen_devices: set[str] = set()
+        seen_alerts: set[str] = set()
+        while not (seen_devices >= devices and seen_alerts >= alerts):
+            message = received.get(timeout=60)
+            kind = message.topic.split("/")[2]
+            record = orjson.loads(message.payload)
+            props = dict(message.properties.UserProperty)
+            assert props["kismet.server.name"] == "mqtt one" and props["kind"] == kind
+            if kind == "device":
+                assert message.topic == "kismet/mqtt_one/device/IEEE802_11"
+                seen_devices.add(record["kismet.device.base.key"])
+            elif kind == "alert":
+                seen_alerts.add(record["kismet.alert.header"])
+        assert seen_devices == devices and seen_alerts == alerts
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        if server is not None:
+            assert stop_server(server) == 0

@@ -149,6 +149,9 @@ def test_kismet_tx_capture_streams_over_tcp_and_websocket(
 
 
 def test_websocket_needs_a_login(remote_server: RunningServer) -> None:
+    defaults = requests.get(f"{remote_server.url}/datasource/defaults.json", timeout=30).json()
+    assert defaults["kismet.datasourcetracker.default.remote_cap_listen"] == "127.0.0.1"
+    assert defaults["kismet.datasourcetracker.default.remote_cap_port"] == 0  # as configured
     http_port = remote_server.url.rsplit(":", 1)[1]
     with socket.create_connection(("127.0.0.1", int(http_port)), timeout=10) as sock:
         sock.sendall(b"GET /datasource/remote/remotesource.ws HTTP/1.1\r\nHost: x\r\n"
