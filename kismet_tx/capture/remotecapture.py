@@ -18,6 +18,7 @@ from typing import Any
 
 from twisted.application import internet
 from twisted.application.service import MultiService
+from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Factory, Protocol
 from twisted.python.failure import Failure
@@ -152,6 +153,7 @@ class RemoteCaptureService(MultiService):
             tracker=tracker, bus=bus, clock=reactor,
             max_frame=config.get_int("remote_capture_max_frame", MAX_FRAME))
         self.listener: internet.TCPServer | None = None
+        self._listen_error: CannotListenError | None = None
         if config.get_bool("remote_capture_enabled", True):
             self.listener = internet.TCPServer(
                 config.get_int("remote_capture_port", DEFAULT_PORT),
@@ -160,11 +162,28 @@ class RemoteCaptureService(MultiService):
                 reactor=reactor)
             self.listener.setServiceParent(self)
 
-    def startService(self) -> None:
+    def privilegedStartService(self) -> None:
+        # twistd binds ports here; a port in use must not stop the whole server.
         try:
-            super().startService()
-        except Exception as exc:  # a port in use must not stop the whole server
-            self._bus.post(f"Remote capture listener could not start: {exc}", ERROR)
+            super().privilegedStartService()
+        except CannotListenError as exc:
+            self._listen_error = exc
+            if self.listener is not None:
+                self.listener.disownServiceParent()
+                self.listener = None
+
+    def startService(self) -> None:
+        if self.listener is not None and getattr(self.listener, "_port", None) is None:
+            try:
+                self.listener.privilegedStartService()
+            except CannotListenError as exc:
+                self._listen_error = exc
+                self.listener.disownServiceParent()
+                self.listener = None
+        super().startService()
+        if self._listen_error is not None:
+            self._bus.post(f"Remote capture TCP listener not started: {self._listen_error}; "
+                           "the websocket still takes sensors", ERROR)
             return
         address = self.address()
         if address is not None:

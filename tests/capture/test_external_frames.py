@@ -103,3 +103,13 @@ def test_any_bytes_decode_or_raise_a_protocol_error(data: bytes) -> None:
             FrameDecoder(max_frame=4096).feed(prefix + data)
         except ProtocolError:
             pass
+
+
+def test_v3_reports_carry_kismets_success_flag() -> None:
+    ok = encode(Message("OPENREPORT", {"seqno": 2}, 3), V3)
+    failed = encode(Message("OPENREPORT", {"seqno": 2}, 3, code=1), V3)
+    # Kismet's capture tools send success as a non-zero header code, and its server reads it so.
+    assert struct.unpack_from("!H", ok, 14) == (1,)
+    assert struct.unpack_from("!H", failed, 14) == (0,)
+    assert FrameDecoder().feed(ok)[0].code == 0
+    assert FrameDecoder().feed(failed)[0].code == 1

@@ -247,3 +247,28 @@ def test_rest_commands_reach_a_remote_source(remote_server: RunningServer) -> No
         assert closed["kismet.datasource.running"] == 0
     finally:
         finish(process)
+
+
+KISMET_CAP_PCAPFILE = os.environ.get("KISMET_CAP_PCAPFILE", "")
+
+
+@pytest.mark.skipif(not os.access(KISMET_CAP_PCAPFILE or "/nonexistent", os.X_OK),
+                    reason="Kismet's own capture tools are not packaged for Debian; build "
+                           "kismet_cap_pcapfile from Kismet's source (./configure "
+                           "--enable-capture-tools-only && make kismet_cap_pcapfile) and set "
+                           "KISMET_CAP_PCAPFILE to run this test")
+def test_kismet_cap_pcapfile_streams_a_capture_like_a_local_source(
+        remote_server: RunningServer, local_devices: dict[Path, set[str]]) -> None:
+    port = remote_port(remote_server)
+    process = subprocess.Popen([KISMET_CAP_PCAPFILE, "--connect", f"127.0.0.1:{port}", "--tcp",
+                                f"--source={WDS}:name=kismetcap"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        remote_server.read_log_until(r"'kismetcap'.*sensor 127\.0\.0\.1 connected .*v3 framing")
+        line = remote_server.read_log_until(
+            r"kismetcap\): Pcapfile .* closed: end of pcapfile reached")
+        (source,) = sources(remote_server)
+        assert source["kismet.datasource.remote_protocol"] == 3, line
+        assert device_keys(remote_server) == local_devices[WDS]
+    finally:
+        finish(process)

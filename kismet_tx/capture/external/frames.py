@@ -55,6 +55,9 @@ V3_TYPES = {
     "CONFIGREPORT": 18, "NEWSOURCE": 19, "WARNING": -1,
 }
 V3_KINDS = {number: kind for kind, number in V3_TYPES.items() if number > 0}
+#: Reports whose v3 header code is a success flag (non-zero: success), as Kismet's
+#: capture tools send it and its server reads it; :class:`Message` codes are 0 for success.
+V3_FLAG_KINDS = frozenset({"PROBEREPORT", "OPENREPORT", "LISTREPORT", "CONFIGREPORT"})
 
 HOP_BLOCK = {1: "rate", 2: "shuffle", 3: "skip", 4: "offset", 5: "channels", 6: "enabled"}
 GPS_BLOCK = {1: "lat", 2: "lon", 3: "alt", 4: "fix", 5: "speed", 6: "heading",
@@ -141,6 +144,8 @@ def decode_v3(pkt_type: int, code: int, seqno: int, payload: bytes) -> Message:
         raw = msgpack.unpackb(payload, strict_map_key=False) if payload else {}
     except (ValueError, TypeError) as exc:
         raise ProtocolError(f"v3 {kind} payload is not msgpack: {exc}") from None
+    if kind in V3_FLAG_KINDS:
+        code = 0 if code else 1
     return Message(kind, _from_table(V3_FIELDS[kind], raw, f"v3 {kind}"), seqno, code)
 
 
@@ -151,8 +156,11 @@ def encode_v3(message: Message) -> bytes:
         raise ValueError(f"v3 has no {message.kind} message")
     payload = msgpack.packb(_to_table(message.kind, _V3_NUMBERS[message.kind], message.body),
                             use_bin_type=True)
+    code = message.code
+    if message.kind in V3_FLAG_KINDS:
+        code = 0 if code else 1
     header = V3_HEADER.pack(SIGNATURE, V3_SENTINEL, 3, len(payload), number,
-                            message.code & 0xFFFF, message.seqno & 0xFFFFFFFF)
+                            code & 0xFFFF, message.seqno & 0xFFFFFFFF)
     return header + payload
 
 
