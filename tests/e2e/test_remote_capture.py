@@ -255,16 +255,23 @@ KISMET_CAP_PCAPFILE = os.environ.get("KISMET_CAP_PCAPFILE", "")
 @pytest.mark.skipif(not os.access(KISMET_CAP_PCAPFILE or "/nonexistent", os.X_OK),
                     reason="Kismet's own capture tools are not packaged for Debian; build "
                            "kismet_cap_pcapfile from Kismet's source (./configure "
-                           "--enable-capture-tools-only && make kismet_cap_pcapfile) and set "
-                           "KISMET_CAP_PCAPFILE to run this test")
+                           "--enable-capture-tools-only && make kismet_cap_pcapfile; "
+                           "libwebsockets-dev for the websocket) and set KISMET_CAP_PCAPFILE "
+                           "to run this test")
+@pytest.mark.parametrize("transport", ["tcp", "websocket"])
 def test_kismet_cap_pcapfile_streams_a_capture_like_a_local_source(
-        remote_server: RunningServer, local_devices: dict[Path, set[str]]) -> None:
-    port = remote_port(remote_server)
-    process = subprocess.Popen([KISMET_CAP_PCAPFILE, "--connect", f"127.0.0.1:{port}", "--tcp",
-                                f"--source={WDS}:name=kismetcap"],
+        remote_server: RunningServer, local_devices: dict[Path, set[str]],
+        transport: str) -> None:
+    if transport == "tcp":
+        args = ["--connect", f"127.0.0.1:{remote_port(remote_server)}", "--tcp"]
+    else:  # Kismet's default: the websocket on the HTTP port, with a login
+        args = ["--connect", f"127.0.0.1:{remote_server.url.rsplit(':', 1)[1]}",
+                "--user", remote_server.username, "--password", remote_server.password]
+    process = subprocess.Popen([KISMET_CAP_PCAPFILE, *args, f"--source={WDS}:name=kismetcap"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        remote_server.read_log_until(r"'kismetcap'.*sensor 127\.0\.0\.1 connected .*v3 framing")
+        remote_server.read_log_until(
+            rf"'kismetcap'.*sensor 127\.0\.0\.1 connected over {transport}, v3 framing")
         line = remote_server.read_log_until(
             r"kismetcap\): Pcapfile .* closed: end of pcapfile reached")
         (source,) = sources(remote_server)
