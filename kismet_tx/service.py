@@ -34,6 +34,7 @@ from kismet_tx.gps.base import GPS_FIELDS, GpsDefinitionError
 from kismet_tx.gps.location import LOCATION_FIELDS, LocationAggregate
 from kismet_tx.gps.manager import GpsTracker
 from kismet_tx.gps.pcapng import gps_option
+from kismet_tx.gps.sensor import SensorGps
 from kismet_tx.http.aggregate import AggregateArea
 from kismet_tx.http.alerts import AlertsArea
 from kismet_tx.http.auth import (
@@ -277,6 +278,8 @@ class KismetService(MultiService):
         self.fields.register(REMOTE_FIELDS)
         self.remote = RemoteCaptureService(config, self.datasources, self.bus, reactor)
         self.remote.setServiceParent(self)
+        self.sensor_gps = SensorGps(self.chain)
+        self.remote.capture.gps_listeners.append(self.sensor_gps.enable)
         self.fields.register(ALERT_FIELDS)
         self.alerts = build_alerts(
             config, clock, self.bus, sources=self.datasources.sources,

@@ -17,6 +17,7 @@ control messages) posts an error naming the peer and drops the connection.
 
 from __future__ import annotations
 
+import math
 import uuid as uuidlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -69,8 +70,14 @@ class RemoteSource(Datasource):
 
     retry_by_default = False
 
-    def __init__(self, *, sourcetype: str, **common: Any) -> None:
+    def __init__(self, *, sourcetype: str,
+                 gps_listeners: list[Callable[[RemoteSource], None]] | None = None,
+                 **common: Any) -> None:
         super().__init__(**common)
+        #: The sensor's last report: (lat, lon, alt, fix, GPS name), or None.
+        self.sensor_gps: tuple[float, float, float, int, str] | None = None
+        self._gps_listeners = gps_listeners if gps_listeners is not None else []
+        self._gps_announced = False
         tunable = sourcetype != "pcapfile"
         self.driver = DriverInfo(
             type=sourcetype or "remote", description=f"remote {sourcetype or 'capture'} source",
@@ -146,6 +153,32 @@ class RemoteSource(Datasource):
         elif report.get("channel"):
             self.channel = str(report["channel"])
             self.hopping = False
+
+    @staticmethod
+    def parse_gps(block: Any) -> tuple[float, float, float, int, str]:
+        """A sensor's GPS block (``--fixed-gps`` or its own receiver) as a position."""
+        if not isinstance(block, dict):
+            raise ProtocolError("GPS block is not a map")
+        lat, lon = block.get("lat"), block.get("lon")
+        alt, fix = block.get("alt", 0.0), block.get("fix", 3)
+        if not all(isinstance(v, int | float) and math.isfinite(v) and not isinstance(v, bool)
+                   for v in (lat, lon, alt)) or not isinstance(fix, int):
+            raise ProtocolError("GPS block without numeric lat, lon, alt and fix")
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ProtocolError(f"GPS position {lat}, {lon} is off the globe")
+        name = block.get("name") if isinstance(block.get("name"), str) else "remote"
+        return float(lat), float(lon), float(alt), fix, name
+
+    def set_gps(self, reported: tuple[float, float, float, int, str]) -> None:
+        """The sensor moved (or reported its first position)."""
+        lat, lon, _, fix, name = reported
+        self.sensor_gps = reported
+        if fix >= 2 and not self._gps_announced:
+            self._gps_announced = True
+            self.post(f"the sensor reports its position ({lat:.5f}, {lon:.5f}, GPS '{name}'); "
+                      "its packets carry it")
+            for listener in list(self._gps_listeners):
+                listener(self)
 
     def configured(self, message: Message) -> None:
         """The sensor answered a configure request."""
@@ -255,6 +288,12 @@ class RemoteSession:
             run: list[tuple[int, bytes, int, int]] = []
             for message in messages:
                 if message.kind == "PACKET" and "packet" in message.body:
+                    if "gps" in message.body and self.source is not None:
+                        reported = self.source.parse_gps(message.body["gps"])
+                        if reported != self.source.sensor_gps:
+                            self._flush(run)  # earlier packets keep the earlier position
+                            run = []
+                            self.source.set_gps(reported)
                     run.append(self._packet(message.body["packet"]))
                     continue
                 self._flush(run)

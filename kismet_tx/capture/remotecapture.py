@@ -14,6 +14,7 @@ Config: ``remote_capture_enabled`` (default true), ``remote_capture_listen``
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from twisted.application import internet
@@ -45,6 +46,8 @@ class RemoteCapture:
         self.sessions: set[RemoteSession] = set()
         #: Connections dropped for a protocol error.
         self.dropped = 0
+        #: Called with a remote source when its sensor first reports a position.
+        self.gps_listeners: list[Callable[[RemoteSource], None]] = []
 
     def session(self, peer: str, send: Any, drop: Any, transport: str) -> RemoteSession:
         """A new session for a connection from ``peer``."""
@@ -100,7 +103,8 @@ class RemoteCapture:
         return RemoteSource(
             sourcetype=announced["sourcetype"], interface=interface, options=options,
             definition=definition, uuid=uuid, number=number, clock=self._clock,
-            bus=self._bus, sink=self._tracker.sink, defaults=self._tracker.defaults)
+            bus=self._bus, sink=self._tracker.sink, defaults=self._tracker.defaults,
+            gps_listeners=self.gps_listeners)
 
     def stop(self) -> None:
         """Drop every sensor (server stop)."""

@@ -13,7 +13,7 @@ from collections import deque
 import pytest
 
 from kismet_tx.capture.datasource import SourceCommandError, SourceStateError
-from kismet_tx.capture.external.frames import V2, V3, Message
+from kismet_tx.capture.external.frames import V2, V3, Message, encode
 from kismet_tx.capture.memory import MemoryCaptureSystem
 from kismet_tx.capture.remote import (
     HANDSHAKE_TIMEOUT,
@@ -204,3 +204,16 @@ def test_the_installed_entry_point_is_the_sensor() -> None:
 
     (point,) = [p for p in entry_points(group="console_scripts") if p.name == "kismet_tx-capture"]
     assert point.value == "kismet_tx.capture.sensor:main"
+
+
+def test_a_sensor_position_is_kept_and_nonsense_positions_drop_the_sensor() -> None:
+    link = Link()
+    packet = {"dlt": 127, "ts_s": 1, "ts_us": 0, "content": radiotap_beacon(2412)}
+    gps = {"lat": 48.1, "lon": 11.5, "alt": 520.0, "fix": 3, "name": "mast"}
+    link.session.data_received(encode(Message("PACKET", {"packet": packet, "gps": gps}, 90), V3))
+    assert link.remote.sensor_gps == (48.1, 11.5, 520.0, 3, "mast")
+    assert not link.closed and link.remote.num_packets == 1
+    off = {"lat": 148.1, "lon": 11.5}
+    link.session.data_received(encode(Message("PACKET", {"packet": packet, "gps": off}, 91), V3))
+    assert link.closed
+    assert "off the globe" in " ".join(m.text for m in link.server.bus.messages())

@@ -144,6 +144,12 @@ def test_kismet_tx_capture_streams_over_tcp_and_websocket(
         expected = 3 if transport != "tcp-v2" else 2
         assert source["kismet.datasource.remote_protocol"] == expected
         assert device_keys(remote_server) == local_devices[WDS]
+        # --fixed-gps: the devices are where the sensor is (the server has no GPS).
+        rows = requests.post(f"{remote_server.url}/devices/views/all/devices.json",
+                             json={"fields": ["kismet.device.base.location"]}, timeout=30).json()
+        places = {tuple(row["kismet.device.base.location"]["kismet.common.location.last"][
+            "kismet.common.location.geopoint"]) for row in rows}
+        assert places == {(11.5, 48.1)}
     finally:
         finish(process)
 
