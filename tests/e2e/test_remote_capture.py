@@ -273,7 +273,8 @@ def test_kismet_cap_pcapfile_streams_a_capture_like_a_local_source(
     else:  # Kismet's default: the websocket on the HTTP port, with a login
         args = ["--connect", f"127.0.0.1:{remote_server.url.rsplit(':', 1)[1]}",
                 "--user", remote_server.username, "--password", remote_server.password]
-    process = subprocess.Popen([KISMET_CAP_PCAPFILE, *args, f"--source={WDS}:name=kismetcap"],
+    process = subprocess.Popen([KISMET_CAP_PCAPFILE, *args, "--fixed-gps", "48.1,11.5,520",
+                                f"--source={WDS}:name=kismetcap"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         remote_server.read_log_until(
@@ -283,5 +284,9 @@ def test_kismet_cap_pcapfile_streams_a_capture_like_a_local_source(
         (source,) = sources(remote_server)
         assert source["kismet.datasource.remote_protocol"] == 3, line
         assert device_keys(remote_server) == local_devices[WDS]
+        rows = requests.post(f"{remote_server.url}/devices/views/all/devices.json",
+                             json={"fields": ["kismet.device.base.location"]}, timeout=30).json()
+        assert {tuple(row["kismet.device.base.location"]["kismet.common.location.last"][
+            "kismet.common.location.geopoint"]) for row in rows} == {(11.5, 48.1)}
     finally:
         finish(process)
