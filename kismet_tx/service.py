@@ -49,6 +49,7 @@ from kismet_tx.http.channels import ChannelsArea
 from kismet_tx.http.commands import DEFAULT_MAX_BODY
 from kismet_tx.http.datasources import DatasourcesArea
 from kismet_tx.http.devices import DevicesArea
+from kismet_tx.http.export import ExportArea
 from kismet_tx.http.gps import GpsArea
 from kismet_tx.http.messages import MessagesArea
 from kismet_tx.http.phy80211 import Phy80211Area
@@ -327,6 +328,7 @@ class KismetService(MultiService):
             PluginsArea(self.ctx, self.plugins),
             RemoteCaptureArea(self.ctx, self.remote.capture),
             AggregateArea(self.ctx, self.aggregate_store),
+            ExportArea(self.ctx, self.export),
         ]
         self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "",
                             static=StaticFiles())

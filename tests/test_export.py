@@ -113,6 +113,9 @@ def test_each_changed_device_goes_out_once_per_interval_in_slices() -> None:
         turns.turn()
     assert recorder.kinds("device") == []  # nothing changed since
     assert exporter.scans == 3
+    status = exporter.status()
+    assert status["kismet.export.devices"] == len(devices) + 1
+    assert status["kismet.export.scans"] == 3 and status["kismet.export.publishers"] == []
 
 
 def test_alerts_and_messages_go_out_as_they_happen() -> None:

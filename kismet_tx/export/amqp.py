@@ -189,8 +189,9 @@ class AmqpPublisher(AmqpLink):
         self.resent = 0
 
     def stats(self) -> dict[str, Any]:
-        """Counters, for logs and benches."""
-        return {"queued": len(self.queue), "in_flight": self._in_flight,
+        """Counters (``/export/status``, benches)."""
+        return {"kind": "amqp", "broker": self._where(), "exchange": self.exchange,
+                "queued": len(self.queue), "in_flight": self._in_flight,
                 "confirmed": self.confirmed, "dropped": self.dropped, "resent": self.resent,
                 "connections": self.connections, "connected": self.connected}
 

@@ -110,6 +110,20 @@ class Exporter(MultiService):
         #: Scans done.
         self.scans = 0
 
+    def status(self) -> dict[str, Any]:
+        """``/export/status``: what went out, and each publisher's counters."""
+        publishers = getattr(self.publisher, "publishers", [self.publisher])
+        return {
+            "kismet.export.server": self._server_name,
+            "kismet.export.interval": self.interval,
+            "kismet.export.scans": self.scans,
+            "kismet.export.devices": self.devices_sent,
+            "kismet.export.alerts": self.alerts_sent,
+            "kismet.export.messages": self.messages_sent,
+            "kismet.export.packets": self.packets_sent,
+            "kismet.export.publishers": [p.stats() for p in publishers if hasattr(p, "stats")],
+        }
+
     def _headers(self, kind: str, **extra: Any) -> dict[str, Any]:
         return {"kismet.server.name": self._server_name, "kind": kind,
                 "content_type": "application/json", **extra}

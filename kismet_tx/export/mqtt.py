@@ -59,6 +59,12 @@ class MqttPublisher(Service):
         self.connections = 0
         self.connected = False
 
+    def stats(self) -> dict[str, Any]:
+        """Counters (``/export/status``)."""
+        return {"kind": "mqtt", "broker": f"{self.host}:{self.port}",
+                "confirmed": self.confirmed, "dropped": self.dropped,
+                "connections": self.connections, "connected": self.connected}
+
     def publish(self, routing_key: str, body: bytes, headers: dict[str, Any]) -> bool:
         """Queue one message (QoS 1); False (and counted) when paho's queue is full."""
         properties = Properties(PacketTypes.PUBLISH)

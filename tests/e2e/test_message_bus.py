@@ -123,7 +123,12 @@ def test_a_broker_restart_mid_replay_is_buffered_counted_and_survived(
             assert orjson.loads(body)["kismet.device.base.key"] in device_keys(server)
         finally:
             consumer.close()
-        assert requests.get(f"{server.url}/system/status.json", timeout=30).ok
+        status = requests.get(f"{server.url}/export/status.json", timeout=30,
+                              auth=(server.username, server.password)).json()
+        (amqp,) = status["kismet.export.publishers"]
+        assert amqp["kind"] == "amqp" and amqp["connected"] and amqp["connections"] == 2
+        assert amqp["dropped"] >= dropped and amqp["confirmed"] > 0
+        assert status["kismet.export.devices"] > 0
     finally:
         assert stop_server(server) == 0
 
