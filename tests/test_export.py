@@ -202,3 +202,29 @@ def test_the_aggregate_store_tags_bounds_and_refuses_garbage() -> None:
     (north, south) = store.servers()
     assert north["kismet.aggregate.updates"] == 2 and north["kismet.aggregate.last_time"] == 11
     assert south["kismet.aggregate.devices"] == 1
+
+
+def test_packets_go_out_only_when_asked_and_last_in_the_chain() -> None:
+    from kismet_tx.capture.system import pack_batch
+    from kismet_tx.chain import PacketChain
+
+    clock = task.Clock()
+    for packets in (False, True):
+        chain = PacketChain(clock)
+        recorder = Recorder()
+        exporter = Exporter(publisher=recorder, server_name="s", clock=clock, devices=list,
+                            record=dict, encode=orjson.dumps, bus=MessageBus(clock),
+                            alert_listeners=[], chain=chain, packets=packets)
+        exporter.startService()
+        source = type("Source", (), {"uuid": "5EC0A1E5-0000-0000-0000-000000000001"})()
+        chain.sink(source, 105, pack_batch([(1_600_000_000.5, b"\x80\x00" + bytes(22))]))
+        sent = [(key, body, headers) for key, body, headers in recorder.sent
+                if headers["kind"] == "packet"]
+        if not packets:
+            assert sent == [] and "export" not in [s.name for s in chain.subscribers()]
+            continue
+        ((key, body, headers),) = sent
+        assert key == "kismet.s.packet.105" and body == b"\x80\x00" + bytes(22)
+        assert headers["dlt"] == 105 and headers["ts"] == 1_600_000_000.5
+        assert headers["source"] == source.uuid
+        assert chain.subscribers()[-1].name == "export"
