@@ -199,8 +199,8 @@ def mosquitto(tmp_path: Path) -> Iterator[int]:
                                stderr=subprocess.PIPE)
     try:
         assert process.stderr is not None
-        for raw in process.stderr:  # readiness: its own "listen socket" log line
-            if b"Opening ipv4 listen socket on port" in raw:
+        for raw in process.stderr:  # readiness: "running", logged once it listens
+            if b" running" in raw:
                 break
         else:
             raise AssertionError("mosquitto did not start")
