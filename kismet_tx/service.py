@@ -21,16 +21,21 @@ from kismet_tx.capture.datasource import (
     parse_rate,
 )
 from kismet_tx.capture.pcapfile import REPLAY_FIELDS
+from kismet_tx.capture.remote import REMOTE_FIELDS
+from kismet_tx.capture.remotecapture import RemoteCaptureService
 from kismet_tx.capture.system import CaptureSystem
 from kismet_tx.capture.tracker import PROBED_FIELDS, DatasourceTracker, SourceConflict
 from kismet_tx.chain import PacketChain
 from kismet_tx.channels import CHANNEL_FIELDS, ChannelTracker
 from kismet_tx.config import Config, ConfigError, SourceDefinitionError
+from kismet_tx.export.wiring import EXPORT_KEYS, build_aggregate, build_export
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.gps.base import GPS_FIELDS, GpsDefinitionError
 from kismet_tx.gps.location import LOCATION_FIELDS, LocationAggregate
 from kismet_tx.gps.manager import GpsTracker
 from kismet_tx.gps.pcapng import gps_option
+from kismet_tx.gps.sensor import SensorGps
+from kismet_tx.http.aggregate import AggregateArea
 from kismet_tx.http.alerts import AlertsArea
 from kismet_tx.http.auth import (
     DEFAULT_SESSION_TIMEOUT,
@@ -44,11 +49,13 @@ from kismet_tx.http.channels import ChannelsArea
 from kismet_tx.http.commands import DEFAULT_MAX_BODY
 from kismet_tx.http.datasources import DatasourcesArea
 from kismet_tx.http.devices import DevicesArea
+from kismet_tx.http.export import ExportArea
 from kismet_tx.http.gps import GpsArea
 from kismet_tx.http.logging import LoggingArea
 from kismet_tx.http.messages import MessagesArea
 from kismet_tx.http.phy80211 import Phy80211Area
 from kismet_tx.http.plugins import PluginsArea
+from kismet_tx.http.remotecapture import RemoteCaptureArea
 from kismet_tx.http.root import ApiRoot
 from kismet_tx.http.routing import HttpContext
 from kismet_tx.http.serialize import Serializer
@@ -90,7 +97,9 @@ KNOWN_KEYS = frozenset({
     "alert", "alertbacklog", "apspoof", "ssidcanary", "devicefound", "devicelost",
     "devicefound_timeout", "devicelost_timeout",
     "gps", "plugin",
-}) | KISMETDB_KEYS
+    "remote_capture_enabled", "remote_capture_listen", "remote_capture_port",
+    "remote_capture_max_frame",
+}) | KISMETDB_KEYS | EXPORT_KEYS
 
 USER_CONFIG = "kismet_httpd.conf"
 #: Seconds an HTTP connection may sit idle (no request in progress) before it is
@@ -168,6 +177,10 @@ def source_defaults(config: Config) -> SourceDefaults:
         split=config.get_bool("split_source_hopping", False),
         random_order=config.get_bool("randomized_hopping", False),
         retry_on_error=config.get_bool("retry_on_source_error", True),
+        remote_listen=(config.get("remote_capture_listen", "127.0.0.1") or "127.0.0.1")
+        if config.get_bool("remote_capture_enabled", True) else "",
+        remote_port=config.get_int("remote_capture_port", 3501)
+        if config.get_bool("remote_capture_enabled", True) else 0,
     )
 
 
@@ -270,6 +283,11 @@ class KismetService(MultiService):
             clock=clock, reactor=reactor, bus=self.bus, sink=self.chain.sink,
             system=capture_system, defaults=source_defaults(config))
         self.datasources.setServiceParent(self)
+        self.fields.register(REMOTE_FIELDS)
+        self.remote = RemoteCaptureService(config, self.datasources, self.bus, reactor)
+        self.remote.setServiceParent(self)
+        self.sensor_gps = SensorGps(self.chain)
+        self.remote.capture.gps_listeners.append(self.sensor_gps.enable)
         self.fields.register(ALERT_FIELDS)
         self.alerts = build_alerts(
             config, clock, self.bus, sources=self.datasources.sources,
@@ -293,6 +311,18 @@ class KismetService(MultiService):
                        alerts=lambda: self.alerts.tracker, location=self.gps.best),
             configured=config.get_list("plugin"))
         self.plugins.setServiceParent(self)
+        self.export = build_export(
+            config, reactor=reactor, bus=self.bus,
+            server_name=config.get("server_name", "Kismet") or "Kismet",
+            devices=self.tracking.tracker.devices, record=self.tracking.record,
+            encode=lambda value: self.ctx.serializer.encode(value, "json"),
+            alert_listeners=self.alerts.tracker.on_alert, chain=self.chain)
+        if self.export is not None:
+            self.export.setServiceParent(self)
+        self.aggregate_store, self.aggregate = build_aggregate(config, reactor=reactor,
+                                                               bus=self.bus)
+        if self.aggregate is not None:
+            self.aggregate.setServiceParent(self)
 
         areas = [
             SystemArea(self.ctx, self.monitor, self.fields),
@@ -309,6 +339,9 @@ class KismetService(MultiService):
             GpsArea(self.ctx, self.gps),
             PluginsArea(self.ctx, self.plugins),
             LoggingArea(self.ctx, self.log_catalog),
+            RemoteCaptureArea(self.ctx, self.remote.capture),
+            AggregateArea(self.ctx, self.aggregate_store),
+            ExportArea(self.ctx, self.export),
         ]
         self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "",
                             static=StaticFiles())

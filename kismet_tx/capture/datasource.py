@@ -283,6 +283,9 @@ class SourceDefaults:
     split: bool = False
     random_order: bool = False
     retry_on_error: bool = True
+    #: Remote capture TCP listener (``remote_capture_listen``/``_port``; empty when off).
+    remote_listen: str = ""
+    remote_port: int = 0
 
     def record(self) -> dict[str, Any]:
         """The ``/datasource/defaults`` record."""
@@ -292,8 +295,8 @@ class SourceDefaults:
             "kismet.datasourcetracker.default.split": int(self.split),
             "kismet.datasourcetracker.default.random_order": int(self.random_order),
             "kismet.datasourcetracker.default.retry_on_error": int(self.retry_on_error),
-            "kismet.datasourcetracker.default.remote_cap_listen": "",
-            "kismet.datasourcetracker.default.remote_cap_port": 0,
+            "kismet.datasourcetracker.default.remote_cap_listen": self.remote_listen,
+            "kismet.datasourcetracker.default.remote_cap_port": self.remote_port,
             "kismet.datasourcetracker.default.remote_cap_timestamp": 0,
         }
 
@@ -319,12 +322,12 @@ DEFAULTS_FIELDS = (
     FieldDef(
         "kismet.datasourcetracker.default.remote_cap_listen",
         "string",
-        "listen address for remote capture (none in kismet_tx)",
+        "listen address for remote capture",
     ),
     FieldDef(
         "kismet.datasourcetracker.default.remote_cap_port",
         "uint32",
-        "listen port for remote capture (none in kismet_tx)",
+        "listen port for remote capture",
     ),
     FieldDef(
         "kismet.datasourcetracker.default.remote_cap_timestamp",

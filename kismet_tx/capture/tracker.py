@@ -20,6 +20,7 @@ import os
 import random
 import uuid as uuidlib
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from twisted.application.service import MultiService
@@ -248,6 +249,21 @@ class DatasourceTracker(MultiService):
             reason = source.error_reason
             self.remove(source.uuid)
             raise SourceDefinitionError(f"could not open source: {reason}")
+        return source
+
+    @property
+    def sink(self) -> PacketSink:
+        """Where the sources hand their packets (the packet chain)."""
+        return self._sink
+
+    def adopt(self, build: Callable[[int], Datasource]) -> Datasource:
+        """Add a source built elsewhere (remote capture); ``build`` gets its number."""
+        source = build(self._next_number)
+        if source.uuid in self._by_uuid:
+            raise SourceConflict(f"a source with UUID {source.uuid} already exists")
+        self._next_number += 1
+        self._by_uuid[source.uuid] = source
+        source.setServiceParent(self)
         return source
 
     def remove(self, uuid: str) -> None:

@@ -1,0 +1,1 @@
+"""Exporters: the server's records out to message brokers (AMQP, MQTT), and aggregate mode."""
