@@ -17,6 +17,7 @@ logged with its traceback and answered with a bare 500.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import wraps
@@ -33,6 +34,7 @@ from kismet_tx.http.auth import COOKIE, Access, Authenticator, Identity
 from kismet_tx.http.commands import DEFAULT_MAX_BODY, Command, parse_command, parse_form, read_body
 from kismet_tx.http.errors import HttpError, ServerFault, Unauthorized
 from kismet_tx.http.serialize import FORMATS, Serializer
+from kismet_tx.slicing import Slicer
 
 _log = Logger(namespace="kismet_tx.http")
 
@@ -103,13 +105,18 @@ class ApiRequest:
 
 @dataclass
 class HttpContext:
-    """Collaborators every area shares: auth, serializer, limits, scheduling."""
+    """Collaborators every area shares: auth, serializer, limits, scheduling.
+
+    ``timer`` measures the slices of sliced work (:mod:`kismet_tx.slicing`);
+    tests inject one that counts calls.
+    """
 
     auth: Authenticator
     clock: IReactorTime
     serializer: Serializer = field(default_factory=Serializer)
     max_body: int = DEFAULT_MAX_BODY
     cooperator: task.Cooperator | None = None
+    timer: Callable[[], float] = time.perf_counter
 
     def cooperate(self, iterator: Iterator[Any]) -> task.CooperativeTask:
         """Run ``iterator`` cooperatively on the injected (or global) cooperator."""
@@ -117,16 +124,47 @@ class HttpContext:
             return task.cooperate(iterator)
         return self.cooperator.cooperate(iterator)
 
-    def run_steps(self, steps: Generator[None, None, Any]) -> defer.Deferred:
-        """Drive a sliced computation cooperatively; fires with its return value."""
+    def slicer(self) -> Slicer:
+        """A fresh slice clock for one piece of sliced work."""
+        return Slicer(self.timer)
+
+    def run_steps(self, steps: Generator[None, None, Any]) -> defer.Deferred[Any]:
+        """Drive a sliced computation; fires with its return value.
+
+        The first slice runs at once (a small job answers in this turn); the
+        rest run cooperatively, one slice at a time. Cancelling the Deferred
+        (Klein does when the client goes away) stops the work.
+        """
+        try:
+            next(steps)
+        except StopIteration as finished:
+            return defer.succeed(finished.value)
         outcome: list[Any] = []
 
         def drive() -> Iterator[None]:
             outcome.append((yield from steps))
 
-        done = self.cooperate(drive()).whenDone()
-        done.addCallback(lambda _: outcome[0])
-        return done
+        work = self.cooperate(drive())
+
+        def stop(_: defer.Deferred[Any]) -> None:
+            try:
+                work.stop()
+            except (task.TaskDone, task.TaskStopped, task.TaskFailed):
+                pass
+            steps.close()
+
+        result: defer.Deferred[Any] = defer.Deferred(canceller=stop)
+
+        def finished(_: Any) -> None:
+            if not result.called:
+                result.callback(outcome[0])
+
+        def failed(failure: Failure) -> None:
+            if not result.called and not failure.check(task.TaskStopped):
+                result.errback(failure)
+
+        work.whenDone().addCallbacks(finished, failed)
+        return result
 
 
 def _rule(path: str, ext: str | None) -> str:
@@ -283,8 +321,8 @@ def render_result(ctx: HttpContext, request: Any, result: Any, fmt: str,
             if wrapper:
                 result = {wrapper: list(result.items)}
             else:
-                producer = ListProducer(ctx, request,
-                                        ctx.serializer.encode_list(result.items, fmt))
+                chunks = ctx.serializer.encode_list(result.items, fmt, ctx.slicer().due)
+                producer = ListProducer(ctx, request, chunks)
                 producer.start()
                 return producer.done
         elif wrapper:

@@ -152,8 +152,13 @@ class Serializer:
             return _json(value) + b"\n"
         return _json(value)
 
-    def encode_list(self, items: Iterable[Any], fmt: str) -> Iterator[bytes]:
-        """Encode a list lazily, yielding chunks of about ``CHUNK_ITEMS`` items."""
+    def encode_list(self, items: Iterable[Any], fmt: str,
+                    due: Callable[[], bool] | None = None) -> Iterator[bytes]:
+        """Encode a list lazily, yielding chunks of about ``CHUNK_ITEMS`` items.
+
+        With ``due``, a chunk also ends as soon as ``due()`` says its slice of
+        time is spent, so one chunk of big records never holds the reactor long.
+        """
         if fmt == "msgpack" or fmt == "prettyjson":
             yield self.encode(list(items), fmt)
             return
@@ -175,7 +180,7 @@ class Serializer:
                     batch.append(b",")
                 batch.append(encoded)
             first = False
-            if len(batch) >= CHUNK_ITEMS * 2:
+            if len(batch) >= CHUNK_ITEMS * 2 or (due is not None and due()):
                 yield b"".join(batch)
                 batch = []
         if not lines:
