@@ -8,7 +8,8 @@ from typing import Any
 
 from twisted.application import internet
 from twisted.application.service import MultiService
-from twisted.internet.interfaces import IReactorCore, IReactorTCP, IReactorTime
+from twisted.internet import defer, threads
+from twisted.internet.interfaces import IReactorCore, IReactorTCP, IReactorThreads, IReactorTime
 from twisted.logger import Logger
 from twisted.web.server import Site
 
@@ -32,6 +33,7 @@ from kismet_tx.gps.location import LOCATION_FIELDS, LocationAggregate
 from kismet_tx.gps.manager import GpsTracker
 from kismet_tx.gps.pcapng import gps_option
 from kismet_tx.http.alerts import AlertsArea
+from kismet_tx.http.apikeys import ApiKeysArea
 from kismet_tx.http.auth import (
     DEFAULT_SESSION_TIMEOUT,
     Authenticator,
@@ -55,6 +57,7 @@ from kismet_tx.http.session import SessionArea
 from kismet_tx.http.static import StaticFiles
 from kismet_tx.http.streams import StreamsArea
 from kismet_tx.http.system import SystemArea
+from kismet_tx.http.throttle import LOCKOUT_AFTER, LOCKOUT_SECONDS, LoginThrottle
 from kismet_tx.messagebus import ERROR, INFO, MESSAGE_FIELDS, MessageBus
 from kismet_tx.plugins.api import PluginHost
 from kismet_tx.plugins.manager import PLUGIN_FIELDS, PluginManager
@@ -83,6 +86,7 @@ KNOWN_KEYS = frozenset({
     "alert", "alertbacklog", "apspoof", "ssidcanary", "devicefound", "devicelost",
     "devicefound_timeout", "devicelost_timeout",
     "gps", "plugin",
+    "httpd_allow_auth_creation", "httpd_login_failures", "httpd_login_lockout",
 })
 
 USER_CONFIG = "kismet_httpd.conf"
@@ -184,6 +188,14 @@ def load_credentials(config: Config, homedir: Path, bus: MessageBus) -> Credenti
     return creds
 
 
+def _writer_for(reactor: Any) -> Any:
+    """How the session store writes its file: in the reactor's thread pool, or at
+    once where the reactor has none (the in-memory reactors of tests)."""
+    if not IReactorThreads.providedBy(reactor):
+        return lambda work: defer.maybeDeferred(work)
+    return lambda work: threads.deferToThreadPool(reactor, reactor.getThreadPool(), work)
+
+
 def gps_epb_options(packet: Any) -> bytes:
     """Encoded EPB options of a streamed packet: Kismet's GPS option when it has a fix."""
     option = gps_option(getattr(getattr(packet, "origin", packet), "location", None))
@@ -213,8 +225,11 @@ class KismetService(MultiService):
         credentials = load_credentials(config, homedir, self.bus)
         sessions = SessionStore(
             clock, config.get_float("httpd_session_timeout", DEFAULT_SESSION_TIMEOUT),
-            homedir / SESSION_FILE)
-        self.auth = Authenticator(credentials, sessions, config.get_bool("httpd_auth_all", False))
+            homedir / SESSION_FILE, run=_writer_for(reactor))
+        throttle = LoginThrottle(clock, config.get_int("httpd_login_failures", LOCKOUT_AFTER),
+                                 config.get_float("httpd_login_lockout", LOCKOUT_SECONDS))
+        self.auth = Authenticator(credentials, sessions, config.get_bool("httpd_auth_all", False),
+                                  throttle)
         self.ctx = HttpContext(
             auth=self.auth, clock=clock, serializer=Serializer(self.fields.describe),
             max_body=config.get_int("httpd_max_body", DEFAULT_MAX_BODY))
@@ -285,6 +300,7 @@ class KismetService(MultiService):
         areas = [
             SystemArea(self.ctx, self.monitor, self.fields),
             SessionArea(self.ctx),
+            ApiKeysArea(self.ctx, config.get_bool("httpd_allow_auth_creation", True)),
             MessagesArea(self.ctx, self.bus, clock),
             DatasourcesArea(self.ctx, self.datasources),
             ChannelsArea(self.ctx, self.channels),
@@ -376,6 +392,8 @@ class KismetService(MultiService):
         stopped = super().stopService()
         # Streams are ended now; let their last bytes reach the clients.
         stopped.addCallback(lambda _: self.site.close_connections())
+        # Sessions and API keys changed since the last batched write go to disk.
+        stopped.addCallback(lambda _: self.auth.sessions.flush())
         return stopped
 
     def startService(self) -> None:

@@ -30,8 +30,17 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from kismet_tx.http.auth import COOKIE, Access, Authenticator, Identity
+from kismet_tx.http.auth import (
+    ADMIN,
+    COOKIE,
+    Access,
+    Authenticator,
+    Identity,
+    is_command,
+    route_roles,
+)
 from kismet_tx.http.commands import DEFAULT_MAX_BODY, Command, parse_command, parse_form, read_body
+from kismet_tx.http.csrf import check_csrf
 from kismet_tx.http.errors import HttpError, ServerFault, Unauthorized
 from kismet_tx.http.serialize import FORMATS, Serializer
 from kismet_tx.slicing import Slicer
@@ -65,6 +74,20 @@ class RouteInfo:
     ext: str | None
     name: str
     suffix: str = ""
+    #: Roles named on the route line; empty: the defaults of :func:`route_roles`.
+    roles: tuple[str, ...] = ()
+
+    @property
+    def accepts(self) -> tuple[str, ...]:
+        """The roles this route accepts when it needs a login."""
+        return route_roles(self.access, self.path, self.methods, self.ext, self.roles)
+
+    @property
+    def command(self) -> bool:
+        """Whether the route is CSRF-checked: a command (:func:`is_command`), or any
+        route that only ``admin`` may use (``close_stream``, ``list_interfaces``)."""
+        return is_command(self.path, self.methods, self.ext) or (
+            self.access is not Access.OPEN and self.accepts == (ADMIN,))
 
 
 @dataclass(slots=True)
@@ -179,16 +202,19 @@ def _rule(path: str, ext: str | None) -> str:
 
 def endpoint(app: Klein, path: str, *, ext: str | None = ANY,
              methods: tuple[str, ...] = GET, access: Access = Access.PUBLIC,
-             suffix: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             suffix: str = "", roles: tuple[str, ...] = (),
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``handler(self, call: ApiRequest, **path_args)`` on ``app``.
 
     ``ext`` is ``ANY`` (every serializer), ``CMD`` (``.cmd``/``.jcmd``), one fixed
     suffix such as ``"html"`` or ``"pcapng"``, or None for an exact path.
     ``suffix`` is appended after the extension (the old sub-key form).
+    ``roles`` names the roles the route accepts when it needs a login (for
+    example ``(ADMIN, WEBGPS)``); without it, :func:`route_roles` decides.
     """
 
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
-        info = RouteInfo(path, methods, access, ext, handler.__name__, suffix)
+        info = RouteInfo(path, methods, access, ext, handler.__name__, suffix, tuple(roles))
 
         @wraps(handler)
         def route(self: Any, request: Any, **kwargs: Any) -> Any:
@@ -243,11 +269,11 @@ def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], are
     fmt = kwargs.pop("ext", None) or "json"
     try:
         identity = ctx.auth.identify(request)
-        if identity is None and ctx.auth.needs_login(info.access):
+        if not ctx.auth.allows(info.access, info.accepts, identity):
             raise Unauthorized()
+        check_csrf(request, identity, info.command)
         if identity is not None and identity.token:
-            request.addCookie(COOKIE, identity.token.encode(), path=b"/", httpOnly=True,
-                              sameSite="strict")
+            set_session_cookie(request, identity.token)
         cmd = _command(ctx, request)
         # Checked before the handler runs: a bad ``wrapper`` must refuse a command,
         # not answer 400 after the command has done its work.
@@ -255,6 +281,11 @@ def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], are
         call = ApiRequest(request, cmd, fmt, identity, {k: str(v) for k, v in kwargs.items()})
         result = handler(area, call, **kwargs)
     except HttpError as error:
+        delay = ctx.auth.failure_delay(request) if error.status in (401, 403) else 0.0
+        if delay > 0:
+            # A failed password is answered late (the throttle's exponential delay),
+            # on the reactor clock: nothing waits but this answer.
+            return task.deferLater(ctx.clock, delay, write_error, request, error)
         return write_error(request, error)
     except Exception:
         _log.failure("error handling {path}", path=info.path)
@@ -266,6 +297,16 @@ def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], are
         result.addErrback(lambda failure: _fail_deferred(request, failure, info))
         return result
     return render_result(ctx, request, result, fmt, cmd)
+
+
+def set_session_cookie(request: Any, token: str, *, clear: bool = False) -> None:
+    """``Set-Cookie: KISMET=...; Path=/; HttpOnly; SameSite=Strict`` (and ``Secure``
+    under TLS); ``clear`` sends an empty, expired one (logout). The token is
+    always one of the server's own (hex), never text a client sent."""
+    request.cookies = [c for c in request.cookies if not c.startswith(COOKIE + b"=")]
+    request.addCookie(COOKIE, b"" if clear else token.encode("ascii"), path=b"/",
+                      httpOnly=True, sameSite="strict", secure=bool(request.isSecure()),
+                      max_age=b"0" if clear else None)
 
 
 def _command(ctx: HttpContext, request: Any) -> Command:

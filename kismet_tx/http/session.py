@@ -1,12 +1,21 @@
-"""``/session/*``: session and login checks, first-run setup state."""
+"""``/session/*``: session and login checks, logout, first-run setup state."""
 
 from __future__ import annotations
 
 from klein import Klein
 
-from kismet_tx.http.auth import Access
+from kismet_tx.http.auth import ANY_ROLE, Access
 from kismet_tx.http.errors import BadRequest, Forbidden, Unauthorized
-from kismet_tx.http.routing import GET, POST, ApiRequest, HttpContext, Text, endpoint
+from kismet_tx.http.routing import (
+    GET,
+    GET_POST,
+    POST,
+    ApiRequest,
+    HttpContext,
+    Text,
+    endpoint,
+    set_session_cookie,
+)
 
 
 class SessionArea:
@@ -28,6 +37,18 @@ class SessionArea:
         if not self.ctx.auth.login_from(call.request):
             raise Forbidden("Invalid login")
         return Text("Login valid\n")
+
+    @endpoint(app, "/session/logout", ext=None, methods=GET_POST, access=Access.LOGIN,
+              roles=(ANY_ROLE,))
+    def logout(self, call: ApiRequest) -> Text:
+        """End the caller's session; its cookie is cleared. An API key stays valid."""
+        if call.identity is None:
+            raise Unauthorized()
+        if not self.ctx.auth.logout(call.identity):
+            raise BadRequest("No session to end: an API key is revoked with "
+                             "/auth/apikey/revoke.cmd")
+        set_session_cookie(call.request, "", clear=True)
+        return Text("Logged out\n")
 
     @endpoint(app, "/session/check_setup_ok", ext=None, methods=GET, access=Access.OPEN)
     def check_setup_ok(self, call: ApiRequest) -> Text:
