@@ -273,3 +273,21 @@ def test_scripts_and_keys_need_no_origin(server: Server) -> None:
     assert server.post("/probe/admin_command.cmd",
                        headers={**basic(), b"Origin": [b"https://evil.example"]},
                        data=FORM).code == 403
+
+
+def test_kismets_own_ui_requests_pass(server: Server) -> None:
+    """Kismet's UI (``kismet.ui.base.js`` ConfigureAjax) sends Basic auth on every
+    jQuery call, jQuery adds X-Requested-With to same-origin calls, and the browser
+    adds its cookie and the page's Origin: such a command gets through."""
+    token = server.login()
+    headers = {**cookie(token), **basic(), **XHR, b"Origin": [b"http://127.0.0.1:2501"],
+               b"Content-Type": [b"application/x-www-form-urlencoded; charset=UTF-8"]}
+    reply = server.post("/auth/apikey/generate.cmd", headers=headers,
+                        data={"json": json.dumps({"name": "ui", "role": "readonly",
+                                                  "duration": 0})})
+    assert reply.code == 200, reply.text
+    listed = server.get("/auth/apikey/list.json", headers=headers).json()
+    assert [k["kismet.httpd.auth.name"] for k in listed] == ["ui"]
+    # Its fetch() calls from the page send the cookie and Origin, no custom header.
+    fetch_like = {**cookie(token), b"Origin": [b"http://127.0.0.1:2501"]}
+    assert server.post("/probe/admin_command.cmd", headers=fetch_like, data=FORM).code == 200
