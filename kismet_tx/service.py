@@ -183,8 +183,11 @@ def load_credentials(config: Config, homedir: Path, bus: MessageBus) -> Credenti
         if user and password:
             return Credentials(user, password, "user", str(path))
     creds = generate_credentials(path)
+    # The message bus is public: its message names no path; the server log does.
     bus.post(f"No login was configured: generated an admin login for user "
-             f"'{creds.username}'; the password is in {path}", INFO)
+             f"'{creds.username}'; its password is in the login file named in the "
+             "server log", INFO)
+    _log.info("generated an admin login; the password is in {path}", path=str(path))
     return creds
 
 

@@ -41,6 +41,8 @@ class DatasourcesArea:
     """Datasource endpoints."""
 
     app = Klein()
+    #: Its records may name local files: hidden from anonymous callers.
+    scrub_for_anonymous = True
 
     def __init__(self, ctx: HttpContext, tracker: DatasourceTracker) -> None:
         self.ctx = ctx

@@ -32,6 +32,8 @@ class GpsArea:
     """GPS endpoints."""
 
     app = Klein()
+    #: Its records may name local files: hidden from anonymous callers.
+    scrub_for_anonymous = True
 
     def __init__(self, ctx: HttpContext, tracker: GpsTracker) -> None:
         self.ctx = ctx

@@ -42,6 +42,7 @@ from kismet_tx.http.auth import (
 from kismet_tx.http.commands import DEFAULT_MAX_BODY, Command, parse_command, parse_form, read_body
 from kismet_tx.http.csrf import check_csrf
 from kismet_tx.http.errors import HttpError, ServerFault, Unauthorized
+from kismet_tx.http.reveal import hide_local, hide_text
 from kismet_tx.http.serialize import FORMATS, Serializer
 from kismet_tx.slicing import Slicer
 
@@ -280,6 +281,8 @@ def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], are
         cmd.wrapper()
         call = ApiRequest(request, cmd, fmt, identity, {k: str(v) for k, v in kwargs.items()})
         result = handler(area, call, **kwargs)
+        if identity is None and getattr(area, "scrub_for_anonymous", False):
+            result = _scrubbed(result)
     except HttpError as error:
         delay = ctx.auth.failure_delay(request) if error.status in (401, 403) else 0.0
         if delay > 0:
@@ -307,6 +310,21 @@ def set_session_cookie(request: Any, token: str, *, clear: bool = False) -> None
     request.addCookie(COOKIE, b"" if clear else token.encode("ascii"), path=b"/",
                       httpOnly=True, sameSite="strict", secure=bool(request.isSecure()),
                       max_age=b"0" if clear else None)
+
+
+def _scrubbed(result: Any) -> Any:
+    """A result with local paths hidden (:mod:`kismet_tx.http.reveal`)."""
+    if isinstance(result, defer.Deferred):
+        return result.addCallback(_scrubbed)
+    if isinstance(result, Listing):
+        return Listing(map(hide_local, result.items))
+    if isinstance(result, Text):
+        if isinstance(result.body, str):
+            result.body = hide_text(result.body)
+        return result
+    if isinstance(result, Raw):
+        return result
+    return hide_local(result)
 
 
 def _command(ctx: HttpContext, request: Any) -> Command:

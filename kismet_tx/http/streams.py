@@ -98,6 +98,8 @@ class StreamsArea:
     """pcapng streams, handshake pcaps and the stream registry endpoints."""
 
     app = Klein()
+    #: Its records may name local files: hidden from anonymous callers.
+    scrub_for_anonymous = True
 
     def __init__(self, ctx: HttpContext, registry: StreamRegistry,
                  datasources: DatasourceTracker, backlog: int = DEFAULT_BACKLOG, *,
