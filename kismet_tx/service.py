@@ -87,6 +87,7 @@ KNOWN_KEYS = frozenset({
     "devicefound_timeout", "devicelost_timeout",
     "gps", "plugin",
     "httpd_allow_auth_creation", "httpd_login_failures", "httpd_login_lockout",
+    "httpd_max_connections_per_address", "httpd_head_timeout",
 })
 
 USER_CONFIG = "kismet_httpd.conf"
@@ -100,6 +101,11 @@ LISTEN_BACKLOG = 511
 #: each stream) to be sent before the reactor drops them.
 DRAIN_TIMEOUT = 2.0
 SESSION_FILE = "session.db"
+#: Open connections one client address may hold (``httpd_max_connections_per_address``;
+#: 0 for no cap). Beyond it, a new connection is closed at once.
+DEFAULT_MAX_PER_ADDRESS = 128
+#: Seconds a request line and headers may take to arrive (``httpd_head_timeout``).
+DEFAULT_HEAD_TIMEOUT = 30.0
 #: Net container allocations between two young-generation collections in the server
 #: (Python's default is 700); see :func:`tune_gc`.
 GC_YOUNG_THRESHOLD = 10_000
@@ -124,6 +130,9 @@ class KismetSite(Site):
     that never sends a complete request, or a kept-alive one left unused) is
     closed; a request being answered, a stream included, is never timed out.
     A request body over ``max_body`` bytes is refused with 413 as it arrives.
+    A request head must be in within ``head_timeout`` seconds, however slowly it
+    trickles, and one client address holds at most ``max_per_address``
+    connections: a slowloris cannot starve other clients.
     """
 
     protocol = _CountingChannel  # type: ignore[assignment]
@@ -131,13 +140,50 @@ class KismetSite(Site):
 
     def __init__(self, resource: Any, reactor: Any,
                  idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
-                 max_body: int = DEFAULT_MAX_BODY) -> None:
+                 max_body: int = DEFAULT_MAX_BODY,
+                 max_per_address: int = DEFAULT_MAX_PER_ADDRESS,
+                 head_timeout: float = DEFAULT_HEAD_TIMEOUT) -> None:
         super().__init__(resource, reactor=reactor, logFormatter=_path_only_log,
                          timeout=idle_timeout if idle_timeout > 0 else None)  # type: ignore[arg-type]
         self.open_connections = 0
         self.max_body = max_body
+        self.max_per_address = max_per_address
+        self.head_timeout = head_timeout if head_timeout > 0 else None
+        #: Open connections per client address, and the count of those refused.
+        self.per_address: dict[str, int] = {}
+        self.refused_connections = 0
         #: Every open connection (kept by the channels), closed cleanly at stop.
         self.channels: set[BoundedChannel] = set()
+
+    def buildProtocol(self, addr: Any) -> Any:
+        """A channel for a new connection, or None (Twisted then closes it) when its
+        address already holds ``max_per_address`` connections."""
+        host = str(getattr(addr, "host", ""))
+        held = self.per_address.get(host, 0)
+        if self.max_per_address and held >= self.max_per_address:
+            self.refused_connections += 1
+            if self.refused_connections % 1000 == 1:
+                _log.warn("refusing connections from {host}: {held} already open "
+                          "({count} refused so far)", host=host, held=held,
+                          count=self.refused_connections)
+            return None
+        channel = super().buildProtocol(addr)
+        if channel is not None:
+            self.per_address[host] = held + 1
+            channel._counted_host = host
+        return channel
+
+    def release_address(self, channel: Any) -> None:
+        """A connection counted against its address has closed."""
+        host = getattr(channel, "_counted_host", None)
+        if host is None:
+            return
+        channel._counted_host = None
+        left = self.per_address.get(host, 1) - 1
+        if left > 0:
+            self.per_address[host] = left
+        else:
+            self.per_address.pop(host, None)
 
     def close_connections(self, timeout: float = DRAIN_TIMEOUT) -> Any:
         """Close every connection once its output is sent (bounded by ``timeout``)."""
@@ -321,7 +367,10 @@ class KismetService(MultiService):
         self.site = KismetSite(
             self.root, reactor,
             idle_timeout=config.get_float("httpd_idle_timeout", DEFAULT_IDLE_TIMEOUT),
-            max_body=self.ctx.max_body)
+            max_body=self.ctx.max_body,
+            max_per_address=config.get_int("httpd_max_connections_per_address",
+                                           DEFAULT_MAX_PER_ADDRESS),
+            head_timeout=config.get_float("httpd_head_timeout", DEFAULT_HEAD_TIMEOUT))
         port = config.get_int("httpd_port", 2501)
         bind = config.get("httpd_bind_address", "127.0.0.1") or "127.0.0.1"
         self.http = internet.TCPServer(port, self.site, interface=bind, backlog=LISTEN_BACKLOG,
