@@ -58,6 +58,7 @@ from kismet_tx.http.static import StaticFiles
 from kismet_tx.http.streams import StreamsArea
 from kismet_tx.http.system import SystemArea
 from kismet_tx.http.throttle import LOCKOUT_AFTER, LOCKOUT_SECONDS, LoginThrottle
+from kismet_tx.http.tls import tls_options
 from kismet_tx.messagebus import ERROR, INFO, MESSAGE_FIELDS, MessageBus
 from kismet_tx.plugins.api import PluginHost
 from kismet_tx.plugins.manager import PLUGIN_FIELDS, PluginManager
@@ -88,6 +89,7 @@ KNOWN_KEYS = frozenset({
     "gps", "plugin",
     "httpd_allow_auth_creation", "httpd_login_failures", "httpd_login_lockout",
     "httpd_max_connections_per_address", "httpd_head_timeout",
+    "httpd_ssl", "httpd_ssl_cert", "httpd_ssl_key",
 })
 
 USER_CONFIG = "kismet_httpd.conf"
@@ -373,8 +375,16 @@ class KismetService(MultiService):
             head_timeout=config.get_float("httpd_head_timeout", DEFAULT_HEAD_TIMEOUT))
         port = config.get_int("httpd_port", 2501)
         bind = config.get("httpd_bind_address", "127.0.0.1") or "127.0.0.1"
-        self.http = internet.TCPServer(port, self.site, interface=bind, backlog=LISTEN_BACKLOG,
-                                       reactor=reactor)
+        #: ``https`` with ``httpd_ssl=true`` (``httpd_ssl_cert``, ``httpd_ssl_key``).
+        self.scheme = "https" if config.get_bool("httpd_ssl", False) else "http"
+        if self.scheme == "https":
+            options = tls_options(config.get("httpd_ssl_cert"), config.get("httpd_ssl_key"),
+                                  homedir)
+            self.http = internet.SSLServer(port, self.site, options, interface=bind,
+                                           backlog=LISTEN_BACKLOG, reactor=reactor)
+        else:
+            self.http = internet.TCPServer(port, self.site, interface=bind,
+                                           backlog=LISTEN_BACKLOG, reactor=reactor)
         self.http.setName("httpd")
         self.http.setServiceParent(self)
         self._cli_sources = list(sources or [])
@@ -452,7 +462,7 @@ class KismetService(MultiService):
         super().startService()
         address = self.http._port.getHost() if self.http._port else None
         where = f"{address.host}:{address.port}" if address else "?"
-        self.bus.post(f"kismet_tx REST server listening on http://{where}/", INFO)
+        self.bus.post(f"kismet_tx REST server listening on {self.scheme}://{where}/", INFO)
         for index, definition in enumerate(self._pending_sources):
             source = self._add_source(definition)
             if source is not None and index >= len(self._cli_sources):
