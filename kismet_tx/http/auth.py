@@ -40,6 +40,7 @@ from kismet_tx.http.authstore import (
     SessionStore,
     token_hash,
 )
+from kismet_tx.http.errors import TooManyRequests
 from kismet_tx.http.throttle import LoginThrottle
 
 __all__ = [
@@ -277,7 +278,10 @@ class Authenticator:
         """Whether an offered password is valid: known good, else checked."""
         if self._cache_key(offered) in self._basic:
             return True
-        return self._verify(request, offered[1], offered[2])
+        try:
+            return self._verify(request, offered[1], offered[2])
+        except TooManyRequests:
+            return False  # a locked-out address still has its cookie
 
     def login_from(self, request: Any) -> bool:
         """True when the request carries a valid login (Basic or URI), ignoring cookies."""
