@@ -280,3 +280,54 @@ def test_kismets_own_ui_requests_pass(server: Server) -> None:
     # Its fetch() calls from the page send the cookie and Origin, no custom header.
     fetch_like = {**cookie(token), b"Origin": [b"http://127.0.0.1:2501"]}
     assert server.post("/probe/admin_command.cmd", headers=fetch_like, data=FORM).code == 200
+
+
+def test_the_service_writes_the_session_store_in_the_reactor_thread_pool(tmp_path: Any) -> None:
+    """``service._writer_for``: with a reactor that has a thread pool, the file is
+    written in a pool thread, never on the reactor's own."""
+    import threading
+
+    from twisted.internet.interfaces import IReactorThreads
+    from twisted.python.threadpool import ThreadPool
+    from zope.interface import implementer
+
+    from kismet_tx.http.authstore import SessionStore
+    from kismet_tx.service import _writer_for
+
+    @implementer(IReactorThreads)
+    class PoolReactor:
+        """Just enough of a reactor: a real thread pool, results handed back by hand."""
+
+        def __init__(self) -> None:
+            self.pool = ThreadPool(1, 1)
+            self.handed_back: list[Any] = []
+
+        def getThreadPool(self) -> ThreadPool:
+            return self.pool
+
+        def callFromThread(self, f: Any, *args: Any, **kwargs: Any) -> None:
+            self.handed_back.append((f, args, kwargs))
+
+    from twisted.internet import task
+
+    reactor = PoolReactor()
+    reactor.pool.start()
+    written = threading.Event()
+    threads: list[threading.Thread] = []
+    try:
+        store = SessionStore(task.Clock(), 60, tmp_path / "session.db", run=_writer_for(reactor))
+        original = store.writer._write
+
+        def recording(data: bytes) -> None:
+            threads.append(threading.current_thread())
+            original(data)
+            written.set()
+
+        store.writer._write = recording
+        store.create("admin")
+        store.flush()
+        assert written.wait(30), "the write never ran"
+    finally:
+        reactor.pool.stop()
+    assert threads and threads[0] is not threading.main_thread()
+    assert (tmp_path / "session.db").exists()
