@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from klein import Klein
 
-from kismet_tx.http.auth import ANY_ROLE, Access
+from kismet_tx.http.auth import ADMIN, ANY_ROLE, Access
 from kismet_tx.http.errors import BadRequest, Forbidden, Unauthorized
 from kismet_tx.http.routing import (
     GET,
@@ -60,7 +60,8 @@ class SessionArea:
         auth = self.ctx.auth
         if auth.credentials.origin == "global":
             raise Forbidden("Login is configured in the global config and cannot be changed")
-        if auth.credentials.password and call.identity is None:
+        if auth.credentials.password and (call.identity is None
+                                          or call.identity.role != ADMIN):
             raise Forbidden("A login is already configured; log in to change it")
         username = call.cmd.form.get("username") or call.cmd.str("username")
         password = call.cmd.form.get("password") or call.cmd.str("password")

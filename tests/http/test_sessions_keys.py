@@ -331,3 +331,17 @@ def test_the_service_writes_the_session_store_in_the_reactor_thread_pool(tmp_pat
         reactor.pool.stop()
     assert threads and threads[0] is not threading.main_thread()
     assert (tmp_path / "session.db").exists()
+
+
+def test_only_admin_may_change_the_login(server: Server) -> None:
+    """A readonly key must not set a new admin password through /session/set_password."""
+    for role in ("readonly", "WEBGPS"):
+        token = generate(server, f"k-{role}", role)
+        reply = server.post("/session/set_password", headers={**cookie(token), **XHR},
+                            data={"username": "mallory", "password": "taken-over"})
+        assert reply.code == 403, role
+    assert server.auth.credentials.username == USER
+    admin = generate(server, "k-admin", "admin")
+    reply = server.post("/session/set_password", headers={**cookie(admin), **XHR},
+                        data={"username": "newadmin", "password": "new-Secret-9"})
+    assert reply.code == 200 and server.auth.credentials.username == "newadmin"
