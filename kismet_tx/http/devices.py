@@ -336,8 +336,9 @@ class DevicesArea:
             return {"draw": draw, "data": list(rows), "recordsTotal": result.total,
                     "recordsFiltered": result.filtered}
         if mode == "page":
-            return {"data": list(rows), "last_page": result.last_page(length),
-                    "last_row": result.filtered, "total_row": result.total}
+            # Streamed: a page may be the whole view.
+            return Listing(rows, {"data": None, "last_page": result.last_page(length),
+                                  "last_row": result.filtered, "total_row": result.total})
         return Listing(rows)
 
     @staticmethod

@@ -106,9 +106,15 @@ class Text:
 
 @dataclass(slots=True)
 class Listing:
-    """A lazily produced list of records, streamed without building the body."""
+    """A lazily produced list of records, streamed without building the body.
+
+    With ``wrap``, the list is the ``key`` entry of that dictionary (a paged
+    view's ``{"data": [...], "last_page": ...}``), streamed all the same.
+    """
 
     items: Iterable[Any]
+    wrap: dict[str, Any] | None = None
+    key: str = "data"
 
 
 @dataclass(slots=True)
@@ -317,7 +323,7 @@ def _scrubbed(result: Any) -> Any:
     if isinstance(result, defer.Deferred):
         return result.addCallback(_scrubbed)
     if isinstance(result, Listing):
-        return Listing(map(hide_local, result.items))
+        return Listing(map(hide_local, result.items), result.wrap, result.key)
     if isinstance(result, Text):
         if isinstance(result.body, str):
             result.body = hide_text(result.body)
@@ -377,10 +383,15 @@ def render_result(ctx: HttpContext, request: Any, result: Any, fmt: str,
         request.setHeader(b"Content-Type", ctx.serializer.content_type(fmt))
         wrapper = cmd.wrapper()
         if isinstance(result, Listing):
-            if wrapper:
-                result = {wrapper: list(result.items)}
+            wrap, key = result.wrap, result.key
+            if wrapper and wrap is not None:
+                # Both a paged wrapper and the caller's own: built whole (rare).
+                result = {wrapper: {**wrap, key: list(result.items)}}
             else:
-                chunks = ctx.serializer.encode_list(result.items, fmt, ctx.slicer().due)
+                if wrapper:
+                    wrap, key = {wrapper: None}, wrapper
+                chunks = ctx.serializer.encode_list(result.items, fmt, ctx.slicer().due,
+                                                    wrap=wrap, key=key)
                 producer = ListProducer(ctx, request, chunks)
                 producer.start()
                 return producer.done

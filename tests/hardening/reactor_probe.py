@@ -26,7 +26,7 @@ from twisted.internet.protocol import ClientFactory, Protocol
 from kismet_tx.capture.memory import MemoryCaptureSystem
 from kismet_tx.capture.system import pack_batch
 from kismet_tx.config import Config
-from kismet_tx.service import KNOWN_KEYS, build_service
+from kismet_tx.service import KNOWN_KEYS, build_service, tune_gc
 from tests.tracker.frames import DLT_RADIOTAP, probe_req, radio
 from tests.tracker.replay import SOURCE
 
@@ -103,7 +103,7 @@ class Leaver(Protocol):
 
 async def scenario(service: Any, url: str, probe: Probe, port: int) -> dict[str, Any]:
     auth = (USER, PASSWORD)
-    results: dict[str, Any] = {"attacks": []}
+    results: dict[str, Any] = {"attacks": [], "pages": []}
     probe.start()
     await task.deferLater(reactor, 0.05, lambda: None)
     probe.reset()
@@ -120,6 +120,17 @@ async def scenario(service: Any, url: str, probe: Probe, port: int) -> dict[str,
         results["attacks"].append({"path": path, "regex": regex, "code": response.code,
                                    "body": text[:120], "seconds": time.perf_counter() - started,
                                    "small_code": small_code})
+    # Whole pages of full records, and a caller's wrapper: streamed, not built whole.
+    for path, body in (("/devices/views/all/devices.json?page=0&length=100000", {}),
+                       ("/devices/summary/devices.json", {"wrapper": "devices"})):
+        started = time.perf_counter()
+        response = await treq.post(url + path, data={"json": json.dumps(body)})
+        received: list[int] = []
+        # Counted as it arrives (joining 50 MB here would be the probe's own stall).
+        await treq.collect(response, lambda data: received.append(len(data)))
+        size = sum(received)
+        results["pages"].append({"path": path, "code": response.code, "bytes": size,
+                                 "seconds": time.perf_counter() - started})
     results["max_gap_wall"] = probe.wall
     results["max_gap_cpu"] = probe.cpu
     results["probe_runs"] = probe.runs
@@ -158,6 +169,7 @@ def main(home: str, devices: int) -> None:
         name="<probe>", home=str(where), known_keys=KNOWN_KEYS)
     service = build_service(config, where, reactor, capture_system=MemoryCaptureSystem())
     feed_devices(service, devices)
+    tune_gc()  # as twistd kismet does
     service.startService()
     port = service.http._port.getHost().port
     probe = Probe()
