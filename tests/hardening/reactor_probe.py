@@ -127,7 +127,7 @@ async def scenario(service: Any, url: str, probe: Probe, port: int) -> dict[str,
         response = await treq.post(url + path, data={"json": json.dumps(body)})
         received: list[int] = []
         # Counted as it arrives (joining 50 MB here would be the probe's own stall).
-        await treq.collect(response, lambda data: received.append(len(data)))
+        await treq.collect(response, lambda data, into=received: into.append(len(data)))
         size = sum(received)
         results["pages"].append({"path": path, "code": response.code, "bytes": size,
                                  "seconds": time.perf_counter() - started})
