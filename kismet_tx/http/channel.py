@@ -28,6 +28,10 @@ from twisted.web.server import Request
 
 _log = Logger(namespace="kismet_tx.http")
 
+#: Seconds a connection refused with 413 goes on draining the client's body
+#: before it is closed.
+LINGER_SECONDS = 2.0
+
 
 class BoundedChannel(HTTPChannel):
     """An HTTP/1.1 connection that refuses a body over ``site.max_body`` bytes and
@@ -103,7 +107,25 @@ class BoundedChannel(HTTPChannel):
                 b"Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
                 b"Content-Length: %d\r\n\r\n" % len(body))
         self.transport.write(head + body)
-        self.loseConnection()
+        # A lingering close: end our side after the answer (FIN), go on reading and
+        # dropping what the client still sends, and close for good a moment later.
+        # Closing at once with its body unread would reset the connection, and the
+        # client could lose the 413 before reading it.
+        half_close = getattr(self.transport, "loseWriteConnection", None)
+        clock = getattr(self.site, "reactor", None)
+        if half_close is None or clock is None:
+            self.loseConnection()
+            return
+        try:
+            half_close()
+        except NotImplementedError:
+            self.loseConnection()
+            return
+        clock.callLater(LINGER_SECONDS, self._linger_done)
+
+    def _linger_done(self) -> None:
+        if self.transport is not None and self.transport.connected:
+            self.transport.abortConnection()
 
     def allHeadersReceived(self) -> None:
         self._head_arrived()
