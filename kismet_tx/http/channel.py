@@ -111,16 +111,13 @@ class BoundedChannel(HTTPChannel):
         # dropping what the client still sends, and close for good a moment later.
         # Closing at once with its body unread would reset the connection, and the
         # client could lose the 413 before reading it.
+        # (A TLS transport has no half-close: it is closed at once.)
         half_close = getattr(self.transport, "loseWriteConnection", None)
         clock = getattr(self.site, "reactor", None)
         if half_close is None or clock is None:
             self.loseConnection()
             return
-        try:
-            half_close()
-        except NotImplementedError:
-            self.loseConnection()
-            return
+        half_close()
         clock.callLater(LINGER_SECONDS, self._linger_done)
 
     def _linger_done(self) -> None:
