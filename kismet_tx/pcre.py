@@ -12,7 +12,29 @@ import re
 
 import pcre2
 
-__all__ = ["PcreError", "compile_pcre", "pcre_search", "rewrite_braced_hex"]
+__all__ = [
+    "DEPTH_LIMIT",
+    "HEAP_LIMIT_KIB",
+    "MATCH_LIMIT",
+    "PcreError",
+    "compile_pcre",
+    "compile_user_pcre",
+    "pcre_search",
+    "refused_verb",
+    "rewrite_braced_hex",
+]
+
+#: PCRE2 match limit of a user pattern (backtracking steps per search): a search
+#: costs at most tens of microseconds with JIT, about a third of a millisecond
+#: interpreted, where PCRE2's default (10,000,000) allows seconds.
+MATCH_LIMIT = 20_000
+#: PCRE2 depth limit (backtracking depth) of a user pattern.
+DEPTH_LIMIT = 2_000
+#: PCRE2 heap limit of a user pattern, KiB.
+HEAP_LIMIT_KIB = 1_024
+_LIMITS = f"(*LIMIT_MATCH={MATCH_LIMIT})(*LIMIT_DEPTH={DEPTH_LIMIT})(*LIMIT_HEAP={HEAP_LIMIT_KIB})"
+#: A start-of-pattern item, such as ``(*UTF)`` or ``(*LIMIT_MATCH=10)``.
+_START_ITEM = re.compile(r"\(\*([A-Za-z_]+)(?:=[^)]*)?\)")
 
 
 class PcreError(ValueError):
@@ -82,6 +104,50 @@ def compile_pcre(pattern: str) -> pcre2.Pattern:
         raise PcreError(str(exc)) from None
     except pcre2.LibraryError:
         return pcre2.compile(source, pcre2.ASCII, jit=False)
+
+
+def refused_verb(pattern: str) -> str | None:
+    """The first start-of-pattern item of ``pattern`` that a user may not give, or None.
+
+    ``(*NO_JIT)``, ``(*NO_START_OPT)``, ``(*NO_AUTO_POSSESS)``,
+    ``(*NO_DOTSTAR_ANCHOR)`` (any ``(*NO_...)``) switch PCRE2's optimisations off
+    and make every search cost its whole match budget; ``(*LIMIT_MATCH=)``,
+    ``(*LIMIT_DEPTH=)``, ``(*LIMIT_HEAP=)`` and ``(*LIMIT_RECURSION=)`` would
+    replace the server's limits (the last setting wins). Other items
+    (``(*UTF)``, ``(*UCP)``, newline conventions) are allowed.
+    """
+    position = 0
+    while True:
+        item = _START_ITEM.match(pattern, position)
+        if item is None:
+            return None
+        name = item.group(1).upper()
+        if name.startswith(("NO_", "LIMIT_")):
+            return item.group(0)
+        position = item.end()
+
+
+def compile_user_pcre(pattern: str) -> pcre2.Pattern:
+    """Compile a pattern a client sent, with the server's match, depth and heap limits.
+
+    The ``pcre2`` binding builds its match context without limits (it exposes
+    only a callout there), so the limits travel in the compiled pattern as
+    PCRE2's own start-of-pattern settings, which PCRE2 applies to every
+    search under its default match context (JIT honours the match limit; the
+    interpreter all three). Items that would switch optimisations off or
+    raise the limits are refused (:func:`refused_verb`). Raises
+    :class:`PcreError`.
+    """
+    verb = refused_verb(pattern)
+    if verb is not None:
+        raise PcreError(f"{verb} is not allowed: it switches off PCRE2's optimisations "
+                        f"or limits")
+    try:
+        return compile_pcre(_LIMITS + pattern)
+    except PcreError:
+        # Compiled alone, so that the error's offset is the client's own.
+        compile_pcre(pattern)
+        raise
 
 
 def _scrub_surrogates(text: str) -> str:

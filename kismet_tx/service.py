@@ -8,7 +8,8 @@ from typing import Any
 
 from twisted.application import internet
 from twisted.application.service import MultiService
-from twisted.internet.interfaces import IReactorCore, IReactorTCP, IReactorTime
+from twisted.internet import defer, threads
+from twisted.internet.interfaces import IReactorCore, IReactorTCP, IReactorThreads, IReactorTime
 from twisted.logger import Logger
 from twisted.web.server import Site
 
@@ -37,6 +38,7 @@ from kismet_tx.gps.pcapng import gps_option
 from kismet_tx.gps.sensor import SensorGps
 from kismet_tx.http.aggregate import AggregateArea
 from kismet_tx.http.alerts import AlertsArea
+from kismet_tx.http.apikeys import ApiKeysArea
 from kismet_tx.http.auth import (
     DEFAULT_SESSION_TIMEOUT,
     Authenticator,
@@ -63,6 +65,8 @@ from kismet_tx.http.session import SessionArea
 from kismet_tx.http.static import StaticFiles
 from kismet_tx.http.streams import StreamsArea
 from kismet_tx.http.system import SystemArea
+from kismet_tx.http.throttle import LOCKOUT_AFTER, LOCKOUT_SECONDS, LoginThrottle
+from kismet_tx.http.tls import tls_options
 from kismet_tx.kismetdb.log import DRIVER as KISMETDB_DRIVER
 from kismet_tx.kismetdb.log import LOG_TYPE as KISMETDB_LOG_TYPE
 from kismet_tx.kismetdb.log import KismetdbLog, LogInputs
@@ -99,6 +103,9 @@ KNOWN_KEYS = frozenset({
     "gps", "plugin",
     "remote_capture_enabled", "remote_capture_listen", "remote_capture_port",
     "remote_capture_max_frame",
+    "httpd_allow_auth_creation", "httpd_login_failures", "httpd_login_lockout",
+    "httpd_max_connections_per_address", "httpd_head_timeout",
+    "httpd_ssl", "httpd_ssl_cert", "httpd_ssl_key",
 }) | KISMETDB_KEYS | EXPORT_KEYS
 
 USER_CONFIG = "kismet_httpd.conf"
@@ -112,6 +119,11 @@ LISTEN_BACKLOG = 511
 #: each stream) to be sent before the reactor drops them.
 DRAIN_TIMEOUT = 2.0
 SESSION_FILE = "session.db"
+#: Open connections one client address may hold (``httpd_max_connections_per_address``;
+#: 0 for no cap). Beyond it, a new connection is closed at once.
+DEFAULT_MAX_PER_ADDRESS = 128
+#: Seconds a request line and headers may take to arrive (``httpd_head_timeout``).
+DEFAULT_HEAD_TIMEOUT = 30.0
 #: Net container allocations between two young-generation collections in the server
 #: (Python's default is 700); see :func:`tune_gc`.
 GC_YOUNG_THRESHOLD = 10_000
@@ -136,6 +148,9 @@ class KismetSite(Site):
     that never sends a complete request, or a kept-alive one left unused) is
     closed; a request being answered, a stream included, is never timed out.
     A request body over ``max_body`` bytes is refused with 413 as it arrives.
+    A request head must be in within ``head_timeout`` seconds, however slowly it
+    trickles, and one client address holds at most ``max_per_address``
+    connections: a slowloris cannot starve other clients.
     """
 
     protocol = _CountingChannel  # type: ignore[assignment]
@@ -143,13 +158,50 @@ class KismetSite(Site):
 
     def __init__(self, resource: Any, reactor: Any,
                  idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
-                 max_body: int = DEFAULT_MAX_BODY) -> None:
+                 max_body: int = DEFAULT_MAX_BODY,
+                 max_per_address: int = DEFAULT_MAX_PER_ADDRESS,
+                 head_timeout: float = DEFAULT_HEAD_TIMEOUT) -> None:
         super().__init__(resource, reactor=reactor, logFormatter=_path_only_log,
                          timeout=idle_timeout if idle_timeout > 0 else None)  # type: ignore[arg-type]
         self.open_connections = 0
         self.max_body = max_body
+        self.max_per_address = max_per_address
+        self.head_timeout = head_timeout if head_timeout > 0 else None
+        #: Open connections per client address, and the count of those refused.
+        self.per_address: dict[str, int] = {}
+        self.refused_connections = 0
         #: Every open connection (kept by the channels), closed cleanly at stop.
         self.channels: set[BoundedChannel] = set()
+
+    def buildProtocol(self, addr: Any) -> Any:
+        """A channel for a new connection, or None (Twisted then closes it) when its
+        address already holds ``max_per_address`` connections."""
+        host = str(getattr(addr, "host", ""))
+        held = self.per_address.get(host, 0)
+        if self.max_per_address and held >= self.max_per_address:
+            self.refused_connections += 1
+            if self.refused_connections % 1000 == 1:
+                _log.warn("refusing connections from {host}: {held} already open "
+                          "({count} refused so far)", host=host, held=held,
+                          count=self.refused_connections)
+            return None
+        channel = super().buildProtocol(addr)
+        if channel is not None:
+            self.per_address[host] = held + 1
+            channel._counted_host = host
+        return channel
+
+    def release_address(self, channel: Any) -> None:
+        """A connection counted against its address has closed."""
+        host = getattr(channel, "_counted_host", None)
+        if host is None:
+            return
+        channel._counted_host = None
+        left = self.per_address.get(host, 1) - 1
+        if left > 0:
+            self.per_address[host] = left
+        else:
+            self.per_address.pop(host, None)
 
     def close_connections(self, timeout: float = DRAIN_TIMEOUT) -> Any:
         """Close every connection once its output is sent (bounded by ``timeout``)."""
@@ -199,9 +251,20 @@ def load_credentials(config: Config, homedir: Path, bus: MessageBus) -> Credenti
         if user and password:
             return Credentials(user, password, "user", str(path))
     creds = generate_credentials(path)
+    # The message bus is public: its message names no path; the server log does.
     bus.post(f"No login was configured: generated an admin login for user "
-             f"'{creds.username}'; the password is in {path}", INFO)
+             f"'{creds.username}'; its password is in the login file named in the "
+             "server log", INFO)
+    _log.info("generated an admin login; the password is in {path}", path=str(path))
     return creds
+
+
+def _writer_for(reactor: Any) -> Any:
+    """How the session store writes its file: in the reactor's thread pool, or at
+    once where the reactor has none (the in-memory reactors of tests)."""
+    if not IReactorThreads.providedBy(reactor):
+        return lambda work: defer.maybeDeferred(work)
+    return lambda work: threads.deferToThreadPool(reactor, reactor.getThreadPool(), work)
 
 
 def gps_epb_options(packet: Any) -> bytes:
@@ -233,8 +296,11 @@ class KismetService(MultiService):
         credentials = load_credentials(config, homedir, self.bus)
         sessions = SessionStore(
             clock, config.get_float("httpd_session_timeout", DEFAULT_SESSION_TIMEOUT),
-            homedir / SESSION_FILE)
-        self.auth = Authenticator(credentials, sessions, config.get_bool("httpd_auth_all", False))
+            homedir / SESSION_FILE, run=_writer_for(reactor))
+        throttle = LoginThrottle(clock, config.get_int("httpd_login_failures", LOCKOUT_AFTER),
+                                 config.get_float("httpd_login_lockout", LOCKOUT_SECONDS))
+        self.auth = Authenticator(credentials, sessions, config.get_bool("httpd_auth_all", False),
+                                  throttle)
         self.ctx = HttpContext(
             auth=self.auth, clock=clock, serializer=Serializer(self.fields.describe),
             max_body=config.get_int("httpd_max_body", DEFAULT_MAX_BODY))
@@ -327,6 +393,7 @@ class KismetService(MultiService):
         areas = [
             SystemArea(self.ctx, self.monitor, self.fields),
             SessionArea(self.ctx),
+            ApiKeysArea(self.ctx, config.get_bool("httpd_allow_auth_creation", True)),
             MessagesArea(self.ctx, self.bus, clock),
             DatasourcesArea(self.ctx, self.datasources),
             ChannelsArea(self.ctx, self.channels),
@@ -348,11 +415,22 @@ class KismetService(MultiService):
         self.site = KismetSite(
             self.root, reactor,
             idle_timeout=config.get_float("httpd_idle_timeout", DEFAULT_IDLE_TIMEOUT),
-            max_body=self.ctx.max_body)
+            max_body=self.ctx.max_body,
+            max_per_address=config.get_int("httpd_max_connections_per_address",
+                                           DEFAULT_MAX_PER_ADDRESS),
+            head_timeout=config.get_float("httpd_head_timeout", DEFAULT_HEAD_TIMEOUT))
         port = config.get_int("httpd_port", 2501)
         bind = config.get("httpd_bind_address", "127.0.0.1") or "127.0.0.1"
-        self.http = internet.TCPServer(port, self.site, interface=bind, backlog=LISTEN_BACKLOG,
-                                       reactor=reactor)
+        #: ``https`` with ``httpd_ssl=true`` (``httpd_ssl_cert``, ``httpd_ssl_key``).
+        self.scheme = "https" if config.get_bool("httpd_ssl", False) else "http"
+        if self.scheme == "https":
+            options = tls_options(config.get("httpd_ssl_cert"), config.get("httpd_ssl_key"),
+                                  homedir)
+            self.http = internet.SSLServer(port, self.site, options, interface=bind,
+                                           backlog=LISTEN_BACKLOG, reactor=reactor)
+        else:
+            self.http = internet.TCPServer(port, self.site, interface=bind,
+                                           backlog=LISTEN_BACKLOG, reactor=reactor)
         self.http.setName("httpd")
         self.http.setServiceParent(self)
         self._cli_sources = list(sources or [])
@@ -445,13 +523,15 @@ class KismetService(MultiService):
         stopped = super().stopService()
         # Streams are ended now; let their last bytes reach the clients.
         stopped.addCallback(lambda _: self.site.close_connections())
+        # Sessions and API keys changed since the last batched write go to disk.
+        stopped.addCallback(lambda _: self.auth.sessions.flush())
         return stopped
 
     def startService(self) -> None:
         super().startService()
         address = self.http._port.getHost() if self.http._port else None
         where = f"{address.host}:{address.port}" if address else "?"
-        self.bus.post(f"kismet_tx REST server listening on http://{where}/", INFO)
+        self.bus.post(f"kismet_tx REST server listening on {self.scheme}://{where}/", INFO)
         for index, definition in enumerate(self._pending_sources):
             source = self._add_source(definition)
             if source is not None and index >= len(self._cli_sources):

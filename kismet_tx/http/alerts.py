@@ -95,6 +95,8 @@ class AlertsArea:
     """Alert endpoints."""
 
     app = Klein()
+    #: Its records may name local files: hidden from anonymous callers.
+    scrub_for_anonymous = True
 
     def __init__(self, ctx: HttpContext, tracker: AlertTracker, devices: DeviceWatch) -> None:
         self.ctx = ctx

@@ -28,14 +28,24 @@ from twisted.web.server import Request
 
 _log = Logger(namespace="kismet_tx.http")
 
+#: Seconds a connection refused with 413 goes on draining the client's body
+#: before it is closed.
+LINGER_SECONDS = 2.0
+
 
 class BoundedChannel(HTTPChannel):
-    """An HTTP/1.1 connection that refuses a body over ``site.max_body`` bytes."""
+    """An HTTP/1.1 connection that refuses a body over ``site.max_body`` bytes and
+    closes itself when a request's head (request line and headers), once its
+    first byte is in, is not all in within ``site.head_timeout`` seconds,
+    however slowly it trickles (a connection that sends nothing is the idle
+    timeout's)."""
 
     _refused = False
     _waiters: list[defer.Deferred[None]] | None = None
     #: Set while the connection is a websocket (``http/websocket.py``): closes it.
     upgraded: Any = None
+    _head_deadline: Any = None
+    _awaiting_head = True
 
     def connectionMade(self) -> None:
         super().connectionMade()
@@ -43,10 +53,38 @@ class BoundedChannel(HTTPChannel):
         if channels is not None:
             channels.add(self)
 
+    def _await_head(self) -> None:
+        """Start the deadline for the request head that is arriving."""
+        timeout = getattr(self.site, "head_timeout", None)
+        clock = getattr(self.site, "reactor", None)
+        if timeout and clock is not None and self._head_deadline is None:
+            self._head_deadline = clock.callLater(timeout, self._head_too_slow)
+
+    def _head_arrived(self) -> None:
+        self._awaiting_head = False
+        deadline, self._head_deadline = self._head_deadline, None
+        if deadline is not None and deadline.active():
+            deadline.cancel()
+
+    def _head_too_slow(self) -> None:
+        self._head_deadline = None
+        _log.info("closing a connection whose request head took over {timeout} s",
+                  timeout=getattr(self.site, "head_timeout", 0))
+        if self.transport is not None:
+            self.transport.abortConnection()
+
+    def requestDone(self, request: Any) -> None:
+        super().requestDone(request)
+        self._awaiting_head = True
+
     def connectionLost(self, reason: Any) -> None:
+        self._head_arrived()
         channels = getattr(self.site, "channels", None)
         if channels is not None:
             channels.discard(self)
+        release = getattr(self.site, "release_address", None)
+        if release is not None:
+            release(self)
         super().connectionLost(reason)
         waiters, self._waiters = self._waiters or [], None
         for waiter in waiters:
@@ -71,9 +109,25 @@ class BoundedChannel(HTTPChannel):
                 b"Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
                 b"Content-Length: %d\r\n\r\n" % len(body))
         self.transport.write(head + body)
-        self.loseConnection()
+        # A lingering close: end our side after the answer (FIN), go on reading and
+        # dropping what the client still sends, and close for good a moment later.
+        # Closing at once with its body unread would reset the connection, and the
+        # client could lose the 413 before reading it.
+        # (A TLS transport has no half-close: it is closed at once.)
+        half_close = getattr(self.transport, "loseWriteConnection", None)
+        clock = getattr(self.site, "reactor", None)
+        if half_close is None or clock is None:
+            self.loseConnection()
+            return
+        half_close()
+        clock.callLater(LINGER_SECONDS, self._linger_done)
+
+    def _linger_done(self) -> None:
+        if self.transport is not None and self.transport.connected:
+            self.transport.abortConnection()
 
     def allHeadersReceived(self) -> None:
+        self._head_arrived()
         limit = getattr(self.site, "max_body", None)
         if limit is not None and self.length is not None and self.length > limit:
             self.refuse_body()
@@ -81,6 +135,8 @@ class BoundedChannel(HTTPChannel):
         super().allHeadersReceived()
 
     def dataReceived(self, data: bytes) -> None:
+        if self._awaiting_head and self._head_deadline is None:
+            self._await_head()
         if not self._refused:
             super().dataReceived(data)
 

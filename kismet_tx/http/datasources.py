@@ -18,7 +18,7 @@ from klein import Klein
 from kismet_tx.capture.datasource import Datasource, SourceCommandError, SourceStateError
 from kismet_tx.capture.tracker import DatasourceTracker, SourceConflict
 from kismet_tx.config import SourceDefinitionError
-from kismet_tx.http.auth import Access
+from kismet_tx.http.auth import ADMIN, Access
 from kismet_tx.http.errors import BadRequest, Conflict, NotFound
 from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, HttpContext, endpoint
 
@@ -41,6 +41,8 @@ class DatasourcesArea:
     """Datasource endpoints."""
 
     app = Klein()
+    #: Its records may name local files: hidden from anonymous callers.
+    scrub_for_anonymous = True
 
     def __init__(self, ctx: HttpContext, tracker: DatasourceTracker) -> None:
         self.ctx = ctx
@@ -62,7 +64,8 @@ class DatasourcesArea:
     def defaults(self, call: ApiRequest) -> Any:
         return self._tracker.defaults.record()
 
-    @endpoint(app, "/datasource/list_interfaces", methods=GET_POST, access=Access.LOGIN)
+    @endpoint(app, "/datasource/list_interfaces", methods=GET_POST, access=Access.LOGIN,
+              roles=(ADMIN,))
     def list_interfaces(self, call: ApiRequest) -> Any:
         return self._tracker.list_interfaces()
 

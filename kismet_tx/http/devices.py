@@ -34,10 +34,11 @@ from kismet_tx.http.routing import (
     endpoint,
 )
 from kismet_tx.keys import MacError, parse_key, parse_mac, parse_mac_mask
+from kismet_tx.slicing import sliced_filter
 from kismet_tx.tracker import Tracking
 from kismet_tx.tracker.devices import Device
 from kismet_tx.tracker.records import DeviceRecord
-from kismet_tx.tracker.views import SLICE, View, ViewQuery, ViewResult
+from kismet_tx.tracker.views import View, ViewQuery, ViewResult
 
 _TS = re.compile(r"^\s*([+-]?\d+)")
 #: Datatables windows are capped at this many rows, as Kismet caps them.
@@ -95,6 +96,28 @@ class DeviceQueries:
         match = cmd.regex() if regex else None
         return self.simplify(devices, spec, match)
 
+    def matching(self, ctx: HttpContext, devices: Iterable[Device],
+                 match: RegexFilter) -> Any:
+        """A Deferred list of the ``devices`` whose records ``match`` keeps.
+
+        The regex runs in slices of time on the cooperator (a pattern may cost
+        up to PCRE2's match limit per value, over every device), and stops if
+        the client goes away.
+        """
+        record = self.record
+        return ctx.run_steps(
+            sliced_filter(list(devices), lambda d: match.matches(record(d)), ctx.slicer()))
+
+    def listing(self, ctx: HttpContext, devices: Iterable[Device], cmd: Command) -> Any:
+        """A :class:`Listing` of ``devices`` filtered by ``regex`` (sliced, so a
+        Deferred one then) and simplified by ``fields``."""
+        spec = cmd.fields()
+        match = cmd.regex()
+        if match is None:
+            return Listing(self.simplify(devices, spec))
+        return self.matching(ctx, devices, match).addCallback(
+            lambda kept: Listing(self.simplify(kept, spec)))
+
     def simplify(self, devices: Iterable[Device], spec: FieldSpec | None,
                  match: RegexFilter | None = None) -> Iterator[Mapping[str, Any]]:
         """Records of ``devices`` (a snapshot is taken), filtered then simplified."""
@@ -130,7 +153,7 @@ class DevicesArea:
         """The endpoint document's summary: fields, regex, wrapper (datatables too)."""
         if call.cmd.bool("datatable", default=False) or "draw" in request_vars(call):
             return self._view_rows(call, self._view("all"), None, datatable=True)
-        return Listing(self.q.rows(self.tracker.devices(), call.cmd))
+        return self.q.listing(self.ctx, self.tracker.devices(), call.cmd)
 
     @endpoint(app, "/devices/all_devices", methods=GET_POST)
     def all_devices(self, call: ApiRequest) -> Any:
@@ -141,8 +164,8 @@ class DevicesArea:
     def last_time(self, call: ApiRequest, ts: str) -> Any:
         """Devices seen after TS (negative: seconds before the newest packet)."""
         since = self.tracker.relative_time(parse_ts(ts))
-        devices = (d for d in list(self.tracker.devices()) if d.last_time > since)
-        return Listing(self.q.rows(devices, call.cmd))
+        devices = [d for d in self.tracker.devices() if d.last_time > since]
+        return self.q.listing(self.ctx, devices, call.cmd)
 
     # -- single devices -----------------------------------------------------------
 
@@ -299,17 +322,11 @@ class DevicesArea:
             query.search = variables.get("search", "")
         if query.search and spec is not None:
             query.search_paths = [path for _, path in spec.entries if path]
-        steps = self.views.query_steps(view, query)
-        if view.size() > SLICE:
-            # A big view is filtered and sorted in slices, so capture and other
-            # clients keep running while a search or regex works through it.
-            return self.ctx.run_steps(steps).addCallback(
-                self._view_answer, spec, mode, draw, query.length)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                return self._view_answer(done.value, spec, mode, draw, query.length)
+        # Filtered and sorted in slices of time, so capture and other clients
+        # keep running while a search, regex or sort works through a big view.
+        steps = self.views.query_steps(view, query, self.ctx.slicer())
+        return self.ctx.run_steps(steps).addCallback(
+            self._view_answer, spec, mode, draw, query.length)
 
     def _view_answer(self, result: ViewResult, spec: FieldSpec | None, mode: str, draw: int,
                      length: int) -> Any:
@@ -319,8 +336,9 @@ class DevicesArea:
             return {"draw": draw, "data": list(rows), "recordsTotal": result.total,
                     "recordsFiltered": result.filtered}
         if mode == "page":
-            return {"data": list(rows), "last_page": result.last_page(length),
-                    "last_row": result.filtered, "total_row": result.total}
+            # Streamed: a page may be the whole view.
+            return Listing(rows, {"data": None, "last_page": result.last_page(length),
+                                  "last_row": result.filtered, "total_row": result.total})
         return Listing(rows)
 
     @staticmethod

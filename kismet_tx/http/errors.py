@@ -125,3 +125,16 @@ class ServerFault(HttpError):
 
     def __init__(self) -> None:
         super().__init__("ERROR: internal server error")
+
+
+class TooManyRequests(HttpError):
+    """429: this client address failed to log in too often; wait ``retry_after`` seconds."""
+
+    status = 429
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("Too many failed logins from this address; try again later")
+        self.retry_after = max(1, int(retry_after + 0.999))
+
+    def headers(self) -> dict[bytes, bytes]:
+        return {b"Retry-After": str(self.retry_after).encode("ascii")}

@@ -36,7 +36,7 @@ from typing import Any, Final
 
 import pcre2
 
-from kismet_tx.pcre import PcreError, compile_pcre, pcre_search
+from kismet_tx.pcre import PcreError, compile_user_pcre, pcre_search
 
 __all__ = [
     "MISSING",
@@ -272,9 +272,10 @@ def iter_multipath(record: Any, components: Sequence[str]) -> Iterator[Any]:
 
 
 def _compile_pattern(pattern: str) -> pcre2.Pattern:
-    """Compile with the shared PCRE helper; a bad pattern is a :class:`RegexSpecError`."""
+    """Compile with the shared PCRE helper and the server's match limits; a bad or
+    refused pattern is a :class:`RegexSpecError`."""
     try:
-        return compile_pcre(pattern)
+        return compile_user_pcre(pattern)
     except PcreError as exc:
         raise RegexSpecError(f"Invalid regex: {exc}") from None
 
@@ -291,7 +292,9 @@ class RegexFilter:
       other values (numbers, booleans, None, containers) never match, as the
       endpoint documentation says of non-string fields;
     * the search is unanchored; ``^``/``$`` anchor to the value's ends;
-    * a match-time PCRE2 error (e.g. backtracking limit) counts as no match;
+    * every pattern runs under PCRE2 match, depth and heap limits
+      (:func:`kismet_tx.pcre.compile_user_pcre`), and a search that reaches one
+      counts as no match, as a failed ``pcre_exec`` does in Kismet;
     * a filter with no pairs matches nothing, as Kismet's does.
     """
 

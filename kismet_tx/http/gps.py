@@ -14,7 +14,7 @@ from klein import Klein
 from kismet_tx.gps.base import GpsDefinitionError
 from kismet_tx.gps.location import location_record
 from kismet_tx.gps.manager import GpsConflict, GpsTracker
-from kismet_tx.http.auth import Access
+from kismet_tx.http.auth import ADMIN, WEBGPS, Access
 from kismet_tx.http.errors import BadRequest, Conflict, NotFound
 from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, HttpContext, Text, endpoint
 
@@ -32,6 +32,8 @@ class GpsArea:
     """GPS endpoints."""
 
     app = Klein()
+    #: Its records may name local files: hidden from anonymous callers.
+    scrub_for_anonymous = True
 
     def __init__(self, ctx: HttpContext, tracker: GpsTracker) -> None:
         self.ctx = ctx
@@ -78,7 +80,8 @@ class GpsArea:
             raise NotFound(call.request.path.decode("utf-8", "replace"), f"no GPS {uuid}")
         return Text("Removed GPS\n")
 
-    @endpoint(app, "/gps/web/update", ext=CMD, methods=POST, access=Access.LOGIN)
+    @endpoint(app, "/gps/web/update", ext=CMD, methods=POST, access=Access.LOGIN,
+              roles=(ADMIN, WEBGPS))
     def web_update(self, call: ApiRequest) -> Text:
         gps = self._tracker.web()
         if gps is None:

@@ -24,6 +24,8 @@ class MessagesArea:
     """Message bus endpoints."""
 
     app = Klein()
+    #: Its records may name local files: hidden from anonymous callers.
+    scrub_for_anonymous = True
 
     def __init__(self, ctx: HttpContext, bus: MessageBus, clock: IReactorTime) -> None:
         self.ctx = ctx

@@ -56,14 +56,18 @@ class Phy80211Area:
     @endpoint(app, "/phy/phy80211/ssid_regex", ext=CMD, methods=POST, access=Access.LOGIN)
     def ssid_regex(self, call: ApiRequest) -> Any:
         """Devices advertising (or answering probes for) an SSID matching ``essid``."""
-        match = essid_filter(call, _ADVERTISED)
-        return list(self.q.simplify(self.tracker.devices(), call.cmd.fields(), match))
+        return self._matching(call, essid_filter(call, _ADVERTISED))
 
     @endpoint(app, "/phy/phy80211/probe_regex", ext=CMD, methods=POST)
     def probe_regex(self, call: ApiRequest) -> Any:
         """Devices probing for an SSID matching ``essid`` (no login needed)."""
-        match = essid_filter(call, _PROBED)
-        return list(self.q.simplify(self.tracker.devices(), call.cmd.fields(), match))
+        return self._matching(call, essid_filter(call, _PROBED))
+
+    def _matching(self, call: ApiRequest, match: RegexFilter) -> Any:
+        """The devices ``match`` keeps (found in slices of time), simplified, as a list."""
+        spec = call.cmd.fields()
+        return self.q.matching(self.ctx, self.tracker.devices(), match).addCallback(
+            lambda kept: list(self.q.simplify(kept, spec)))
 
     @endpoint(app, "/phy/phy80211/clients-of/<key>/clients", methods=GET_POST)
     def clients_of(self, call: ApiRequest, key: str) -> Any:

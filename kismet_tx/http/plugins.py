@@ -18,6 +18,7 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from kismet_tx.http.auth import Access
+from kismet_tx.http.csrf import check_csrf
 from kismet_tx.http.errors import HttpError, MethodNotAllowed, NotFound, Unauthorized
 from kismet_tx.http.routing import ANY, GET_POST, ApiRequest, HttpContext, RouteInfo, Text, endpoint
 from kismet_tx.http.serialize import FORMATS
@@ -62,13 +63,8 @@ class PluginsArea:
 
     def extra_routes(self) -> list[RouteInfo]:
         """Every active plugin's routes, for the route table."""
-        return [
-            RouteInfo(f"/plugin/{loaded.name}/{route.path}", route.methods,
-                      Access.LOGIN if route.login else Access.PUBLIC,
-                      ANY if route.formats else None, f"plugin:{loaded.name}:{route.path}")
-            for loaded in self._manager.active()
-            for route in loaded.api.routes.values()
-        ]
+        return [_info(loaded, route) for loaded in self._manager.active()
+                for route in loaded.api.routes.values()]
 
     # -- dispatch -----------------------------------------------------------------
 
@@ -86,8 +82,10 @@ class PluginsArea:
         route, fmt = found
         if method not in route.methods:
             raise MethodNotAllowed(list(route.methods))
-        if route.login and call.identity is None:
+        info = _info(loaded, route)
+        if not self.ctx.auth.allows(info.access, info.accepts, call.identity):
             raise Unauthorized()
+        check_csrf(call.request, call.identity, info.command)
         request = PluginRequest(
             path=route.path, method=method, command=dict(call.cmd.data),
             query=dict(call.cmd.form), user=call.identity.user if call.identity else None,
@@ -139,6 +137,13 @@ class PluginsArea:
         if method != "GET":
             raise MethodNotAllowed(["GET"])
         return Text(target.read_bytes(), content_type=_content_type(target))
+
+
+def _info(loaded: LoadedPlugin, route: Route) -> RouteInfo:
+    """A plugin route as the route table has it: its access, and so its roles."""
+    return RouteInfo(f"/plugin/{loaded.name}/{route.path}", route.methods,
+                     Access.LOGIN if route.login else Access.PUBLIC,
+                     ANY if route.formats else None, f"plugin:{loaded.name}:{route.path}")
 
 
 def _content_type(path: Path) -> bytes:

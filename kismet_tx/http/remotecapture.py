@@ -15,7 +15,7 @@ from klein import Klein
 from kismet_tx.capture.external.frames import MAX_FRAME
 from kismet_tx.capture.remote import RemoteSession
 from kismet_tx.capture.remotecapture import RemoteCapture
-from kismet_tx.http.auth import Access
+from kismet_tx.http.auth import DATASOURCE, Access
 from kismet_tx.http.routing import ApiRequest, HttpContext
 from kismet_tx.http.websocket import SessionFactory, WebSocketPeer, websocket_endpoint
 
@@ -51,6 +51,7 @@ class RemoteCaptureArea:
         self._capture = capture
 
     @websocket_endpoint(app, "/datasource/remote/remotesource", access=Access.LOGIN,
+                        roles=(DATASOURCE,),
                         max_message=MAX_MESSAGE)
     def remotesource(self, call: ApiRequest) -> SessionFactory:
         address: Any = call.request.getClientAddress()

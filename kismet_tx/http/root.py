@@ -5,7 +5,9 @@ share a prefix (``/devices/...`` holds device, stream and alert routes), so
 the root asks each area's URL map in turn and hands the request to the first
 that matches. When none does, GET and HEAD fall back to the web UI's static
 files (no login, as in Kismet); then comes Kismet's 405 when only the verb is
-wrong, else its 404.
+wrong, else its 404. Routes answer GET and POST only: HEAD, OPTIONS, TRACE
+and any other verb on a route get Kismet's 405 with an ``Allow`` header (the
+router would otherwise answer HEAD as a GET; Kismet answers it 405 too).
 """
 
 from __future__ import annotations
@@ -66,6 +68,10 @@ class ApiRoot(Resource):
         path = self._normalise(request)
         method = request.method.decode("ascii", "replace")
         allowed: set[str] = set()
+        if method not in ROUTE_METHODS:
+            allowed = self._route_methods(path)
+            if allowed:
+                return _error(request, MethodNotAllowed(sorted(allowed)))
         for area, resource in self._areas:
             app: Klein = area.app
             adapter = app.url_map.bind("localhost", path_info=path)
@@ -86,6 +92,26 @@ class ApiRoot(Resource):
         if allowed:
             return _error(request, MethodNotAllowed(sorted(allowed)))
         return _error(request, NotFound(path))
+
+
+    def _route_methods(self, path: str) -> set[str]:
+        """The verbs the routes matching ``path`` take (empty when none matches)."""
+        methods: set[str] = set()
+        for area, _ in self._areas:
+            adapter = area.app.url_map.bind("localhost", path_info=path)
+            for method in ROUTE_METHODS:
+                try:
+                    adapter.match(path, method=method)
+                except (WerkzeugMethodNotAllowed, WerkzeugNotFound):
+                    continue
+                except RequestRedirect:
+                    pass
+                methods.add(method)
+        return methods
+
+
+#: The verbs API routes answer.
+ROUTE_METHODS = ("GET", "POST")
 
 
 def _error(request: Any, error: HttpError) -> bytes:

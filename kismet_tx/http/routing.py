@@ -17,6 +17,7 @@ logged with its traceback and answered with a bare 500.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import wraps
@@ -29,10 +30,21 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from kismet_tx.http.auth import COOKIE, Access, Authenticator, Identity
+from kismet_tx.http.auth import (
+    ADMIN,
+    COOKIE,
+    Access,
+    Authenticator,
+    Identity,
+    is_command,
+    route_roles,
+)
 from kismet_tx.http.commands import DEFAULT_MAX_BODY, Command, parse_command, parse_form, read_body
+from kismet_tx.http.csrf import check_csrf
 from kismet_tx.http.errors import HttpError, ServerFault, Unauthorized
+from kismet_tx.http.reveal import hide_local, hide_text
 from kismet_tx.http.serialize import FORMATS, Serializer
+from kismet_tx.slicing import Slicer
 
 _log = Logger(namespace="kismet_tx.http")
 
@@ -63,6 +75,20 @@ class RouteInfo:
     ext: str | None
     name: str
     suffix: str = ""
+    #: Roles named on the route line; empty: the defaults of :func:`route_roles`.
+    roles: tuple[str, ...] = ()
+
+    @property
+    def accepts(self) -> tuple[str, ...]:
+        """The roles this route accepts when it needs a login."""
+        return route_roles(self.access, self.path, self.methods, self.ext, self.roles)
+
+    @property
+    def command(self) -> bool:
+        """Whether the route is CSRF-checked: a command (:func:`is_command`), or any
+        route that only ``admin`` may use (``close_stream``, ``list_interfaces``)."""
+        return is_command(self.path, self.methods, self.ext) or (
+            self.access is not Access.OPEN and self.accepts == (ADMIN,))
 
 
 @dataclass(slots=True)
@@ -80,9 +106,15 @@ class Text:
 
 @dataclass(slots=True)
 class Listing:
-    """A lazily produced list of records, streamed without building the body."""
+    """A lazily produced list of records, streamed without building the body.
+
+    With ``wrap``, the list is the ``key`` entry of that dictionary (a paged
+    view's ``{"data": [...], "last_page": ...}``), streamed all the same.
+    """
 
     items: Iterable[Any]
+    wrap: dict[str, Any] | None = None
+    key: str = "data"
 
 
 @dataclass(slots=True)
@@ -103,13 +135,18 @@ class ApiRequest:
 
 @dataclass
 class HttpContext:
-    """Collaborators every area shares: auth, serializer, limits, scheduling."""
+    """Collaborators every area shares: auth, serializer, limits, scheduling.
+
+    ``timer`` measures the slices of sliced work (:mod:`kismet_tx.slicing`);
+    tests inject one that counts calls.
+    """
 
     auth: Authenticator
     clock: IReactorTime
     serializer: Serializer = field(default_factory=Serializer)
     max_body: int = DEFAULT_MAX_BODY
     cooperator: task.Cooperator | None = None
+    timer: Callable[[], float] = time.perf_counter
 
     def cooperate(self, iterator: Iterator[Any]) -> task.CooperativeTask:
         """Run ``iterator`` cooperatively on the injected (or global) cooperator."""
@@ -117,16 +154,47 @@ class HttpContext:
             return task.cooperate(iterator)
         return self.cooperator.cooperate(iterator)
 
-    def run_steps(self, steps: Generator[None, None, Any]) -> defer.Deferred:
-        """Drive a sliced computation cooperatively; fires with its return value."""
+    def slicer(self) -> Slicer:
+        """A fresh slice clock for one piece of sliced work."""
+        return Slicer(self.timer)
+
+    def run_steps(self, steps: Generator[None, None, Any]) -> defer.Deferred[Any]:
+        """Drive a sliced computation; fires with its return value.
+
+        The first slice runs at once (a small job answers in this turn); the
+        rest run cooperatively, one slice at a time. Cancelling the Deferred
+        (Klein does when the client goes away) stops the work.
+        """
+        try:
+            next(steps)
+        except StopIteration as finished:
+            return defer.succeed(finished.value)
         outcome: list[Any] = []
 
         def drive() -> Iterator[None]:
             outcome.append((yield from steps))
 
-        done = self.cooperate(drive()).whenDone()
-        done.addCallback(lambda _: outcome[0])
-        return done
+        work = self.cooperate(drive())
+
+        def stop(_: defer.Deferred[Any]) -> None:
+            try:
+                work.stop()
+            except (task.TaskDone, task.TaskStopped, task.TaskFailed):
+                pass
+            steps.close()
+
+        result: defer.Deferred[Any] = defer.Deferred(canceller=stop)
+
+        def finished(_: Any) -> None:
+            if not result.called:
+                result.callback(outcome[0])
+
+        def failed(failure: Failure) -> None:
+            if not result.called and not failure.check(task.TaskStopped):
+                result.errback(failure)
+
+        work.whenDone().addCallbacks(finished, failed)
+        return result
 
 
 def _rule(path: str, ext: str | None) -> str:
@@ -141,16 +209,19 @@ def _rule(path: str, ext: str | None) -> str:
 
 def endpoint(app: Klein, path: str, *, ext: str | None = ANY,
              methods: tuple[str, ...] = GET, access: Access = Access.PUBLIC,
-             suffix: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             suffix: str = "", roles: tuple[str, ...] = (),
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``handler(self, call: ApiRequest, **path_args)`` on ``app``.
 
     ``ext`` is ``ANY`` (every serializer), ``CMD`` (``.cmd``/``.jcmd``), one fixed
     suffix such as ``"html"`` or ``"pcapng"``, or None for an exact path.
     ``suffix`` is appended after the extension (the old sub-key form).
+    ``roles`` names the roles the route accepts when it needs a login (for
+    example ``(ADMIN, WEBGPS)``); without it, :func:`route_roles` decides.
     """
 
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
-        info = RouteInfo(path, methods, access, ext, handler.__name__, suffix)
+        info = RouteInfo(path, methods, access, ext, handler.__name__, suffix, tuple(roles))
 
         @wraps(handler)
         def route(self: Any, request: Any, **kwargs: Any) -> Any:
@@ -198,13 +269,6 @@ def write_error(request: Any, error: HttpError) -> bytes:
     return error.body()
 
 
-def set_session_cookie(request: Any, identity: Identity | None) -> None:
-    """Echo the caller's session as the ``KISMET`` cookie."""
-    if identity is not None and identity.token:
-        request.addCookie(COOKIE, identity.token.encode(), path=b"/", httpOnly=True,
-                          sameSite="strict")
-
-
 def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], area: Any,
              request: Any, kwargs: dict[str, Any]) -> Any:
     """Auth, parse, call, serialize: the life of one API request."""
@@ -212,16 +276,25 @@ def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], are
     fmt = kwargs.pop("ext", None) or "json"
     try:
         identity = ctx.auth.identify(request)
-        if identity is None and ctx.auth.needs_login(info.access):
+        if not ctx.auth.allows(info.access, info.accepts, identity):
             raise Unauthorized()
-        set_session_cookie(request, identity)
+        check_csrf(request, identity, info.command)
+        if identity is not None and identity.token:
+            set_session_cookie(request, identity.token)
         cmd = _command(ctx, request)
         # Checked before the handler runs: a bad ``wrapper`` must refuse a command,
         # not answer 400 after the command has done its work.
         cmd.wrapper()
         call = ApiRequest(request, cmd, fmt, identity, {k: str(v) for k, v in kwargs.items()})
         result = handler(area, call, **kwargs)
+        if identity is None and getattr(area, "scrub_for_anonymous", False):
+            result = _scrubbed(result)
     except HttpError as error:
+        delay = ctx.auth.failure_delay(request) if error.status in (401, 403) else 0.0
+        if delay > 0:
+            # A failed password is answered late (the throttle's exponential delay),
+            # on the reactor clock: nothing waits but this answer.
+            return task.deferLater(ctx.clock, delay, write_error, request, error)
         return write_error(request, error)
     except Exception:
         _log.failure("error handling {path}", path=info.path)
@@ -233,6 +306,31 @@ def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], are
         result.addErrback(lambda failure: _fail_deferred(request, failure, info))
         return result
     return render_result(ctx, request, result, fmt, cmd)
+
+
+def set_session_cookie(request: Any, token: str, *, clear: bool = False) -> None:
+    """``Set-Cookie: KISMET=...; Path=/; HttpOnly; SameSite=Strict`` (and ``Secure``
+    under TLS); ``clear`` sends an empty, expired one (logout). The token is
+    always one of the server's own (hex), never text a client sent."""
+    request.cookies = [c for c in request.cookies if not c.startswith(COOKIE + b"=")]
+    request.addCookie(COOKIE, b"" if clear else token.encode("ascii"), path=b"/",
+                      httpOnly=True, sameSite="strict", secure=bool(request.isSecure()),
+                      max_age=b"0" if clear else None)
+
+
+def _scrubbed(result: Any) -> Any:
+    """A result with local paths hidden (:mod:`kismet_tx.http.reveal`)."""
+    if isinstance(result, defer.Deferred):
+        return result.addCallback(_scrubbed)
+    if isinstance(result, Listing):
+        return Listing(map(hide_local, result.items), result.wrap, result.key)
+    if isinstance(result, Text):
+        if isinstance(result.body, str):
+            result.body = hide_text(result.body)
+        return result
+    if isinstance(result, Raw):
+        return result
+    return hide_local(result)
 
 
 def _command(ctx: HttpContext, request: Any) -> Command:
@@ -285,11 +383,16 @@ def render_result(ctx: HttpContext, request: Any, result: Any, fmt: str,
         request.setHeader(b"Content-Type", ctx.serializer.content_type(fmt))
         wrapper = cmd.wrapper()
         if isinstance(result, Listing):
-            if wrapper:
-                result = {wrapper: list(result.items)}
+            wrap, key = result.wrap, result.key
+            if wrapper and wrap is not None:
+                # Both a paged wrapper and the caller's own: built whole (rare).
+                result = {wrapper: {**wrap, key: list(result.items)}}
             else:
-                producer = ListProducer(ctx, request,
-                                        ctx.serializer.encode_list(result.items, fmt))
+                if wrapper:
+                    wrap, key = {wrapper: None}, wrapper
+                chunks = ctx.serializer.encode_list(result.items, fmt, ctx.slicer().due,
+                                                    wrap=wrap, key=key)
+                producer = ListProducer(ctx, request, chunks)
                 producer.start()
                 return producer.done
         elif wrapper:

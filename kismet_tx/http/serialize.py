@@ -152,16 +152,39 @@ class Serializer:
             return _json(value) + b"\n"
         return _json(value)
 
-    def encode_list(self, items: Iterable[Any], fmt: str) -> Iterator[bytes]:
-        """Encode a list lazily, yielding chunks of about ``CHUNK_ITEMS`` items."""
+    def encode_list(self, items: Iterable[Any], fmt: str,
+                    due: Callable[[], bool] | None = None, *,
+                    wrap: Mapping[str, Any] | None = None,
+                    key: str = "data") -> Iterator[bytes]:
+        """Encode a list lazily, yielding chunks of about ``CHUNK_ITEMS`` items.
+
+        With ``due``, a chunk also ends as soon as ``due()`` says its slice of
+        time is spent, so one chunk of big records never holds the reactor long.
+        With ``wrap``, the list is written as the ``key`` entry (first) of that
+        dictionary, which is one value, so one line in itjson/ekjson.
+        """
         if fmt == "msgpack" or fmt == "prettyjson":
-            yield self.encode(list(items), fmt)
+            whole: Any = list(items)
+            if wrap is not None:
+                whole = {key: whole, **{k: v for k, v in wrap.items() if k != key}}
+            yield self.encode(whole, fmt)
             return
         underscore = fmt in UNDERSCORE_FORMATS
-        lines = fmt in LINE_FORMATS
+        lines = fmt in LINE_FORMATS and wrap is None
         batch: list[bytes] = []
         first = True
-        if not lines:
+        suffix = b"]"
+        if wrap is not None:
+            rest = {k: v for k, v in wrap.items() if k != key}
+            name = _underscore_name(key) if underscore else key
+            batch.append(b"{" + _json(name) + b":[")
+            if rest:
+                suffix += b"," + _json(underscore_names(rest) if underscore else rest)[1:]
+            else:
+                suffix += b"}"
+            if fmt in LINE_FORMATS:
+                suffix += b"\n"
+        elif not lines:
             batch.append(b"[")
         for item in items:
             if underscore:
@@ -175,10 +198,10 @@ class Serializer:
                     batch.append(b",")
                 batch.append(encoded)
             first = False
-            if len(batch) >= CHUNK_ITEMS * 2:
+            if len(batch) >= CHUNK_ITEMS * 2 or (due is not None and due()):
                 yield b"".join(batch)
                 batch = []
         if not lines:
-            batch.append(b"]")
+            batch.append(suffix)
         if batch:
             yield b"".join(batch)

@@ -1,12 +1,21 @@
-"""``/session/*``: session and login checks, first-run setup state."""
+"""``/session/*``: session and login checks, logout, first-run setup state."""
 
 from __future__ import annotations
 
 from klein import Klein
 
-from kismet_tx.http.auth import Access
+from kismet_tx.http.auth import ADMIN, ANY_ROLE, Access
 from kismet_tx.http.errors import BadRequest, Forbidden, Unauthorized
-from kismet_tx.http.routing import GET, POST, ApiRequest, HttpContext, Text, endpoint
+from kismet_tx.http.routing import (
+    GET,
+    GET_POST,
+    POST,
+    ApiRequest,
+    HttpContext,
+    Text,
+    endpoint,
+    set_session_cookie,
+)
 
 
 class SessionArea:
@@ -29,6 +38,18 @@ class SessionArea:
             raise Forbidden("Invalid login")
         return Text("Login valid\n")
 
+    @endpoint(app, "/session/logout", ext=None, methods=GET_POST, access=Access.LOGIN,
+              roles=(ANY_ROLE,))
+    def logout(self, call: ApiRequest) -> Text:
+        """End the caller's session; its cookie is cleared. An API key stays valid."""
+        if call.identity is None:
+            raise Unauthorized()
+        if not self.ctx.auth.logout(call.identity):
+            raise BadRequest("No session to end: an API key is revoked with "
+                             "/auth/apikey/revoke.cmd")
+        set_session_cookie(call.request, "", clear=True)
+        return Text("Logged out\n")
+
     @endpoint(app, "/session/check_setup_ok", ext=None, methods=GET, access=Access.OPEN)
     def check_setup_ok(self, call: ApiRequest) -> Text:
         status, text = self.ctx.auth.setup_state()
@@ -39,7 +60,8 @@ class SessionArea:
         auth = self.ctx.auth
         if auth.credentials.origin == "global":
             raise Forbidden("Login is configured in the global config and cannot be changed")
-        if auth.credentials.password and call.identity is None:
+        if auth.credentials.password and (call.identity is None
+                                          or call.identity.role != ADMIN):
             raise Forbidden("A login is already configured; log in to change it")
         username = call.cmd.form.get("username") or call.cmd.str("username")
         password = call.cmd.form.get("password") or call.cmd.str("password")

@@ -37,7 +37,7 @@ from klein import Klein
 
 from kismet_tx.capture.system import DLT_IEEE802_11
 from kismet_tx.capture.tracker import DatasourceTracker
-from kismet_tx.http.auth import Access
+from kismet_tx.http.auth import ADMIN, Access
 from kismet_tx.http.errors import NotFound
 from kismet_tx.http.routing import (
     GET,
@@ -98,6 +98,8 @@ class StreamsArea:
     """pcapng streams, handshake pcaps and the stream registry endpoints."""
 
     app = Klein()
+    #: Its records may name local files: hidden from anonymous callers.
+    scrub_for_anonymous = True
 
     def __init__(self, ctx: HttpContext, registry: StreamRegistry,
                  datasources: DatasourceTracker, backlog: int = DEFAULT_BACKLOG, *,
@@ -280,7 +282,7 @@ class StreamsArea:
         return record if spec is None else spec.apply(record)
 
     @endpoint(app, "/streams/by-id/<stream_id>/close_stream", methods=GET_POST,
-              access=Access.LOGIN)
+              access=Access.LOGIN, roles=(ADMIN,))
     def close_stream(self, call: ApiRequest, stream_id: str) -> Text:
         """End the stream (an HTTP client sees a clean end of file; a log is closed)."""
         if not self._registry.close(self._stream_id(call, stream_id)):

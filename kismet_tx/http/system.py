@@ -25,6 +25,8 @@ class SystemArea:
     @endpoint(app, "/system/status", methods=GET_POST)
     def status(self, call: ApiRequest) -> Any:
         record = self._monitor.status()
+        if call.identity is None:
+            record["kismet.system.user"] = ""  # no OS user name without a login
         spec = call.cmd.fields()
         return record if spec is None else spec.apply(record)
 
@@ -34,7 +36,8 @@ class SystemArea:
 
     @endpoint(app, "/system/user_status", methods=GET_POST, access=Access.OPEN)
     def user_status(self, call: ApiRequest) -> Any:
-        return {"kismet.system.user": self._monitor.user}
+        # The OS user name is shown to logged-in callers only (issue 16).
+        return {"kismet.system.user": self._monitor.user if call.identity else ""}
 
     @endpoint(app, "/system/tracked_fields", ext="html", methods=GET)
     def tracked_fields(self, call: ApiRequest) -> Text:

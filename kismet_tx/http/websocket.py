@@ -272,7 +272,8 @@ def upgrade(request: Any, identity: Identity | None, factory: SessionFactory, *,
 
 
 def websocket_endpoint(app: Klein, path: str, *, access: Access = Access.LOGIN,
-                       ext: str = "ws", backlog_bytes: int = DEFAULT_BACKLOG_BYTES,
+                       roles: tuple[str, ...] = (), ext: str = "ws",
+                       backlog_bytes: int = DEFAULT_BACKLOG_BYTES,
                        max_message: int = DEFAULT_MAX_MESSAGE,
                        ) -> Callable[[Callable[..., SessionFactory]], Callable[..., Any]]:
     """Register ``handler(self, call: ApiRequest, **path_args) -> SessionFactory``.
@@ -283,7 +284,7 @@ def websocket_endpoint(app: Klein, path: str, *, access: Access = Access.LOGIN,
     """
 
     def decorator(handler: Callable[..., SessionFactory]) -> Callable[..., Any]:
-        info = RouteInfo(path, ("GET",), access, ext, handler.__name__)
+        info = RouteInfo(path, ("GET",), access, ext, handler.__name__, roles=roles)
 
         @wraps(handler)
         def route(self: Any, request: Any, **kwargs: Any) -> Any:
@@ -291,9 +292,10 @@ def websocket_endpoint(app: Klein, path: str, *, access: Access = Access.LOGIN,
             ctx = self.ctx
             try:
                 identity = ctx.auth.identify(request)
-                if identity is None and ctx.auth.needs_login(access):
+                if not ctx.auth.allows(access, info.accepts, identity):
                     raise Unauthorized()
-                set_session_cookie(request, identity)
+                if identity is not None and identity.token:
+                    set_session_cookie(request, identity.token)
                 if not _is_upgrade(request):
                     raise BadRequest("a websocket handshake is expected here")
                 query = request.uri.partition(b"?")[2]

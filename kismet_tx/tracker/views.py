@@ -20,6 +20,7 @@ from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kismet_tx.slicing import Slicer, sliced_filter, sliced_sort
 from kismet_tx.tracker.devices import Device, DeviceTracker
 from kismet_tx.tracker.dot11 import Dot11Phy
 
@@ -163,18 +164,20 @@ class Views:
             except StopIteration as done:
                 return done.value
 
-    def query_steps(self, view: View, query: ViewQuery) -> Generator[None, None, ViewResult]:
-        """:meth:`query` in slices: yields every :data:`SLICE` devices, returns the result.
+    def query_steps(self, view: View, query: ViewQuery,
+                    slicer: Slicer | None = None) -> Generator[None, None, ViewResult]:
+        """:meth:`query` in slices of time: yields whenever ``slicer``'s slice is spent.
 
-        Run through a cooperator, a search or regex over 100,000 devices never
-        holds the reactor for more than one slice.
+        Run through a cooperator, a search, regex or sort over 100,000 devices
+        never holds the reactor for more than one slice.
         """
+        slicer = slicer or Slicer()
         record = self._record
         devices: list[Device] = list(view.members())
         total = len(devices)
         if query.since is not None and query.since > 0:
             since = query.since
-            devices = [d for d in devices if d.last_time >= since]
+            devices = yield from sliced_filter(devices, lambda d: d.last_time >= since, slicer)
         if query.search and query.search_paths:
             needle = query.search.lower()
             paths = query.search_paths
@@ -187,42 +190,31 @@ class Views:
                         return True
                 return False
 
-            devices = yield from _sliced_filter(devices, found)
+            devices = yield from sliced_filter(devices, found, slicer)
         if query.match is not None:
             match = query.match
-            devices = yield from _sliced_filter(devices, lambda d: match(record(d)))
+            devices = yield from sliced_filter(devices, lambda d: match(record(d)), slicer)
         filtered = len(devices)
         if query.sort:
-            devices = yield from self._sorted_steps(devices, query.sort, query.ascending)
+            devices = yield from self._sorted_steps(devices, query.sort, query.ascending,
+                                                    slicer)
         start = max(query.start, 0)
         end = start + query.length if query.length > 0 else None
         return ViewResult(total, filtered, devices[start:end])
 
-    def _sorted_steps(self, devices: list[Device], path: Path,
-                      ascending: bool) -> Generator[None, None, list[Device]]:
+    def _sorted_steps(self, devices: list[Device], path: Path, ascending: bool,
+                      slicer: Slicer) -> Generator[None, None, list[Device]]:
         fast = _FAST_SORT.get(path[0]) if len(path) == 1 else None
         if fast is not None:
-            return sorted(devices, key=fast, reverse=not ascending)
+            return (yield from sliced_sort(devices, fast, not ascending, slicer))
         record = self._record
         keyed: list[tuple[Any, Device]] = []
-        for start in range(0, len(devices), SLICE):
-            keyed.extend((resolve(record(d), path), d) for d in devices[start:start + SLICE])
-            yield None
+        for device in devices:
+            keyed.append((resolve(record(device), path), device))
+            if slicer.due():
+                yield None
         present = [(v, d) for v, d in keyed if v is not None and _sort_key(v)[0] < 2]
         missing = [d for v, d in keyed if v is None or _sort_key(v)[0] == 2]
-        present.sort(key=lambda item: _sort_key(item[0]), reverse=not ascending)
-        return [d for _, d in present] + missing
-
-
-#: Devices examined per cooperative slice of a view query.
-SLICE = 2000
-
-
-def _sliced_filter(devices: list[Device],
-                   keep: Callable[[Device], bool]) -> Generator[None, None, list[Device]]:
-    """``[d for d in devices if keep(d)]``, yielding between slices."""
-    kept: list[Device] = []
-    for start in range(0, len(devices), SLICE):
-        kept.extend(d for d in devices[start:start + SLICE] if keep(d))
-        yield None
-    return kept
+        ordered = yield from sliced_sort(present, lambda item: _sort_key(item[0]),
+                                         not ascending, slicer)
+        return [d for _, d in ordered] + missing

@@ -51,6 +51,14 @@ START = 1_700_000_000.0
 SESSION_TIMEOUT = 600
 MAX_BODY = 100_000
 _PORTS = itertools.count(40000)
+_HOSTS = itertools.count(1)
+
+
+def fresh_address() -> str:
+    """A client address no request has used (10.x.y.z): the login throttle counts
+    failures per address, so matrices that send many wrong passwords use these."""
+    index = next(_HOSTS)
+    return f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}"
 #: The OUI table is read-only and slow to parse: one copy serves every rig.
 cached_manuf = functools.cache(ManufDb.load)
 
@@ -160,9 +168,10 @@ class Rig:
         raise AssertionError("the server never went quiet")
 
     def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-                body: bytes = b"", chunked: bool = False) -> Reply:
-        """Send one request on a fresh connection; returns the answer (or the stream head)."""
-        peer = IPv4Address("TCP", "127.0.0.1", next(_PORTS))
+                body: bytes = b"", chunked: bool = False, address: str = "127.0.0.1") -> Reply:
+        """Send one request on a fresh connection from ``address``; returns the answer
+        (or the stream head)."""
+        peer = IPv4Address("TCP", address, next(_PORTS))
         channel = self.site.buildProtocol(peer)
         transport = StringTransport(peerAddress=peer)
         channel.makeConnection(transport)

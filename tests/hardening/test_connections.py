@@ -82,3 +82,50 @@ def test_stop_ends_streams_and_closes_connections_after_their_output(tmp_path: P
     assert ended, "the stream's response was not ended"
     parse_pcapng(payload)
     assert stream.disconnecting and idle.disconnecting
+
+
+def connect_from(rig: Rig, host: str, data: bytes = b"") -> tuple[Any, StringTransport]:
+    """A connection from ``host`` as the listening port makes it (None: refused)."""
+    peer = IPv4Address("TCP", host, 41000)
+    channel = rig.site.buildProtocol(peer)
+    transport = StringTransport(peerAddress=peer)
+    if channel is not None:
+        channel.makeConnection(transport)
+        if data:
+            channel.dataReceived(data)
+    rig.run()
+    return channel, transport
+
+
+def test_one_address_holds_a_bounded_number_of_connections(tmp_path: Path) -> None:
+    rig = build_rig(tmp_path, "httpd_max_connections_per_address=3\n")
+    try:
+        held = [connect_from(rig, "192.0.2.1")[0] for _ in range(3)]
+        assert all(channel is not None for channel in held)
+        refused, _ = connect_from(rig, "192.0.2.1")
+        assert refused is None and rig.site.refused_connections == 1
+        # Another address is served meanwhile.
+        other, transport = connect_from(rig, "192.0.2.2", head("/system/status.json"))
+        reply, complete = parse_response(transport.value())
+        assert other is not None and reply is not None and complete and reply.code == 200
+        # A connection that closes frees its slot.
+        held[0].connectionLost(None)
+        again, _ = connect_from(rig, "192.0.2.1")
+        assert again is not None
+    finally:
+        rig.stop()
+
+
+def test_a_request_head_that_trickles_in_is_cut_off(rig: Rig) -> None:
+    """A slowloris keeps the idle timer alive with a byte now and then; the head
+    deadline (httpd_head_timeout, 30 s) still closes it."""
+    _, transport = connect(rig, b"G")
+    for byte in b"ET /system/status.json HTTP/1.1\r\n":
+        rig.idle(5)
+        if transport.disconnecting:
+            break
+        channel = rig.site.channels and next(iter(rig.site.channels))
+        channel.dataReceived(bytes([byte]))
+        rig.run()
+    assert transport.disconnecting
+    assert b"HTTP/1.1" not in transport.value()

@@ -196,6 +196,11 @@ class Server:
         return token
 
 
+def write_at_once(work: Callable[[], None]) -> defer.Deferred[None]:
+    """The session store's file writes, done at once in the test's thread."""
+    return defer.maybeDeferred(work)
+
+
 def one_unit_per_tick() -> Callable[[], bool]:
     return lambda: True
 
@@ -227,7 +232,8 @@ def build_server(
     fields = FieldRegistry()
     fields.register(SYSTEM_FIELDS + RRD_FIELDS + MESSAGE_FIELDS)
     credentials = Credentials(USER, password, origin, str(home / "kismet_httpd.conf"))
-    sessions = SessionStore(clock, session_timeout, home / "session.db", max_sessions)
+    sessions = SessionStore(clock, session_timeout, home / "session.db", max_sessions,
+                            run=write_at_once)
     auth = Authenticator(credentials, sessions, auth_all)
     ticks = Ticks()
     cooperator = task.Cooperator(terminationPredicateFactory=one_unit_per_tick, scheduler=ticks)

@@ -20,7 +20,7 @@ from kismet_tx.http.auth import (
 )
 from kismet_tx.http.routing import CMD, GET, POST, ApiRequest, HttpContext, endpoint
 
-from .conftest import PASSWORD, USER, Reply, Server, basic
+from .conftest import PASSWORD, USER, Reply, Server, basic, write_at_once
 
 UNAUTHORIZED_BODY = (
     b"<html><head><title>401 Permission denied</title></head><body>"
@@ -86,15 +86,23 @@ def test_basic_auth_creates_a_session_cookie(server: Server) -> None:
 
 def test_the_cookie_alone_then_works_and_is_echoed(server: Server) -> None:
     token = server.login()
-    reply = server.post("/probe/admin_command.cmd", headers=cookie(token))
+    # A command with a cookie also needs its page's proof (issue 16, CSRF): the
+    # X-Requested-With header our UI and jQuery send.
+    reply = server.post("/probe/admin_command.cmd",
+                        headers={**cookie(token), b"X-Requested-With": [b"XMLHttpRequest"]})
     assert reply.code == 200
     assert reply.cookie() == token
     assert server.get("/session/check_session", headers=cookie(token)).code == 200
     assert len(server.sessions) == 1  # no new session per request
 
 
-def test_each_basic_login_gets_its_own_token(server: Server) -> None:
-    assert server.login() != server.login()
+def test_basic_logins_share_one_session_until_it_ends(server: Server) -> None:
+    """No new session per Basic request (issue 16): the credential's web logon is reused."""
+    first = server.login()
+    assert server.login() == first
+    assert len(server.sessions) == 1
+    assert server.get("/session/logout", headers=cookie(first)).code == 200
+    assert server.login() not in (None, first)
 
 
 def test_expired_cookie_is_401(make_server: Any) -> None:
@@ -367,7 +375,10 @@ def test_sessions_survive_a_restart_stored_hashed(tmp_path: Path) -> None:
     clock = task.Clock()
     clock.advance(1000)
     path = tmp_path / "session.db"
-    token = SessionStore(clock, 60, path).create("admin")
+    store = SessionStore(clock, 60, path, run=write_at_once)
+    token = store.create("admin")
+    assert not path.exists()  # written in a batch, later
+    store.flush()
     text = path.read_text()
     assert token not in text
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -381,6 +392,7 @@ def test_sessions_survive_a_restart_stored_hashed(tmp_path: Path) -> None:
 
 def test_server_sessions_persist_across_a_new_store(server: Server) -> None:
     token = server.login()
+    server.clock.advance(1)  # the batched write
     raw = (server.home / "session.db").read_bytes()
     assert token.encode() not in raw
     fresh = SessionStore(server.clock, 7200, server.home / "session.db")
@@ -399,7 +411,7 @@ def test_unreadable_session_file_is_ignored(tmp_path: Path, content: bytes) -> N
 
 def test_oldest_sessions_are_evicted_beyond_the_maximum(make_server: Any) -> None:
     server = make_server(extra_areas=[AdminArea], max_sessions=2)
-    first, second, third = server.login(), server.login(), server.login()
+    first, second, third = (server.sessions.create(USER) for _ in range(3))
     assert len(server.sessions) == 2
     assert server.get("/probe/config.json", headers=cookie(first)).code == 401
     assert server.get("/probe/config.json", headers=cookie(second)).code == 200
@@ -470,4 +482,5 @@ def test_passwords_never_appear_in_a_response(make_server: Any) -> None:
         assert b"new\nline" not in reply.body
         for name, values in reply.headers.getAllRawHeaders():
             assert all(secret not in v for v in values), name
+    server.sessions.flush()
     assert secret not in (server.home / "session.db").read_bytes()

@@ -587,7 +587,10 @@ def test_user_status(make_server: Any) -> None:
 
     server = make_server(auth_all=True)
     for method in ("GET", "POST"):
+        # Open to anyone, but the OS user name only after a login (issue 16).
         reply = server.request(method, "/system/user_status.json")
+        assert reply.json() == {"kismet.system.user": ""}
+        reply = server.request(method, "/system/user_status.json", headers=basic())
         assert reply.json() == {"kismet.system.user": getpass.getuser()}
 
 

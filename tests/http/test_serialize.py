@@ -297,3 +297,17 @@ def test_msgpack_equals_json_on_real_output(
     as_msgpack = server.get(path + ".msgpack")
     assert as_json.code == as_msgpack.code == 200
     assert msgpack.unpackb(as_msgpack.body) == as_json.json()
+
+
+@pytest.mark.parametrize("fmt", ["json", "itjson", "ekjson", "tjson", "cmd", "msgpack",
+                                 "prettyjson"])
+@pytest.mark.parametrize("count", [0, 1, 700])
+def test_a_wrapped_list_streams_as_the_whole_wrapper_encodes(fmt: str, count: int) -> None:
+    """A paged view streams ``{"data": [...], ...}``: byte for byte what encoding the
+    whole wrapper gives (one line in itjson/ekjson, names rewritten in ekjson/tjson)."""
+    serializer = Serializer()
+    rows = [{"kismet.device.base.name": f"d.{i}", "n": i} for i in range(count)]
+    wrap = {"data": None, "last_page": 3, "last_row": count, "total_row": 9}
+    streamed = b"".join(serializer.encode_list(iter(rows), fmt, wrap=wrap))
+    whole = serializer.encode({**wrap, "data": rows}, fmt)
+    assert streamed == whole
