@@ -14,6 +14,8 @@ class LoggingArea:
     """Log drivers and open logs."""
 
     app = Klein()
+    #: Its records name local files: hidden from anonymous callers.
+    scrub_for_anonymous = True
 
     def __init__(self, ctx: HttpContext, catalog: LogCatalog) -> None:
         self.ctx = ctx
