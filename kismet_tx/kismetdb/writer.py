@@ -40,6 +40,13 @@ DEFAULT_MAX_ROWS = 200_000
 DEFAULT_COMMIT_INTERVAL = 1.0
 #: Seconds a close may wait for room in a full queue.
 CLOSE_WAIT = 2.0
+#: Seconds after ``close`` within which the packet backlog is still written; past
+#: it, queued packet rows are dropped (counted) so the stop fits the shutdown grace,
+#: while the closing device, datasource and snapshot rows are still committed.
+DRAIN_SECONDS = 2.0
+#: Rows one transaction gathers at most: a commit stays well under a second, so a
+#: stop never waits behind one huge transaction.
+MAX_TRANSACTION_ROWS = 16_384
 
 _STOP = None
 Row = tuple
@@ -80,6 +87,7 @@ class DbWriter:
         self._queue: queue.Queue[Chunk | None] = queue.Queue(maxsize=self._max_chunks)
         self._pending: Chunk = {}
         self._closing = False
+        self._drain_until: float | None = None
         #: Rows written and committed.
         self.written = 0
         #: Rows dropped (queue full, or after a failure).
@@ -159,6 +167,7 @@ class DbWriter:
             return
         self.hand_over(wait)
         self._closing = True
+        self._drain_until = time.monotonic() + DRAIN_SECONDS
         while True:
             try:
                 self._queue.put(_STOP, timeout=0.1)
@@ -196,7 +205,8 @@ class DbWriter:
             deadline = time.monotonic() + self._commit_interval
             # Gather what arrives until the commit is due, so one transaction holds many
             # chunks; never more than the queue holds, so memory stays bounded.
-            while len(chunks) < self._max_chunks:
+            most = max(1, min(self._max_chunks, MAX_TRANSACTION_ROWS // self._chunk_size))
+            while len(chunks) < most:
                 remaining = deadline - time.monotonic()
                 try:
                     more = take(timeout=remaining) if remaining > 0 else take_nowait(self._queue)
@@ -206,9 +216,24 @@ class DbWriter:
                     stop = True
                     break
                 chunks.append(more)
-            self._write(chunks)
+            self._write(self._past_drain(chunks))
             if stop:
                 return
+
+    def _past_drain(self, chunks: list[Chunk]) -> list[Chunk]:
+        """The chunks to write: past the drain deadline, without their packet rows."""
+        drain_until = self._drain_until
+        if drain_until is None or time.monotonic() <= drain_until:
+            return chunks
+        kept: list[Chunk] = []
+        for chunk in chunks:
+            packets = chunk.get("packets")
+            if packets:
+                self.dropped += len(packets)
+                chunk = {table: rows for table, rows in chunk.items() if table != "packets"}
+            if chunk:
+                kept.append(chunk)
+        return kept
 
     def _write(self, chunks: list[Chunk]) -> None:
         if self.failure is not None:

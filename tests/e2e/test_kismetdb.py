@@ -72,7 +72,8 @@ def tshark_count(path: Path) -> int:
 
 
 def active_logs(server: RunningServer) -> list[dict[str, Any]]:
-    reply = requests.get(f"{server.url}/logging/active.json", timeout=10)
+    reply = requests.get(f"{server.url}/logging/active.json", timeout=10,
+                         auth=(server.username, server.password))
     assert reply.status_code == 200
     return reply.json()
 

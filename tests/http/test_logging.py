@@ -12,7 +12,7 @@ from kismet_tx.streams.logcatalog import LogCatalog
 from kismet_tx.streams.logfile import LogSettings, PacketLogService
 from kismet_tx.streams.registry import StreamRegistry
 
-from .conftest import Server
+from .conftest import Server, basic
 
 
 def build(make_server: Callable[..., Server], tmp_path: Path,
@@ -34,20 +34,31 @@ def build(make_server: Callable[..., Server], tmp_path: Path,
 def test_drivers_and_open_logs(make_server: Callable[..., Server], tmp_path: Path) -> None:
     kismetdb = [{"kismet.logfile.path": "/x.kismet", "kismet.logfile.type.class": "kismet"}]
     server, logs = build(make_server, tmp_path, kismetdb)
-    drivers = server.get("/logging/drivers.json").json()
+    drivers = server.get("/logging/drivers.json", headers=basic()).json()
     assert [d["kismet.logfile.type.class"] for d in drivers] == ["pcapng", "kismet"]
-    assert server.get("/logging/active.json").json() == kismetdb
+    assert server.get("/logging/active.json", headers=basic()).json() == kismetdb
     logs.startService()
-    first = server.get("/logging/active.json").json()
+    first = server.get("/logging/active.json", headers=basic()).json()
     [pcapng] = [r for r in first if r["kismet.logfile.type.class"] == "pcapng"]
     assert pcapng["kismet.logfile.path"] == f"{tmp_path}/Kismet.pcapng"
     assert pcapng["kismet.logfile.open"] == 1
     assert pcapng["kismet.logfile.template"] == "%p/%n.%l"
-    again = server.get("/logging/active.json").json()
+    again = server.get("/logging/active.json", headers=basic()).json()
     assert again[0]["kismet.logfile.uuid"] == pcapng["kismet.logfile.uuid"], "a log keeps its UUID"
-    simplified = server.post("/logging/active.json",
+    simplified = server.post("/logging/active.json", headers=basic(),
                              json={"fields": ["kismet.logfile.path"]}).json()
     assert simplified == [{"kismet.logfile.path": f"{tmp_path}/Kismet.pcapng"},
                           {"kismet.logfile.path": "/x.kismet"}]
     logs.stopService()
-    assert server.get("/logging/active.json").json() == kismetdb
+    assert server.get("/logging/active.json", headers=basic()).json() == kismetdb
+
+
+def test_anonymous_callers_see_no_log_path(make_server: Callable[..., Server],
+                                           tmp_path: Path) -> None:
+    kismetdb = [{"kismet.logfile.path": "/var/log/kismet/x.kismet",
+                 "kismet.logfile.type.class": "kismet"}]
+    server, logs = build(make_server, tmp_path, kismetdb)
+    logs.startService()
+    paths = [r["kismet.logfile.path"] for r in server.get("/logging/active.json").json()]
+    assert paths == ["[hidden]", "[hidden]"]
+    logs.stopService()
