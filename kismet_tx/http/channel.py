@@ -34,6 +34,8 @@ class BoundedChannel(HTTPChannel):
 
     _refused = False
     _waiters: list[defer.Deferred[None]] | None = None
+    #: Set while the connection is a websocket (``http/websocket.py``): closes it.
+    upgraded: Any = None
 
     def connectionMade(self) -> None:
         super().connectionMade()
@@ -118,6 +120,9 @@ def close_connections(channels: Iterable[BoundedChannel], clock: IReactorTime,
         return defer.succeed(None)
     waiting = [channel.when_closed() for channel in open_channels]
     for channel in open_channels:
+        if getattr(channel, "upgraded", None) is not None:
+            channel.upgraded()  # a websocket: its closing handshake ends it
+            continue
         if channel.transport is None or getattr(channel.transport, "disconnecting", False):
             continue  # already closing: just wait for it
         try:
