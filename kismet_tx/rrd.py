@@ -11,6 +11,7 @@ from kismet_tx.fields import FieldDef
 
 RRD_FIELDS = (
     FieldDef("kismet.common.rrd.last_time", "uint64", "time of the last sample"),
+    FieldDef("kismet.common.rrd.serial_time", "uint64", "time the record was serialized"),
     FieldDef("kismet.common.rrd.last_value", "double", "last sampled value"),
     FieldDef("kismet.common.rrd.minute_vec", "vector[double]", "past minute, per second"),
     FieldDef("kismet.common.rrd.hour_vec", "vector[double]", "past hour, per minute"),
@@ -63,20 +64,29 @@ class Rrd:
             for hour in range(last // 3600 + 1, min(now // 3600, last // 3600 + 25) + 1):
                 self._day[hour % 24] = 0
 
-    def record(self) -> dict[str, Any]:
-        """The ``kismet.common.rrd.*`` record, slots oldest first."""
+    def record(self, now: float | None = None) -> dict[str, Any]:
+        """The ``kismet.common.rrd.*`` record, laid out as Kismet serializes it.
+
+        Each vector is indexed by time, as Kismet keeps it: second ``t`` is
+        ``minute_vec[t % 60]``, minute ``m`` is ``hour_vec[m % 60]``, hour ``h``
+        is ``day_vec[h % 24]``. ``serial_time`` is ``now`` (the time of this
+        report; ``last_time`` when not given): with it a client ages the slots
+        that had no sample since ``last_time``, as Kismet's web UI does.
+        """
         sec = self._last
         return {
             "kismet.common.rrd.last_time": sec,
+            "kismet.common.rrd.serial_time": int(now) if now is not None else sec,
             "kismet.common.rrd.last_value": self._value,
-            "kismet.common.rrd.minute_vec": _rotate(self._minute, sec % 60 + 1),
-            "kismet.common.rrd.hour_vec": _rotate(self._hour, (sec // 60) % 60 + 1),
-            "kismet.common.rrd.day_vec": _rotate(self._day, (sec // 3600) % 24 + 1),
+            "kismet.common.rrd.minute_vec": list(self._minute),
+            "kismet.common.rrd.hour_vec": list(self._hour),
+            "kismet.common.rrd.day_vec": list(self._day),
             "kismet.common.rrd.blank_val": 0,
             "kismet.common.rrd.aggregator": "sum" if self._sum else "peak",
         }
 
 
-def _rotate(slots: list[Any], start: int) -> list[Any]:
-    start %= len(slots)
+def oldest_first(slots: list[Any], newest_index: int) -> list[Any]:
+    """A time-indexed vector rotated so that its slot ``newest_index`` comes last."""
+    start = (newest_index + 1) % len(slots)
     return slots[start:] + slots[:start]

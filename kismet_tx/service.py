@@ -26,6 +26,8 @@ from kismet_tx.capture.tracker import PROBED_FIELDS, DatasourceTracker, SourceCo
 from kismet_tx.chain import PacketChain
 from kismet_tx.channels import CHANNEL_FIELDS, ChannelTracker
 from kismet_tx.config import Config, ConfigError, SourceDefinitionError
+from kismet_tx.eventbus import EventBus
+from kismet_tx.eventsources import EventPublisher
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.gps.base import GPS_FIELDS, GpsDefinitionError
 from kismet_tx.gps.location import LOCATION_FIELDS, LocationAggregate
@@ -44,6 +46,7 @@ from kismet_tx.http.channels import ChannelsArea
 from kismet_tx.http.commands import DEFAULT_MAX_BODY
 from kismet_tx.http.datasources import DatasourcesArea
 from kismet_tx.http.devices import DevicesArea
+from kismet_tx.http.eventbus import EventbusArea
 from kismet_tx.http.gps import GpsArea
 from kismet_tx.http.messages import MessagesArea
 from kismet_tx.http.phy80211 import Phy80211Area
@@ -56,6 +59,7 @@ from kismet_tx.http.static import StaticFiles
 from kismet_tx.http.streams import StreamsArea
 from kismet_tx.http.system import SystemArea
 from kismet_tx.messagebus import ERROR, INFO, MESSAGE_FIELDS, MessageBus
+from kismet_tx.packetstats import PACKETSTATS_FIELDS, PacketStats
 from kismet_tx.plugins.api import PluginHost
 from kismet_tx.plugins.manager import PLUGIN_FIELDS, PluginManager
 from kismet_tx.rrd import RRD_FIELDS
@@ -282,6 +286,7 @@ class KismetService(MultiService):
             configured=config.get_list("plugin"))
         self.plugins.setServiceParent(self)
 
+        self._build_eventbus(clock)
         areas = [
             SystemArea(self.ctx, self.monitor, self.fields),
             SessionArea(self.ctx),
@@ -296,6 +301,7 @@ class KismetService(MultiService):
                         devices=self.tracking.tracker),
             GpsArea(self.ctx, self.gps),
             PluginsArea(self.ctx, self.plugins),
+            EventbusArea(self.ctx, self.events),
         ]
         self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "",
                             static=StaticFiles())
@@ -313,6 +319,19 @@ class KismetService(MultiService):
         self._pending_sources = self._cli_sources + config.get_list("source")
         #: ``source=`` definitions from the config, and their UUIDs (for reload).
         self._config_sources: dict[str, str] = {}
+
+    def _build_eventbus(self, clock: IReactorTime) -> None:
+        """The event bus and what feeds it (``eventsources.py``)."""
+        self.fields.register(PACKETSTATS_FIELDS)
+        self.events = EventBus(clock)
+        self.packet_stats = PacketStats(self.chain)
+        publisher = EventPublisher(clock, self.events, self.packet_stats, monitor=self.monitor,
+                                   location=self.gps.location_record)
+        publisher.attach_messages(self.bus)
+        publisher.attach_alerts(self.alerts.tracker)
+        publisher.attach_datasources(self.datasources)
+        publisher.attach_devices(self.tracking.tracker, self.tracking.record, self.tracking.dot11)
+        publisher.setServiceParent(self)
 
     def _add_gps(self, definitions: list[str]) -> None:
         """Define GPS from ``gps=`` lines, remembering them for :meth:`reload`."""

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from twisted.application.service import Service
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
 
 from kismet_tx.capture.channelspec import ChannelError, WifiChannel, parse_channel
 from kismet_tx.capture.system import CaptureError, FrameBatch, batch_len
@@ -30,6 +31,8 @@ from kismet_tx.config import SourceDefinitionError
 from kismet_tx.fields import FieldDef
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
 from kismet_tx.rrd import Rrd
+
+_log = Logger(namespace="kismet_tx.capture")
 
 #: Retry delays after consecutive failures, seconds; the last one repeats.
 RETRY_DELAYS = (5.0, 10.0, 20.0, 40.0, 60.0)
@@ -404,6 +407,8 @@ class Datasource(Service, ABC):
         self.hop_rate = defaults.hop_rate
         self.hop_shuffle = defaults.random_order
         self._retry_call: IDelayedCall | None = None
+        #: Called with (source, "opened" | "closed" | "error") on each state change.
+        self.state_listeners: list[Callable[[Datasource, str], None]] = []
 
     # -- reporting ------------------------------------------------------------
 
@@ -443,8 +448,9 @@ class Datasource(Service, ABC):
             "kismet.datasource.error_reason": self.error_reason,
             "kismet.datasource.num_packets": self.num_packets,
             "kismet.datasource.num_error_packets": self.num_error_packets,
-            "kismet.datasource.packets_rrd": self.packets_rrd.record(),
-            "kismet.datasource.packets_datasize_rrd": self.datasize_rrd.record(),
+            "kismet.datasource.packets_rrd": self.packets_rrd.record(self._clock.seconds()),
+            "kismet.datasource.packets_datasize_rrd":
+                self.datasize_rrd.record(self._clock.seconds()),
             "kismet.datasource.retry": int(self.retry),
             "kismet.datasource.retry_attempts": self.retry_attempts,
             "kismet.datasource.total_retry_attempts": self.total_retry_attempts,
@@ -486,6 +492,7 @@ class Datasource(Service, ABC):
         self.capturing = False
         self.paused = False
         self.post("closed; it will not be re-opened until opened again")
+        self._notify("closed")
 
     def pause(self) -> None:
         """Stop processing packets, keeping the capture open."""
@@ -610,6 +617,7 @@ class Datasource(Service, ABC):
             f"opened ({self.driver.type}, capture interface {self.capture_interface}, "
             f"DLT {self.dlt})"
         )
+        self._notify("opened")
         return True
 
     def fail(self, reason: str) -> None:
@@ -632,12 +640,22 @@ class Datasource(Service, ABC):
             self.error = True
             self.error_reason = error
             self.post(f"{text}: {error}", ERROR)
+            self._notify("error")
         else:
             self.post(text)
+        self._notify("closed")
+
+    def _notify(self, state: str) -> None:
+        for listener in list(self.state_listeners):
+            try:
+                listener(self, state)
+            except Exception:
+                _log.failure("datasource state listener failed")
 
     def _enter_error(self, reason: str) -> None:
         self.error = True
         self.error_reason = reason
+        self._notify("error")
         if not (self.retry and self.enabled):
             self.post(f"error: {reason}; not configured to re-try, it will remain closed", ERROR)
             return

@@ -19,6 +19,7 @@ import os
 import random
 import uuid as uuidlib
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from twisted.application.service import MultiService
@@ -92,6 +93,8 @@ class DatasourceTracker(MultiService):
         self._progress_interval = progress_interval
         self._by_uuid: dict[str, Datasource] = {}
         self._next_number = 0
+        #: Called with (source, "new" | "opened" | "closed" | "error") for every source.
+        self.state_listeners: list[Callable[[Datasource, str], None]] = []
 
     # -- queries ------------------------------------------------------------------
 
@@ -222,8 +225,14 @@ class DatasourceTracker(MultiService):
         source = self.build(definition)
         self._next_number += 1
         self._by_uuid[source.uuid] = source
+        source.state_listeners.append(self._source_state)
+        self._source_state(source, "new")
         source.setServiceParent(self)
         return source
+
+    def _source_state(self, source: Datasource, state: str) -> None:
+        for listener in list(self.state_listeners):
+            listener(source, state)
 
     def add_from_command(self, definition: str) -> Datasource:
         """``add_source.cmd``: like :meth:`add`, but a source that cannot open is dropped.

@@ -198,6 +198,13 @@ def write_error(request: Any, error: HttpError) -> bytes:
     return error.body()
 
 
+def set_session_cookie(request: Any, identity: Identity | None) -> None:
+    """Echo the caller's session as the ``KISMET`` cookie."""
+    if identity is not None and identity.token:
+        request.addCookie(COOKIE, identity.token.encode(), path=b"/", httpOnly=True,
+                          sameSite="strict")
+
+
 def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], area: Any,
              request: Any, kwargs: dict[str, Any]) -> Any:
     """Auth, parse, call, serialize: the life of one API request."""
@@ -207,9 +214,7 @@ def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], are
         identity = ctx.auth.identify(request)
         if identity is None and ctx.auth.needs_login(info.access):
             raise Unauthorized()
-        if identity is not None and identity.token:
-            request.addCookie(COOKIE, identity.token.encode(), path=b"/", httpOnly=True,
-                              sameSite="strict")
+        set_session_cookie(request, identity)
         cmd = _command(ctx, request)
         # Checked before the handler runs: a bad ``wrapper`` must refuse a command,
         # not answer 400 after the command has done its work.

@@ -52,7 +52,13 @@ from zope.interface import implementer
 from kismet_tx.http.auth import Access, Identity
 from kismet_tx.http.commands import Command, parse_form
 from kismet_tx.http.errors import BadRequest, HttpError, ServerFault, Unauthorized
-from kismet_tx.http.routing import ApiRequest, RouteInfo, common_headers, write_error
+from kismet_tx.http.routing import (
+    ApiRequest,
+    RouteInfo,
+    common_headers,
+    set_session_cookie,
+    write_error,
+)
 
 _log = Logger(namespace="kismet_tx.http.websocket")
 
@@ -256,6 +262,9 @@ def upgrade(request: Any, identity: Identity | None, factory: SessionFactory, *,
         protocol.session_factory = factory
         protocol.http_channel = channel
         channel.upgraded = lambda: peer.close(GOING_AWAY, "server stopping")
+        # Bytes that came in the same read as the handshake (a client that did
+        # not wait for the 101) would stay in the HTTP parser: hand them over.
+        channel.rawDataReceived = protocol.dataReceived
         return protocol
 
     ws_factory.buildProtocol = build  # type: ignore[method-assign]
@@ -284,6 +293,7 @@ def websocket_endpoint(app: Klein, path: str, *, access: Access = Access.LOGIN,
                 identity = ctx.auth.identify(request)
                 if identity is None and ctx.auth.needs_login(access):
                     raise Unauthorized()
+                set_session_cookie(request, identity)
                 if not _is_upgrade(request):
                     raise BadRequest("a websocket handshake is expected here")
                 query = request.uri.partition(b"?")[2]

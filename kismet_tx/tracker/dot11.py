@@ -30,7 +30,10 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from typing import Any
+
+from twisted.logger import Logger
 
 from kismet_tx.chain import Packet
 from kismet_tx.dot11.crypt import crypt_to_simple_string
@@ -49,6 +52,8 @@ from kismet_tx.tracker.devices import (
     SeenBy,
     Source,
 )
+
+_log = Logger(namespace="kismet_tx.tracker")
 
 PHY_NAME = "IEEE802.11"
 
@@ -319,6 +324,9 @@ class Dot11Phy:
     def __init__(self, tracker: DeviceTracker, phy_id: int = 0) -> None:
         self.tracker = tracker
         self.phy_id = phy_id
+        #: Called with ("advertised" | "responded" | "probed", device, record) for
+        #: every SSID a device shows for the first time.
+        self.ssid_hooks: list[Callable[[str, Dot11Device, Any], None]] = []
         self.phash = phy_hash(PHY_NAME)
         self.spkey = spkey_text(self.phash)
         self.devices: dict[bytes, Dot11Device] = {}
@@ -871,6 +879,7 @@ class Dot11Phy:
                 table = ap.responded = {}
         crypt = ies.crypt_set(privacy)
         rec = table.get(raw)
+        new = False
         if rec is None:
             if len(table) >= MAX_SSIDS:
                 return
@@ -879,6 +888,7 @@ class Dot11Phy:
             dev.crypt_string = crypt_to_simple_string(crypt)
             if ssid:
                 dev.name = ssid
+            new = True
         elif sec > rec.last_time:
             rec.last_time = sec
         ap.last_ssid = rec
@@ -911,6 +921,15 @@ class Dot11Phy:
         rate = ies.max_rate
         if rate is not None:
             rec.maxrate = rate
+        if new and self.ssid_hooks:
+            self._new_ssid("advertised" if beacon else "responded", dev, rec)
+
+    def _new_ssid(self, kind: str, dev: Dot11Device, rec: Any) -> None:
+        for hook in list(self.ssid_hooks):
+            try:
+                hook(kind, dev, rec)
+            except Exception:
+                _log.failure("SSID hook failed")
 
     def _handle_probed(self, dev: Dot11Device, d: Any, sub: int, privacy: bool) -> None:
         ies = d.ies
@@ -923,10 +942,12 @@ class Dot11Phy:
             probed = dev.probed = {}
         rec = probed.get(raw)
         sec = self._sec
+        new = False
         if rec is None:
             if len(probed) >= MAX_PROBED:
                 return
             rec = probed[raw] = ProbedSsid(raw, self.tracker.intern(ies.ssid_str), sec)
+            new = True
         elif sec > rec.last_time:
             rec.last_time = sec
         if sub != _ST_PROBE_REQ and _valid(d.addr3):
@@ -938,6 +959,8 @@ class Dot11Phy:
             if wps.uuid_e and (rec.wps is None or rec.wps.uuid_e != wps.uuid_e):
                 self._relate_uuid(dev, wps.uuid_e)
             rec.wps = wps
+        if new and self.ssid_hooks:
+            self._new_ssid("probed", dev, rec)
 
     def _relate_uuid(self, dev: Dot11Device, uuid_e: str) -> None:
         """Relate devices that probe with the same WPS UUID-E (``dot11_uuid_e``).

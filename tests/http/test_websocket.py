@@ -165,3 +165,12 @@ def test_server_stop_closes_websockets(rig: tuple[KismetSite, EchoArea]) -> None
     frames = server_frames(transport.value())
     assert [f.opcode for f in frames] == [CLOSE]
     assert frames[0].payload[:2] == b"\x03\xe9"  # 1001 going away
+
+
+def test_frames_in_the_same_read_as_the_handshake_are_not_lost(
+        rig: tuple[KismetSite, EchoArea]) -> None:
+    site, _ = rig
+    transport = connect(site, handshake("/test/echo.ws" + LOGIN) + client_frame("early"))
+    head, rest = split_response(transport.value())
+    assert head.startswith(b"HTTP/1.1 101")
+    assert [f.text for f in server_frames(rest)] == ["early"]
