@@ -51,6 +51,7 @@ class EventPublisher(Service):
         self._monitor = monitor
         self._location = location
         self._loop: LoopingCall | None = None
+        self._device_record: Callable[[Any], Any] = dict
 
     # -- wiring ---------------------------------------------------------------------
 
@@ -78,7 +79,7 @@ class EventPublisher(Service):
         else:
             self.bus.publish(topic, {topic: source.uuid})
 
-    def _ssid(self, kind: str, device: Any, rec: Any) -> None:
+    def _ssid(self, kind: str, device: Any, rec: Any, raw: bytes) -> None:
         topic = _SSID_TOPICS[kind]
         build = probed_record if kind == "probed" else ssid_record
         self.bus.publish(topic, lambda: {

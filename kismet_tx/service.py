@@ -46,15 +46,19 @@ from kismet_tx.http.channels import ChannelsArea
 from kismet_tx.http.commands import DEFAULT_MAX_BODY
 from kismet_tx.http.datasources import DatasourcesArea
 from kismet_tx.http.devices import DevicesArea
+from kismet_tx.http.dynamic import DynamicArea
 from kismet_tx.http.eventbus import EventbusArea
 from kismet_tx.http.gps import GpsArea
 from kismet_tx.http.messages import MessagesArea
+from kismet_tx.http.nohardware import NOHARDWARE_FIELDS, NoHardwareArea
+from kismet_tx.http.packetchain import PacketchainArea
 from kismet_tx.http.phy80211 import Phy80211Area
 from kismet_tx.http.plugins import PluginsArea
 from kismet_tx.http.root import ApiRoot
 from kismet_tx.http.routing import HttpContext
 from kismet_tx.http.serialize import Serializer
 from kismet_tx.http.session import SessionArea
+from kismet_tx.http.ssids import SsidsArea
 from kismet_tx.http.static import StaticFiles
 from kismet_tx.http.streams import StreamsArea
 from kismet_tx.http.system import SystemArea
@@ -70,6 +74,8 @@ from kismet_tx.streams.registry import STREAM_FIELDS, StreamRegistry
 from kismet_tx.sysmon import SYSTEM_FIELDS, SystemMonitor
 from kismet_tx.tracker import DEVICE_FIELDS, build_tracking
 from kismet_tx.tracker.oui import ManufDb
+from kismet_tx.tracker.ssids import SSIDGROUP_FIELDS, SsidTracker
+from kismet_tx.webmodules import JsModules
 
 _log = Logger(namespace="kismet_tx.service")
 
@@ -86,7 +92,7 @@ KNOWN_KEYS = frozenset({
     "tracker_device_timeout", "tracker_max_devices",
     "alert", "alertbacklog", "apspoof", "ssidcanary", "devicefound", "devicelost",
     "devicefound_timeout", "devicelost_timeout",
-    "gps", "plugin",
+    "gps", "plugin", "httpd_home",
 })
 
 USER_CONFIG = "kismet_httpd.conf"
@@ -280,8 +286,9 @@ class KismetService(MultiService):
                                      clock)
         self.logs.setServiceParent(self)
         self.fields.register(PLUGIN_FIELDS)
+        self.js_modules = JsModules()
         self.plugins = PluginManager(
-            PluginHost(clock, self.bus, self.fields, self.chain,
+            PluginHost(clock, self.bus, self.fields, self.chain, js_modules=self.js_modules,
                        alerts=lambda: self.alerts.tracker, location=self.gps.best),
             configured=config.get_list("plugin"))
         self.plugins.setServiceParent(self)
@@ -302,9 +309,13 @@ class KismetService(MultiService):
             GpsArea(self.ctx, self.gps),
             PluginsArea(self.ctx, self.plugins),
             EventbusArea(self.ctx, self.events),
+            DynamicArea(self.ctx, self.js_modules),
+            SsidsArea(self.ctx, self.ssids),
+            PacketchainArea(self.ctx, self.packet_stats),
+            NoHardwareArea(self.ctx),
         ]
         self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "",
-                            static=StaticFiles())
+                            static=self._web_root(config))
         self.site = KismetSite(
             self.root, reactor,
             idle_timeout=config.get_float("httpd_idle_timeout", DEFAULT_IDLE_TIMEOUT),
@@ -320,9 +331,23 @@ class KismetService(MultiService):
         #: ``source=`` definitions from the config, and their UUIDs (for reload).
         self._config_sources: dict[str, str] = {}
 
+    def _web_root(self, config: Config) -> StaticFiles:
+        """Our web UI, or ``httpd_home`` (another UI, Kismet's own) when it is set."""
+        home = config.get("httpd_home")
+        if not home:
+            return StaticFiles()
+        path = Path(home).expanduser()
+        if not (path / "index.html").is_file():
+            self.bus.post(f"httpd_home={home}: no index.html there; serving the built-in "
+                          f"web UI instead", ERROR)
+            return StaticFiles()
+        return StaticFiles(path, policy=None)
+
     def _build_eventbus(self, clock: IReactorTime) -> None:
         """The event bus and what feeds it (``eventsources.py``)."""
-        self.fields.register(PACKETSTATS_FIELDS)
+        self.fields.register(PACKETSTATS_FIELDS + SSIDGROUP_FIELDS + NOHARDWARE_FIELDS)
+        self.ssids = SsidTracker()
+        self.ssids.attach(self.tracking.dot11)
         self.events = EventBus(clock)
         self.packet_stats = PacketStats(self.chain)
         publisher = EventPublisher(clock, self.events, self.packet_stats, monitor=self.monitor,

@@ -324,9 +324,9 @@ class Dot11Phy:
     def __init__(self, tracker: DeviceTracker, phy_id: int = 0) -> None:
         self.tracker = tracker
         self.phy_id = phy_id
-        #: Called with ("advertised" | "responded" | "probed", device, record) for
-        #: every SSID a device shows for the first time.
-        self.ssid_hooks: list[Callable[[str, Dot11Device, Any], None]] = []
+        #: Called with ("advertised" | "responded" | "probed", device, record, raw
+        #: SSID bytes) for every SSID a device shows for the first time.
+        self.ssid_hooks: list[Callable[[str, Dot11Device, Any, bytes], None]] = []
         self.phash = phy_hash(PHY_NAME)
         self.spkey = spkey_text(self.phash)
         self.devices: dict[bytes, Dot11Device] = {}
@@ -444,6 +444,11 @@ class Dot11Phy:
         dev.mod_time = self._wall
         dev.packets += 1
         dev.tx_packets += 1
+        if dev.rate_sec == sec:
+            dev.rate_packets += 1
+            dev.rate_bytes += self._dsize if self._is_data else 0
+        else:
+            dev.count_rate(sec, self._dsize if self._is_data else 0)
         if self._is_data:
             dev.data_packets += 1
             dev.datasize += self._dsize
@@ -509,6 +514,11 @@ class Dot11Phy:
         dev.mod_time = self._wall
         dev.packets += 1
         dev.rx_packets += 1
+        if dev.rate_sec == sec:
+            dev.rate_packets += 1
+            dev.rate_bytes += self._dsize if self._is_data else 0
+        else:
+            dev.count_rate(sec, self._dsize if self._is_data else 0)
         if self._is_data:
             dev.data_packets += 1
             dev.datasize += self._dsize
@@ -562,6 +572,11 @@ class Dot11Phy:
         dev.mod_time = self._wall
         if flags & _PACKETS:
             dev.packets += 1
+            if dev.rate_sec == sec:
+                dev.rate_packets += 1
+                dev.rate_bytes += self._dsize if self._is_data else 0
+            else:
+                dev.count_rate(sec, self._dsize if self._is_data else 0)
             if mac == self._src or mac == self._tx:
                 dev.tx_packets += 1
             elif mac == self._dst:
@@ -922,12 +937,12 @@ class Dot11Phy:
         if rate is not None:
             rec.maxrate = rate
         if new and self.ssid_hooks:
-            self._new_ssid("advertised" if beacon else "responded", dev, rec)
+            self._new_ssid("advertised" if beacon else "responded", dev, rec, raw)
 
-    def _new_ssid(self, kind: str, dev: Dot11Device, rec: Any) -> None:
+    def _new_ssid(self, kind: str, dev: Dot11Device, rec: Any, raw: bytes) -> None:
         for hook in list(self.ssid_hooks):
             try:
-                hook(kind, dev, rec)
+                hook(kind, dev, rec, raw)
             except Exception:
                 _log.failure("SSID hook failed")
 
@@ -960,7 +975,7 @@ class Dot11Phy:
                 self._relate_uuid(dev, wps.uuid_e)
             rec.wps = wps
         if new and self.ssid_hooks:
-            self._new_ssid("probed", dev, rec)
+            self._new_ssid("probed", dev, rec, raw)
 
     def _relate_uuid(self, dev: Dot11Device, uuid_e: str) -> None:
         """Relate devices that probe with the same WPS UUID-E (``dot11_uuid_e``).
