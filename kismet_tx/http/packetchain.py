@@ -20,15 +20,15 @@ class PacketchainArea:
         self.ctx = ctx
         self._stats = stats
 
-    @endpoint(app, "/packetchain/packet_stats", methods=GET_POST)
-    def packet_stats(self, call: ApiRequest) -> Any:
-        record = self._stats.record(self.ctx.clock.seconds())
-        spec = call.cmd.fields()
-        return record if spec is None else spec.apply(record)
-
     @endpoint(app, "/packetchain/packet_<which>", methods=GET_POST)
     def packet_rrd(self, call: ApiRequest, which: str) -> Any:
-        record = self._stats.one(which, self.ctx.clock.seconds())
-        if record is None:
+        """``packet_stats``: the whole map; ``packet_rate``, ``_error``, ...: one RRD."""
+        now = self.ctx.clock.seconds()
+        if which == "stats":
+            record = self._stats.record(now)
+            spec = call.cmd.fields()
+            return record if spec is None else spec.apply(record)
+        one = self._stats.one(which, now)
+        if one is None:
             raise NotFound(f"/packetchain/packet_{which}")
-        return record
+        return one
