@@ -144,6 +144,11 @@ class SourceCommandError(ValueError):
     """A command's arguments are unusable for this source (HTTP 400)."""
 
 
+class SourceIncapable(SourceCommandError):
+    """The source cannot do this at all (no tuning, no hopping) or the radio refused:
+    Kismet answers 500, "the channel or hopping pattern cannot be set"."""
+
+
 class SourceStateError(RuntimeError):
     """A command does not fit the source's current state (HTTP 409)."""
 
@@ -524,7 +529,7 @@ class Datasource(Service, ABC):
         """Hop over ``channels`` at ``rate``; None keeps the current value."""
         self._require_tuning()
         if not self.driver.hop_capable:
-            raise SourceCommandError(f"a {self.driver.type} source cannot hop channels")
+            raise SourceIncapable(f"a {self.driver.type} source cannot hop channels")
         specs = [self.check_channel(c) for c in channels] if channels is not None else None
         if specs is not None and not specs:
             raise SourceCommandError("the channel list is empty")
@@ -558,7 +563,7 @@ class Datasource(Service, ABC):
 
     def _require_tuning(self) -> None:
         if not self.driver.tune_capable:
-            raise SourceCommandError(f"a {self.driver.type} source cannot change channels")
+            raise SourceIncapable(f"a {self.driver.type} source cannot change channels")
 
     # -- driver hooks -----------------------------------------------------------
 
@@ -577,12 +582,12 @@ class Datasource(Service, ABC):
         """Called on resume."""
 
     def _lock_channel(self, spec: WifiChannel) -> None:
-        raise SourceCommandError(f"a {self.driver.type} source cannot change channels")
+        raise SourceIncapable(f"a {self.driver.type} source cannot change channels")
 
     def _start_hopping(
         self, specs: list[WifiChannel] | None, rate: float | None, shuffle: bool | None
     ) -> None:
-        raise SourceCommandError(f"a {self.driver.type} source cannot hop channels")
+        raise SourceIncapable(f"a {self.driver.type} source cannot hop channels")
 
     # -- frames ---------------------------------------------------------------
 

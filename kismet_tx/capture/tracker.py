@@ -53,6 +53,10 @@ NO_UUID = "00000000-0000-0000-0000-000000000000"
 _FILE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".dump")
 
 
+class SourceOpenError(SourceDefinitionError):
+    """The definition is sound but the source could not be opened (Kismet's 500)."""
+
+
 class SourceConflict(ValueError):
     """The definition names a source that already exists (HTTP 409)."""
 
@@ -243,7 +247,7 @@ class DatasourceTracker(MultiService):
         if self.running and not source.capturing and source.error:
             reason = source.error_reason
             self.remove(source.uuid)
-            raise SourceDefinitionError(f"could not open source: {reason}")
+            raise SourceOpenError(f"could not open source: {reason}")
         return source
 
     def remove(self, uuid: str) -> None:

@@ -163,7 +163,8 @@ def test_add_source(bench: Bench) -> None:
         ({"definition": 5}, 400, "must be a string"),
         ({"definition": ""}, 400, "empty source definition"),
         ({"definition": "wlan0:channel=250"}, 400, "unknown channel"),
-        ({"definition": "wlan9"}, 400, "could not open source"),
+        # Kismet: "If the source cannot be created, HTTP 500 is returned."
+        ({"definition": "wlan9"}, 500, "could not open source"),
         ({"definition": "/cap/none.pcap"}, 400, "cannot read capture file"),
         ({"definition": "wlan0:type=bogus"}, 400, "unknown source type"),
         ({"definition": 'wlan0:channels="1'}, 400, "unterminated quote"),
@@ -175,7 +176,7 @@ def test_add_source_rejects_bad_definitions(
     reply = bench.command("/datasource/add_source.cmd", body)
     assert reply.code == status
     assert reason in reply.text
-    assert reply.text.startswith("Invalid request")
+    assert reply.text.startswith("Invalid request" if status == 400 else "ERROR: ")
     assert bench.tracker.sources() == []
 
 
@@ -306,12 +307,17 @@ def test_set_channel_bad_input_is_400_and_changes_nothing(
     assert len(bench.system.calls) == tunes
 
 
-def test_channel_commands_on_a_file_source_are_400(bench: Bench) -> None:
+def test_channel_commands_on_a_file_source_are_500_as_in_kismet(bench: Bench) -> None:
+    # Kismet: "If the channel or hopping pattern cannot be set, HTTP 500 is returned."
     source = bench.tracker.add("/cap/slow.pcap:realtime=true")
     reply = bench.command(f"/datasource/by-uuid/{source.uuid}/set_channel.cmd", {"channel": "6"})
-    assert reply.code == 400 and "cannot change channels" in reply.text
+    assert reply.code == 500 and "cannot change channels" in reply.text
     hop = bench.command(f"/datasource/by-uuid/{source.uuid}/set_hop.cmd")
-    assert hop.code == 400
+    assert hop.code == 500
+    # The legacy connector's rate as a string and channels as numbers are read.
+    legacy = bench.command(f"/datasource/by-uuid/{source.uuid}/set_channel.cmd",
+                           {"rate": "123", "channels": [1, 2, 3]})
+    assert legacy.code == 500 and "cannot change channels" in legacy.text
 
 
 @pytest.mark.parametrize(
