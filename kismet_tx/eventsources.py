@@ -105,7 +105,7 @@ class EventPublisher(Service):
         super().startService()
         self._loop = LoopingCall(self.tick)
         self._loop.clock = self._clock
-        self._loop.start(1.0, now=False)
+        self._loop.start(1.0, now=True)
 
     def stopService(self) -> Any:
         if self._loop is not None and self._loop.running:

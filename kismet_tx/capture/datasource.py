@@ -15,6 +15,7 @@ Commands that do not fit the current state raise :class:`SourceStateError`
 from __future__ import annotations
 
 import math
+import os
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -25,6 +26,7 @@ from twisted.application.service import Service
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
+from kismet_tx import __version__
 from kismet_tx.capture.channelspec import ChannelError, WifiChannel, parse_channel
 from kismet_tx.capture.system import CaptureError, FrameBatch, batch_len
 from kismet_tx.config import SourceDefinitionError
@@ -90,6 +92,10 @@ DATASOURCE_FIELDS = (
     FieldDef("kismet.datasource.passive", "uint8", "capture is a post-able passive capture"),
     FieldDef("kismet.datasource.dlt", "uint32", "DLT (link type)"),
     FieldDef("kismet.datasource.linktype_override", "uint32", "overridden link type"),
+    FieldDef("kismet.datasource.datasource_version", "string", "datasource binary version"),
+    FieldDef("kismet.datasource.ipc_pid", "int64",
+             "capture process (kismet_tx captures in its own process)"),
+    FieldDef("kismet.datasource.remote_ip", "string", "IP if a remote datasource"),
     FieldDef("kismet.datasource.warning", "string", "warning or unusual interface state"),
     FieldDef("kismet.datasource.channels", "vector[string]", "supported channels"),
     FieldDef("kismet.datasource.hopping", "uint8", "source is channel hopping"),
@@ -412,6 +418,8 @@ class Datasource(Service, ABC):
         self.hop_rate = defaults.hop_rate
         self.hop_shuffle = defaults.random_order
         self._retry_call: IDelayedCall | None = None
+        #: The capture's address when it comes from a remote capture, else "".
+        self.remote_ip = ""
         #: Called with (source, "opened" | "closed" | "error") on each state change.
         self.state_listeners: list[Callable[[Datasource, str], None]] = []
 
@@ -439,6 +447,9 @@ class Datasource(Service, ABC):
             "kismet.datasource.passive": 0,
             "kismet.datasource.dlt": self.dlt,
             "kismet.datasource.linktype_override": 0,
+            "kismet.datasource.datasource_version": __version__,
+            "kismet.datasource.ipc_pid": os.getpid(),
+            "kismet.datasource.remote_ip": self.remote_ip,
             "kismet.datasource.warning": self.warning,
             "kismet.datasource.channels": list(self.channels),
             "kismet.datasource.hopping": int(self.hopping),

@@ -115,7 +115,9 @@ class DatasourceTracker(MultiService):
         return [driver.driver.record() for driver in self.drivers.values()]
 
     def list_interfaces(self) -> list[dict[str, Any]]:
-        """``/datasource/list_interfaces``: every interface but loopback, Wi-Fi flagged."""
+        """``/datasource/list_interfaces``: the wireless interfaces (nl80211 or sysfs says
+        so), as Kismet's linuxwifi driver lists them; wired ones and loopback are not
+        capture candidates."""
         in_use = {s.interface: s.uuid for s in self.sources() if s.driver.type == "linuxwifi"}
         in_use.update(
             {s.capture_interface: s.uuid for s in self.sources() if s.driver.type == "linuxwifi"}
@@ -123,7 +125,7 @@ class DatasourceTracker(MultiService):
         driver = LinuxWifiSource.driver.record()
         found = []
         for info in self.system.interfaces():
-            if info.name == "lo":
+            if info.name == "lo" or not info.wireless:
                 continue
             found.append(
                 {

@@ -10,7 +10,7 @@ from kismet_tx.capture.datasource import SourceDefaults, parse_rate
 from kismet_tx.capture.linuxwifi import LinuxWifiSource
 from kismet_tx.capture.pcapfile import PcapFileSource
 from kismet_tx.capture.system import DLT_IEEE802_11
-from kismet_tx.capture.tracker import NO_UUID, SourceConflict
+from kismet_tx.capture.tracker import SourceConflict
 from kismet_tx.config import SourceDefinitionError
 from tests.capture.conftest import DATA, RADIO, FakeFDReactor, Rig, beacon, make_rig
 
@@ -113,8 +113,7 @@ def test_types_defaults_and_interfaces(rig: Rig) -> None:
     listed = {i["kismet.datasource.probed.interface"]: i for i in rig.tracker.list_interfaces()}
     assert listed["wlan0"]["kismet.datasource.probed.wireless"] == 1
     assert listed["wlan0"]["kismet.datasource.probed.in_use_uuid"] == source.uuid
-    assert listed["eth0"]["kismet.datasource.probed.wireless"] == 0
-    assert listed["eth0"]["kismet.datasource.probed.in_use_uuid"] == NO_UUID
+    assert "eth0" not in listed  # wired: not listed
     assert listed["wlan0mon"]["kismet.datasource.probed.in_use_uuid"] == source.uuid
 
 
