@@ -50,6 +50,7 @@ from kismet_tx.http.dynamic import DynamicArea
 from kismet_tx.http.eventbus import EventbusArea
 from kismet_tx.http.gps import GpsArea
 from kismet_tx.http.messages import MessagesArea
+from kismet_tx.http.monitor import DeviceMonitorArea
 from kismet_tx.http.nohardware import NOHARDWARE_FIELDS, NoHardwareArea
 from kismet_tx.http.packetchain import PacketchainArea
 from kismet_tx.http.phy80211 import Phy80211Area
@@ -313,6 +314,7 @@ class KismetService(MultiService):
             SsidsArea(self.ctx, self.ssids),
             PacketchainArea(self.ctx, self.packet_stats),
             NoHardwareArea(self.ctx),
+            DeviceMonitorArea(self.ctx, self.tracking),
         ]
         self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "",
                             static=self._web_root(config))

@@ -213,3 +213,36 @@ def test_capture_events_device_ssid_and_alert(live: RunningServer) -> None:
         # ekjson: dots in names become underscores.
         assert alert["kismet_alert_header"] == "WSALERT"
         assert alert["kismet_alert_text"] == "hello"
+
+
+def test_device_monitor(live: RunningServer) -> None:
+    reply = requests.post(live.url + "/datasource/add_source.cmd",
+                          auth=(live.username, live.password),
+                          data={"json": json.dumps({"definition": f"{CAPTURE}:name=mon"})},
+                          timeout=WAIT)
+    assert reply.status_code == 200
+    ap_key = "4202770D00000000_55B282410C00"
+    mac = "kismet.device.base.macaddr"
+    with connect(ws_url(live, "/devices/monitor.ws"), open_timeout=WAIT) as ws:
+        # Every device once (all changed since "never"), simplified.
+        ws.send(json.dumps({"monitor": "*", "request": 1, "rate": 1,
+                            "fields": [mac, "kismet.device.base.key"]}))
+        seen = {}
+        while len(seen) < 4:
+            record = json.loads(ws.recv(timeout=WAIT))
+            assert list(record) == [mac, "kismet.device.base.key"]
+            seen[record["kismet.device.base.key"]] = record[mac]
+        assert seen[ap_key] == "00:0C:41:82:B2:55"
+        ws.send(json.dumps({"cancel": 1}))
+        # One device by key, and by MAC; a bad reference is an error.
+        ws.send(json.dumps({"monitor": ap_key, "request": 2, "rate": 1, "fields": [mac]}))
+        ws.send(json.dumps({"monitor": "nonsense", "request": 3, "rate": 1}))
+        answers = [json.loads(ws.recv(timeout=WAIT)) for _ in range(2)]
+        assert {"ERROR": "invalid device reference"} in answers
+        assert {mac: "00:0C:41:82:B2:55"} in answers
+
+
+def test_device_monitor_needs_a_login(live: RunningServer) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        connect(ws_url(live, "/devices/monitor.ws", login=False), open_timeout=WAIT)
+    assert refused.value.response.status_code == 401

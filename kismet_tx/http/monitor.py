@@ -1,0 +1,156 @@
+"""``/devices/monitor.ws``: Kismet's device monitor websocket.
+
+The client sends ``{"monitor": "*" | device key | MAC, "request": N, "rate": S}``
+with optional ``"fields"`` and ``"format"``; every ``S`` seconds the server sends
+each watched device that changed since the last round, one text message per
+device record (simplified by ``fields``). ``{"cancel": N}`` stops request ``N``;
+a new request under the same number replaces it. As in Kismet, a MAC watches
+every device with that MAC and ``*`` every device.
+
+A bad request is answered ``{"ERROR": "reason"}`` and changes nothing; a
+binary message closes the connection. A client that does not read drops
+updates (counted) instead of holding the server up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from klein import Klein
+from twisted.internet.task import LoopingCall
+
+from kismet_tx.http.auth import Access
+from kismet_tx.http.fieldspec import FieldSpec, FieldSpecError, compile_fields
+from kismet_tx.http.routing import ApiRequest, HttpContext
+from kismet_tx.http.serialize import JSON_FORMATS
+from kismet_tx.http.websocket import SessionFactory, WebSocketPeer, websocket_endpoint
+from kismet_tx.keys import MacError, parse_key, parse_mac
+from kismet_tx.tracker import Tracking
+from kismet_tx.tracker.devices import Device
+
+#: Most monitor requests one client may run at once.
+MAX_REQUESTS = 64
+#: Slowest and fastest allowed update rates, seconds.
+MIN_RATE, MAX_RATE = 1, 3600
+_FORMATS = JSON_FORMATS - {"cmd", "jcmd"}
+
+
+class MonitorSession:
+    """One client's monitor requests, each a timer on the server clock."""
+
+    def __init__(self, peer: WebSocketPeer, tracking: Tracking, ctx: HttpContext) -> None:
+        self.peer = peer
+        self._tracking = tracking
+        self._ctx = ctx
+        self._requests: dict[int, LoopingCall] = {}
+
+    def message_received(self, payload: bytes, is_binary: bool) -> None:
+        if is_binary:
+            self.peer.close(1003, "text messages only")
+            return
+        try:
+            request = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            self._error("the message is not JSON")
+            return
+        if not isinstance(request, dict):
+            self._error("the message must be a JSON object")
+            return
+        if "cancel" in request:
+            self._cancel(request["cancel"])
+        if "monitor" in request:
+            self._monitor(request)
+        elif "cancel" not in request:
+            self._error("expected monitor or cancel")
+
+    def _monitor(self, request: dict[str, Any]) -> None:
+        target, number, rate = request.get("monitor"), request.get("request"), request.get("rate")
+        if not isinstance(target, str) or not target:
+            self._error("monitor takes '*', a device key or a MAC address")
+            return
+        if isinstance(number, bool) or not isinstance(number, int):
+            self._error("request must be a number")
+            return
+        if isinstance(rate, bool) or not isinstance(rate, int | float) \
+                or not MIN_RATE <= rate <= MAX_RATE:
+            self._error(f"rate must be {MIN_RATE} to {MAX_RATE} seconds")
+            return
+        try:
+            spec = compile_fields(request.get("fields"))
+        except FieldSpecError as exc:
+            self._error(str(exc))
+            return
+        fmt = request.get("format", "json")
+        if fmt not in _FORMATS:
+            self._error(f"unknown format {fmt!r}")
+            return
+        find = self._finder(target)
+        if find is None:
+            self._error("invalid device reference")
+            return
+        if number not in self._requests and len(self._requests) >= MAX_REQUESTS:
+            self._error(f"at most {MAX_REQUESTS} monitor requests")
+            return
+        self._cancel(number)
+        since = [0.0]
+
+        def round_() -> None:
+            now = self._ctx.clock.seconds()
+            for device in find():
+                if device.mod_time > since[0]:
+                    self._send(device, spec, fmt)
+            since[0] = now
+
+        loop = LoopingCall(round_)
+        loop.clock = self._ctx.clock
+        self._requests[number] = loop
+        loop.start(float(rate), now=True)
+
+    def _finder(self, target: str) -> Any:
+        tracker = self._tracking.tracker
+        if target == "*":
+            return tracker.devices
+        if parse_key(target) is not None:
+            return lambda: [d for d in (tracker.get(target),) if d is not None]
+        try:
+            mac = parse_mac(target)
+        except MacError:
+            return None
+        return lambda: tracker.by_mac(mac)
+
+    def _send(self, device: Device, spec: FieldSpec, fmt: str) -> None:
+        record = spec.apply(self._tracking.record(device))
+        self.peer.send(self._ctx.serializer.encode(record, fmt).rstrip(b"\r\n"))
+
+    def _cancel(self, number: Any) -> None:
+        loop = self._requests.pop(number, None) if isinstance(number, int) else None
+        if loop is not None and loop.running:
+            loop.stop()
+
+    def _error(self, reason: str) -> None:
+        self.peer.send(orjson.dumps({"ERROR": reason}))
+
+    @property
+    def requests(self) -> Iterable[int]:
+        """The running request numbers."""
+        return list(self._requests)
+
+    def closed(self) -> None:
+        for number in list(self._requests):
+            self._cancel(number)
+
+
+class DeviceMonitorArea:
+    """The device monitor websocket."""
+
+    app = Klein()
+
+    def __init__(self, ctx: HttpContext, tracking: Tracking) -> None:
+        self.ctx = ctx
+        self._tracking = tracking
+
+    @websocket_endpoint(app, "/devices/monitor", access=Access.LOGIN)
+    def monitor(self, call: ApiRequest) -> SessionFactory:
+        return lambda peer: MonitorSession(peer, self._tracking, self.ctx)
