@@ -27,23 +27,21 @@ from kismet_tx.eventbus import Event, EventBus
 from kismet_tx.http.auth import Access
 from kismet_tx.http.fieldspec import FieldSpec, FieldSpecError, compile_fields
 from kismet_tx.http.routing import ApiRequest, HttpContext
-from kismet_tx.http.serialize import JSON_FORMATS
 from kismet_tx.http.websocket import SessionFactory, WebSocketPeer, websocket_endpoint
+from kismet_tx.http.wsjson import JsonSession
 
 _log = Logger(namespace="kismet_tx.http.eventbus")
 
 #: Most topics one client may subscribe to at once.
 MAX_SUBSCRIPTIONS = 256
-#: Formats an event may be sent in (text messages only).
-EVENT_FORMATS = JSON_FORMATS - {"cmd", "jcmd"}
 
 
-class EventSession:
+class EventSession(JsonSession):
     """One client's subscriptions on the bus."""
 
     def __init__(self, peer: WebSocketPeer, bus: EventBus, ctx: HttpContext,
                  registry: list[EventSession] | None = None) -> None:
-        self.peer = peer
+        super().__init__(peer)
         self._bus = bus
         self._ctx = ctx
         self._subscriptions: dict[str, Any] = {}
@@ -51,26 +49,15 @@ class EventSession:
         if registry is not None:
             registry.append(self)
 
-    def message_received(self, payload: bytes, is_binary: bool) -> None:
-        if is_binary:
-            self.peer.close(1003, "text messages only")
-            return
-        try:
-            request = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            self._error("the message is not JSON")
-            return
-        if not isinstance(request, dict):
-            self._error("the message must be a JSON object")
-            return
+    def request_received(self, request: dict[str, Any]) -> None:
         subscribe = request.get("SUBSCRIBE")
         unsubscribe = request.get("UNSUBSCRIBE")
         if subscribe is None and unsubscribe is None:
-            self._error("expected SUBSCRIBE or UNSUBSCRIBE")
+            self.error("expected SUBSCRIBE or UNSUBSCRIBE")
             return
         for key, value in (("SUBSCRIBE", subscribe), ("UNSUBSCRIBE", unsubscribe)):
             if value is not None and (not isinstance(value, str) or not value):
-                self._error(f"{key} takes a topic name")
+                self.error(f"{key} takes a topic name")
                 return
         if subscribe is not None:
             self._subscribe(subscribe, request)
@@ -81,14 +68,13 @@ class EventSession:
         try:
             spec = compile_fields(request.get("fields"))
         except FieldSpecError as exc:
-            self._error(str(exc))
+            self.error(str(exc))
             return
-        fmt = request.get("format", "json")
-        if fmt not in EVENT_FORMATS:
-            self._error(f"unknown format {fmt!r}")
+        fmt = self.format_of(request)
+        if fmt is None:
             return
         if topic not in self._subscriptions and len(self._subscriptions) >= MAX_SUBSCRIPTIONS:
-            self._error(f"at most {MAX_SUBSCRIPTIONS} subscriptions")
+            self.error(f"at most {MAX_SUBSCRIPTIONS} subscriptions")
             return
         self._unsubscribe(topic)
         key = (fmt, orjson.dumps(request.get("fields") or []))
@@ -108,9 +94,6 @@ class EventSession:
         deliver = self._subscriptions.pop(topic, None)
         if deliver is not None:
             self._bus.unsubscribe(topic, deliver)
-
-    def _error(self, reason: str) -> None:
-        self.peer.send(orjson.dumps({"ERROR": reason}))
 
     @property
     def topics(self) -> list[str]:

@@ -17,15 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
 from klein import Klein
 from twisted.internet.task import LoopingCall
 
 from kismet_tx.http.auth import Access
 from kismet_tx.http.fieldspec import FieldSpec, FieldSpecError, compile_fields
 from kismet_tx.http.routing import ApiRequest, HttpContext
-from kismet_tx.http.serialize import JSON_FORMATS
 from kismet_tx.http.websocket import SessionFactory, WebSocketPeer, websocket_endpoint
+from kismet_tx.http.wsjson import JsonSession
 from kismet_tx.keys import MacError, parse_key, parse_mac
 from kismet_tx.tracker import Tracking
 from kismet_tx.tracker.devices import Device
@@ -34,64 +33,51 @@ from kismet_tx.tracker.devices import Device
 MAX_REQUESTS = 64
 #: Slowest and fastest allowed update rates, seconds.
 MIN_RATE, MAX_RATE = 1, 3600
-_FORMATS = JSON_FORMATS - {"cmd", "jcmd"}
 
 
-class MonitorSession:
+class MonitorSession(JsonSession):
     """One client's monitor requests, each a timer on the server clock."""
 
     def __init__(self, peer: WebSocketPeer, tracking: Tracking, ctx: HttpContext) -> None:
-        self.peer = peer
+        super().__init__(peer)
         self._tracking = tracking
         self._ctx = ctx
         self._requests: dict[int, LoopingCall] = {}
 
-    def message_received(self, payload: bytes, is_binary: bool) -> None:
-        if is_binary:
-            self.peer.close(1003, "text messages only")
-            return
-        try:
-            request = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            self._error("the message is not JSON")
-            return
-        if not isinstance(request, dict):
-            self._error("the message must be a JSON object")
-            return
+    def request_received(self, request: dict[str, Any]) -> None:
         if "cancel" in request:
             self._cancel(request["cancel"])
         if "monitor" in request:
             self._monitor(request)
         elif "cancel" not in request:
-            self._error("expected monitor or cancel")
+            self.error("expected monitor or cancel")
 
     def _monitor(self, request: dict[str, Any]) -> None:
         target, number, rate = request.get("monitor"), request.get("request"), request.get("rate")
         if not isinstance(target, str) or not target:
-            self._error("monitor takes '*', a device key or a MAC address")
+            self.error("monitor takes '*', a device key or a MAC address")
             return
         if isinstance(number, bool) or not isinstance(number, int):
-            self._error("request must be a number")
+            self.error("request must be a number")
             return
         if isinstance(rate, bool) or not isinstance(rate, int | float) \
                 or not MIN_RATE <= rate <= MAX_RATE:
-            self._error(f"rate must be {MIN_RATE} to {MAX_RATE} seconds")
+            self.error(f"rate must be {MIN_RATE} to {MAX_RATE} seconds")
             return
         try:
             spec = compile_fields(request.get("fields"))
         except FieldSpecError as exc:
-            self._error(str(exc))
+            self.error(str(exc))
             return
-        fmt = request.get("format", "json")
-        if fmt not in _FORMATS:
-            self._error(f"unknown format {fmt!r}")
+        fmt = self.format_of(request)
+        if fmt is None:
             return
         find = self._finder(target)
         if find is None:
-            self._error("invalid device reference")
+            self.error("invalid device reference")
             return
         if number not in self._requests and len(self._requests) >= MAX_REQUESTS:
-            self._error(f"at most {MAX_REQUESTS} monitor requests")
+            self.error(f"at most {MAX_REQUESTS} monitor requests")
             return
         self._cancel(number)
         since = [0.0]
@@ -128,9 +114,6 @@ class MonitorSession:
         loop = self._requests.pop(number, None) if isinstance(number, int) else None
         if loop is not None and loop.running:
             loop.stop()
-
-    def _error(self, reason: str) -> None:
-        self.peer.send(orjson.dumps({"ERROR": reason}))
 
     @property
     def requests(self) -> Iterable[int]:

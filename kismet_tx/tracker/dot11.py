@@ -277,6 +277,14 @@ class Dot11Device(Device):
         frames = sorted((k.frame for k in keys), key=lambda f: f[0])
         return ([ap.beacon] if ap.beacon is not None else []) + frames
 
+    def pmkid_frame(self) -> tuple[float, int, bytes] | None:
+        """The first EAPOL key frame that carried an RSN PMKID, ``(ts, dlt, data)``."""
+        ap = self.ap
+        if ap is None or not ap.handshakes:
+            return None
+        keys = [k for ks in ap.handshakes.values() for k in ks if k.pmkid]
+        return min((k.frame for k in keys), key=lambda f: f[0]) if keys else None
+
     def beacon_snapshot(self) -> tuple[float, int, bytes] | None:
         """The last beacon whose contents changed, ``(ts, dlt, data)``."""
         return None if self.ap is None else self.ap.beacon

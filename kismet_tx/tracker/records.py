@@ -119,6 +119,12 @@ DOT11_FIELDS = (
     _F("dot11.device.last_beaconed_ssid_record", "dot11.advertisedssid",
        "the SSID last advertised (beacon, else probe response)"),
     _F("dot11.device.last_probed_ssid_record", "dot11.probedssid", "the SSID last probed for"),
+    _F("dot11.device.pmkid_packet", "kismet.packet", "the EAPOL packet that carried a PMKID"),
+    _F("kismet.packet.ts_sec", "uint64", "packet timestamp (second)"),
+    _F("kismet.packet.ts_usec", "uint64", "packet timestamp (usec)"),
+    _F("kismet.packet.dlt", "uint32", "packet DLT linktype"),
+    _F("kismet.packet.source", "uint64", "packetsource id"),
+    _F("kismet.packet.data", "byte_array", "packet data (hex)"),
     _F("dot11.device.advertised_ssid_map", "vector[dot11.advertisedssid]", "beaconed SSIDs"),
     _F("dot11.device.responded_ssid_map", "vector[dot11.advertisedssid]",
        "SSIDs answered in probe responses"),
@@ -544,6 +550,16 @@ def _handshakes(d: Dot11Device, c: Any) -> dict[str, list[dict[str, Any]]]:
     return {mac_str(m): [eapol_record(k) for k in keys] for m, keys in (table or {}).items()}
 
 
+def packet_record(frame: tuple[float, int, bytes] | None) -> dict[str, Any]:
+    """``kismet.packet.*`` of a kept frame ``(ts, dlt, data)``."""
+    if frame is None:
+        return {}
+    ts, dlt, data = frame
+    sec = int(ts)
+    return {"kismet.packet.ts_sec": sec, "kismet.packet.ts_usec": int(round((ts - sec) * 1e6)),
+            "kismet.packet.dlt": dlt, "kismet.packet.source": 0, "kismet.packet.data": data}
+
+
 def _beaconed(d: Dot11Device) -> list[Any]:
     """The SSIDs a device advertised in beacons, else those it answered probes for."""
     ap = d.ap
@@ -587,6 +603,7 @@ class Dot11Record(LazyRecord):
         _D + "last_beaconed_ssid_record": lambda d, c: ssid_record(_latest(_beaconed(d))),
         _D + "last_probed_ssid_record": lambda d, c: probed_record(
             _latest(list(d.probed.values()))),
+        _D + "pmkid_packet": lambda d, c: packet_record(d.pmkid_frame()),
     }
     PRESENT: dict[str, Callable[[Any], bool]] = {
         _D + "last_bssid": lambda d: d.last_bssid is not None,
@@ -598,6 +615,7 @@ class Dot11Record(LazyRecord):
         _D + "wpa_handshake_list": _ap_has("handshakes"),
         _D + "last_beaconed_ssid_record": lambda d: bool(_beaconed(d)),
         _D + "last_probed_ssid_record": lambda d: bool(d.probed),
+        _D + "pmkid_packet": lambda d: d.pmkid_frame() is not None,
     }
 
 

@@ -173,3 +173,24 @@ def test_location_and_datasource_fields(live: RunningServer) -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", source["kismet.datasource.datasource_version"])
     assert source["kismet.datasource.ipc_pid"] == live.process.pid
     assert source["kismet.datasource.remote_ip"] == ""
+
+
+def test_pmkid_packet_and_its_pcap(live: RunningServer) -> None:
+    dot11 = get(live, f"/devices/by-key/{AP_KEY}/device.json").json()["dot11.device"]
+    packet = dot11["dot11.device.pmkid_packet"]
+    assert packet["kismet.packet.dlt"] == 127 and packet["kismet.packet.ts_sec"] > 0
+    frame = bytes.fromhex(packet["kismet.packet.data"])
+    reply = get(live, f"/phy/phy80211/by-key/{AP_KEY}/pcap/handshake-pmkid.pcap")
+    assert reply.status_code == 200
+    assert reply.headers["Content-Disposition"].endswith('-pmkid.pcap"')
+    body = reply.content
+    assert body[:4] == b"\xd4\xc3\xb2\xa1"  # pcap, little-endian
+    records, offset = [], 24
+    while offset < len(body):
+        length = int.from_bytes(body[offset + 8:offset + 12], "little")
+        records.append(body[offset + 16:offset + 16 + length])
+        offset += 16 + length
+    # The beacon snapshot, then the EAPOL frame that carried the PMKID.
+    assert len(records) == 2 and records[1] == frame
+    assert requests.get(live.url + f"/phy/phy80211/by-key/{AP_KEY}/pcap/handshake-pmkid.pcap",
+                        timeout=10).status_code == 401
