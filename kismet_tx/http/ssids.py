@@ -32,16 +32,16 @@ class SsidsArea:
             records = [r for r in records if r["dot11.ssidgroup.last_time"] >= last_time]
         return window_records(call, records)
 
-    @endpoint(app, "/phy/phy80211/ssids/by-hash/<key>/ssid", methods=GET_POST)
-    def by_hash(self, call: ApiRequest, key: str) -> Any:
+    @endpoint(app, "/phy/phy80211/ssids/by-hash/<ssid_hash>/ssid", methods=GET_POST)
+    def by_hash(self, call: ApiRequest, ssid_hash: str) -> Any:
         """One SSID group by its ``dot11.ssidgroup.hash``."""
         try:
-            value = int(key)
+            value = int(ssid_hash)
         except ValueError:
-            raise BadRequest(f"invalid SSID hash {key!r}") from None
+            raise BadRequest(f"invalid SSID hash {ssid_hash!r}") from None
         group = self._ssids.get(value)
         if group is None:
-            raise NotFound(f"/phy/phy80211/ssids/by-hash/{key}/ssid", "Unknown SSID hash")
+            raise NotFound(f"/phy/phy80211/ssids/by-hash/{ssid_hash}/ssid", "Unknown SSID hash")
         record = group.record()
         spec = call.cmd.fields()
         return record if spec is None else spec.apply(record)
