@@ -21,10 +21,13 @@ RRD_FIELDS = (
 )
 
 
+_ZEROS_60 = (0,) * 60
+
+
 class Rrd:
     """Keeps per-second, per-minute and per-hour slots; ``peak`` or ``sum`` aggregation."""
 
-    __slots__ = ("_last", "_value", "_minute", "_hour", "_day", "_sum")
+    __slots__ = ("_last", "_value", "_minute", "_hour", "_day", "_sum", "_mtotal", "_htotal")
 
     def __init__(self, aggregate_sum: bool = False) -> None:
         self._last = 0
@@ -33,6 +36,10 @@ class Rrd:
         self._hour = [0] * 60
         self._day = [0] * 24
         self._sum = aggregate_sum
+        #: Running totals of the minute and hour vectors (sum aggregation), so an
+        #: add costs the same however full the vectors are.
+        self._mtotal = 0
+        self._htotal = 0
 
     def add(self, now: float, value: float) -> None:
         """Record ``value`` at time ``now`` (seconds)."""
@@ -40,29 +47,49 @@ class Rrd:
         if self._last and sec - self._last > 0:
             self._clear_between(self._last, sec)
         idx = sec % 60
-        if sec != self._last:
-            self._minute[idx] = 0 if self._sum else value
+        minute = self._minute
         if self._sum:
-            self._minute[idx] += value
+            if sec != self._last:
+                self._mtotal -= minute[idx]
+                minute[idx] = 0
+            minute[idx] += value
+            self._mtotal += value
+            hour = self._hour
+            hidx = (sec // 60) % 60
+            self._htotal += self._mtotal - hour[hidx]
+            hour[hidx] = self._mtotal
+            self._day[(sec // 3600) % 24] = self._htotal
         else:
-            self._minute[idx] = max(self._minute[idx], value)
-        self._hour[(sec // 60) % 60] = self._fold(self._minute)
-        self._day[(sec // 3600) % 24] = self._fold(self._hour)
+            if sec != self._last:
+                minute[idx] = value
+            minute[idx] = max(minute[idx], value)
+            self._hour[(sec // 60) % 60] = max(minute)
+            self._day[(sec // 3600) % 24] = max(self._hour)
         self._last = sec
         self._value = value
 
-    def _fold(self, slots: list[Any]) -> float:
-        return sum(slots) if self._sum else max(slots)
-
     def _clear_between(self, last: int, now: int) -> None:
-        for sec in range(last + 1, min(now, last + 61)):
-            self._minute[sec % 60] = 0
+        minute, hour, summed = self._minute, self._hour, self._sum
+        if now - last > 60:
+            minute[:] = _ZEROS_60
+            self._mtotal = 0
+        else:
+            for sec in range(last + 1, now):
+                if summed:
+                    self._mtotal -= minute[sec % 60]
+                minute[sec % 60] = 0
         if now // 60 != last // 60:
-            for minute in range(last // 60 + 1, min(now // 60, last // 60 + 61) + 1):
-                self._hour[minute % 60] = 0
+            if now // 60 - last // 60 > 60:
+                hour[:] = _ZEROS_60
+                self._htotal = 0
+            else:
+                for index in range(last // 60 + 1, now // 60 + 1):
+                    if summed:
+                        self._htotal -= hour[index % 60]
+                    hour[index % 60] = 0
         if now // 3600 != last // 3600:
-            for hour in range(last // 3600 + 1, min(now // 3600, last // 3600 + 25) + 1):
-                self._day[hour % 24] = 0
+            for index in range(last // 3600 + 1, min(now // 3600, last // 3600 + 25) + 1):
+                self._day[index % 24] = 0
 
     def record(self, now: float | None = None) -> dict[str, Any]:
         """The ``kismet.common.rrd.*`` record, laid out as Kismet serializes it.

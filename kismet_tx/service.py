@@ -93,7 +93,7 @@ KNOWN_KEYS = frozenset({
     "tracker_device_timeout", "tracker_max_devices",
     "alert", "alertbacklog", "apspoof", "ssidcanary", "devicefound", "devicelost",
     "devicefound_timeout", "devicelost_timeout",
-    "gps", "plugin", "httpd_home",
+    "gps", "plugin", "httpd_home", "track_device_rrds",
 })
 
 USER_CONFIG = "kismet_httpd.conf"
@@ -257,7 +257,8 @@ class KismetService(MultiService):
             clock, ManufDb.load(),
             device_timeout=config.get_float("tracker_device_timeout", 0),
             max_devices=config.get_int("tracker_max_devices", 0),
-            location_factory=LocationAggregate)
+            location_factory=LocationAggregate,
+            track_rrds=config.get_bool("track_device_rrds", True))
         self.tracking.tracker.setServiceParent(self)
         self.chain.subscribe(self.tracking.dot11, "devices", priority=10)
         self.channels = ChannelTracker()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from kismet_tx.rrd import Rrd, oldest_first
 
 T0 = 1_700_000_000 - 1_700_000_000 % 86400  # midnight: slot arithmetic is easy to read
@@ -147,3 +150,17 @@ def test_sampling_every_second_for_an_hour() -> None:
     assert r[MINUTE] == [1] * 60
     assert all(slot == 60 for slot in r[HOUR])
     assert r[DAY][-1] == 3600
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 50)), min_size=1, max_size=80))
+def test_sum_slots_follow_their_vectors_after_any_adds(steps: list[tuple[int, int]]) -> None:
+    """The running totals a sum RRD keeps equal the sums of its vectors, gaps or not."""
+    rrd = Rrd(aggregate_sum=True)
+    now = T0
+    for gap, value in steps:
+        now += gap
+        rrd.add(now, value)
+        raw = rrd.record()
+        assert raw[HOUR][(now // 60) % 60] == sum(raw[MINUTE])
+        assert raw[DAY][(now // 3600) % 24] == sum(raw[HOUR])

@@ -139,7 +139,10 @@ class Device:
     def count_rate(self, sec: int, size: int) -> None:
         """One packet of ``size`` data bytes at ``sec``; the phys call this per packet."""
         if sec != self.rate_sec:
-            self.flush_rate()
+            if self.phy.tracker.track_rrds:
+                self.flush_rate()
+            else:
+                self.rate_packets = self.rate_bytes = 0
             self.rate_sec = sec
         self.rate_packets += 1
         self.rate_bytes += size
@@ -205,6 +208,7 @@ class Phy(Protocol):
     spkey: str
     packets: int
     devices: dict[bytes, Any]
+    tracker: Any
 
     def forget(self, device: Any) -> None:
         """Drop a device from the phy's own indexes (expiry)."""
@@ -223,8 +227,11 @@ class DeviceTracker(Service):
     def __init__(self, clock: IReactorTime, manuf: ManufDb | None = None, *,
                  server_uuid: str | None = None, device_timeout: float = 0,
                  max_devices: int = 0,
-                 location_factory: Callable[[], Any] | None = None) -> None:
+                 location_factory: Callable[[], Any] | None = None,
+                 track_rrds: bool = True) -> None:
         self._clock = clock
+        #: Per-device packet and data RRDs (``track_device_rrds``; about 3 kB a device).
+        self.track_rrds = track_rrds
         self.manuf = manuf if manuf is not None else ManufDb({})
         self.server_uuid = (server_uuid or str(uuidlib.uuid4())).upper()
         self.device_timeout = float(device_timeout)

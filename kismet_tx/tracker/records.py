@@ -398,6 +398,8 @@ class DeviceRecord(LazyRecord):
         _B + "signal": lambda d: d.sig_last is not None,
         _B + "tags": lambda d: bool(d.tags),
         _B + "location": lambda d: d.location is not None,
+        _B + "packets.rrd": lambda d: d.phy.tracker.track_rrds,
+        _B + "datasize.rrd": lambda d: d.phy.tracker.track_rrds,
         "dot11.device": lambda d: isinstance(d, Dot11Device),
     }
     NESTED = frozenset({"dot11.device"})
@@ -557,7 +559,7 @@ def packet_record(frame: tuple[float, int, bytes] | None) -> dict[str, Any]:
     ts, dlt, data = frame
     sec = int(ts)
     return {"kismet.packet.ts_sec": sec, "kismet.packet.ts_usec": int(round((ts - sec) * 1e6)),
-            "kismet.packet.dlt": dlt, "kismet.packet.source": 0, "kismet.packet.data": data}
+            "kismet.packet.dlt": dlt, "kismet.packet.source": 0, "kismet.packet.data": data.hex()}
 
 
 def _beaconed(d: Dot11Device) -> list[Any]:
