@@ -25,7 +25,7 @@ from twisted.logger import Logger
 
 from kismet_tx.eventbus import Event, EventBus
 from kismet_tx.http.auth import Access
-from kismet_tx.http.fieldspec import FieldSpec, FieldSpecError, compile_fields
+from kismet_tx.http.fieldspec import FieldSpec
 from kismet_tx.http.routing import ApiRequest, HttpContext
 from kismet_tx.http.websocket import SessionFactory, WebSocketPeer, websocket_endpoint
 from kismet_tx.http.wsjson import JsonSession
@@ -65,14 +65,10 @@ class EventSession(JsonSession):
             self._unsubscribe(unsubscribe)
 
     def _subscribe(self, topic: str, request: dict[str, Any]) -> None:
-        try:
-            spec = compile_fields(request.get("fields"))
-        except FieldSpecError as exc:
-            self.error(str(exc))
+        output = self.output_of(request)
+        if output is None:
             return
-        fmt = self.format_of(request)
-        if fmt is None:
-            return
+        spec, fmt = output
         if topic not in self._subscriptions and len(self._subscriptions) >= MAX_SUBSCRIPTIONS:
             self.error(f"at most {MAX_SUBSCRIPTIONS} subscriptions")
             return

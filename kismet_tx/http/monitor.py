@@ -14,14 +14,14 @@ updates (counted) instead of holding the server up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from klein import Klein
 from twisted.internet.task import LoopingCall
 
 from kismet_tx.http.auth import Access
-from kismet_tx.http.fieldspec import FieldSpec, FieldSpecError, compile_fields
+from kismet_tx.http.fieldspec import FieldSpec
 from kismet_tx.http.routing import ApiRequest, HttpContext
 from kismet_tx.http.websocket import SessionFactory, WebSocketPeer, websocket_endpoint
 from kismet_tx.http.wsjson import JsonSession
@@ -29,6 +29,8 @@ from kismet_tx.keys import MacError, parse_key, parse_mac
 from kismet_tx.tracker import Tracking
 from kismet_tx.tracker.devices import Device
 
+#: Devices examined per cooperative slice of a round.
+SLICE = 2000
 #: Most monitor requests one client may run at once.
 MAX_REQUESTS = 64
 #: Slowest and fastest allowed update rates, seconds.
@@ -64,14 +66,10 @@ class MonitorSession(JsonSession):
                 or not MIN_RATE <= rate <= MAX_RATE:
             self.error(f"rate must be {MIN_RATE} to {MAX_RATE} seconds")
             return
-        try:
-            spec = compile_fields(request.get("fields"))
-        except FieldSpecError as exc:
-            self.error(str(exc))
+        output = self.output_of(request)
+        if output is None:
             return
-        fmt = self.format_of(request)
-        if fmt is None:
-            return
+        spec, fmt = output
         find = self._finder(target)
         if find is None:
             self.error("invalid device reference")
@@ -82,12 +80,20 @@ class MonitorSession(JsonSession):
         self._cancel(number)
         since = [0.0]
 
-        def round_() -> None:
+        def changed() -> Iterator[None]:
             now = self._ctx.clock.seconds()
-            for device in find():
+            for index, device in enumerate(list(find())):
                 if device.mod_time > since[0]:
                     self._send(device, spec, fmt)
+                if index % SLICE == SLICE - 1:
+                    yield None
             since[0] = now
+
+        def round_() -> Any:
+            # In slices: watching "*" over 100,000 devices never holds the reactor.
+            if self.peer.closed:
+                return None
+            return self._ctx.cooperate(changed()).whenDone()
 
         loop = LoopingCall(round_)
         loop.clock = self._ctx.clock

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from kismet_tx.http.fieldspec import FieldSpec, FieldSpecError, compile_fields
 from kismet_tx.http.serialize import JSON_FORMATS
 from kismet_tx.http.websocket import WebSocketPeer
 
@@ -44,13 +45,19 @@ class JsonSession(ABC):
     def request_received(self, request: dict[str, Any]) -> None:
         """One decoded client request."""
 
-    def format_of(self, request: dict[str, Any]) -> str | None:
-        """The request's ``format`` (default json), or None after answering an error."""
+    def output_of(self, request: dict[str, Any]) -> tuple[FieldSpec, str] | None:
+        """The request's ``fields`` and ``format`` (default json), or None after
+        answering an error."""
+        try:
+            spec = compile_fields(request.get("fields"))
+        except FieldSpecError as exc:
+            self.error(str(exc))
+            return None
         fmt = request.get("format", "json")
         if fmt not in TEXT_FORMATS:
             self.error(f"unknown format {fmt!r}")
             return None
-        return str(fmt)
+        return spec, str(fmt)
 
     def error(self, reason: str) -> None:
         """Answer a bad request."""
