@@ -6,10 +6,16 @@ device records), then adds the synthetic capture with ``add_source.cmd`` and
 times the replay until the server logs "finished replaying":
 
 - no websocket clients: the ingest and RSS baseline;
-- 100 reading clients and 1 stalled client (tiny receive window, floods the
-  server with requests and never reads): ingest rate, RSS growth over the
-  baseline's, events each reading client got, and the stalled client's drops
-  (from the server log when it leaves).
+- 100 reading clients (every event, simplified to one field) and 1 stalled
+  client (every event whole, a tiny receive window, never reads): ingest rate,
+  server CPU, RSS growth over the baseline's, events each reading client got,
+  and the stalled client's drops (from the server log when it leaves).
+
+Measured on the 2-core development machine (shared): 91,240 frames/s without
+websockets, 13,545/s with 100 clients each sent every one of 4,430 events
+(443,000 messages: server CPU 3.15 s against 0.63 s, about 6 us a message);
+RSS grew 25.1 MB against 15.2 MB; the stalled client dropped 4,040 of 4,373
+events and its backlog stayed within 512 KiB.
 """
 
 from __future__ import annotations
@@ -97,7 +103,8 @@ def scenario(tmp: Path, capture: Path, clients: int) -> Outcome:
     try:
         for _ in range(clients):
             ws = connect(_ws_url(server), open_timeout=30, max_size=None)
-            ws.send(json.dumps({"SUBSCRIBE": "*"}))
+            # Every event, simplified to one field: what a dashboard asks for.
+            ws.send(json.dumps({"SUBSCRIBE": "*", "fields": ["kismet.device.base.key"]}))
             reader = Reader(ws)
             threading.Thread(target=reader.run, daemon=True).start()
             readers.append(reader)
@@ -151,6 +158,5 @@ def run() -> None:
         "no websocket", f"{base.rss_growth_kib:,} KiB")
     row("events per reading client (min/max)", f"{min(busy.events):,}/{max(busy.events):,}",
         "", "")
-    row("reading clients that dropped events", f"{busy.readers_dropping}/{CLIENTS}",
-        "(too slow: 100 threads, 2 cores)", "")
+    row("reading clients that dropped events", f"{busy.readers_dropping}/{CLIENTS}", "", "")
     row("stalled client: dropped of total", busy.dropped, "", "")
