@@ -109,3 +109,34 @@ def test_publisher_ticks_every_second_with_kismets_shapes(tmp_path: Path) -> Non
     assert [e.content["MESSAGE"]["kismet.messagebus.message_string"] for e in seen] == ["hello"]
     publisher.stopService()
     assert clock.getDelayedCalls() == []
+
+
+class _Source:
+    uuid = "5FE308BD-0000-0000-0000-00000000CAFE"
+
+    def record(self) -> dict[str, Any]:
+        return {"kismet.datasource.uuid": self.uuid, "kismet.datasource.name": "radio"}
+
+
+class _Sources:
+    def __init__(self) -> None:
+        self.state_listeners: list[Any] = []
+
+
+def test_datasource_events_carry_the_record_then_the_uuid(tmp_path: Path) -> None:
+    clock = task.Clock()
+    bus = EventBus(clock)
+    publisher = EventPublisher(clock, bus, PacketStats(PacketChain(clock)), monitor=None,
+                               location=dict)
+    sources = _Sources()
+    publisher.attach_datasources(sources)
+    seen: list[Event] = []
+    bus.subscribe(ALL, seen.append)
+    source = _Source()
+    for state in ("new", "opened", "error", "closed"):
+        for listener in sources.state_listeners:
+            listener(source, state)
+    assert [e.topic for e in seen] == ["NEW_DATASOURCE", "DATASOURCE_OPENED",
+                                       "DATASOURCE_ERROR", "DATASOURCE_CLOSED"]
+    assert seen[0].content["NEW_DATASOURCE"]["kismet.datasource.name"] == "radio"
+    assert [e.content[e.topic] for e in seen[1:]] == [source.uuid] * 3

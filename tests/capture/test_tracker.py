@@ -143,3 +143,16 @@ def test_relative_file_paths_become_absolute(rig: Rig, monkeypatch: pytest.Monke
     source = real.tracker.build("./aircrack-ng_n-02.cap")
     assert source.interface == str(DATA / "aircrack-ng_n-02.cap")
     assert source.source_name == "aircrack-ng_n-02.cap"
+
+
+def test_state_listeners_hear_every_change(rig: Rig) -> None:
+    """What the eventbus publishes as NEW_DATASOURCE, DATASOURCE_OPENED/ERROR/CLOSED."""
+    heard: list[tuple[str, str]] = []
+    rig.tracker.state_listeners.append(lambda source, state: heard.append((source.uuid, state)))
+    rig.tracker.startService()
+    missing = rig.tracker.add("wlan9")  # no such interface yet: an error, then a re-try
+    rig.system.add_interface("wlan9", radio=RADIO)
+    rig.clock.advance(5)
+    missing.close()
+    uuid = missing.uuid
+    assert heard == [(uuid, "new"), (uuid, "error"), (uuid, "opened"), (uuid, "closed")]
