@@ -157,6 +157,21 @@ def test_a_client_that_stops_reading_drops_events_and_the_server_stays_live(
     assert 0 < dropped < total
 
 
+def test_a_websockets_client_that_never_receives_is_bounded(live: RunningServer) -> None:
+    # The websockets library stops reading its socket once ``max_queue`` messages
+    # wait unread: a real client that subscribes and never calls recv().
+    with connect(ws_url(live), open_timeout=WAIT, max_queue=1) as stalled:
+        stalled.send(json.dumps({"SUBSCRIBE": "*"}))
+        for _ in range(40_000):
+            stalled.send("x")  # each is answered with an error the client never reads
+        with connect(ws_url(live), open_timeout=WAIT) as ws:
+            ws.send(json.dumps({"SUBSCRIBE": "TIMESTAMP"}))
+            assert wait_for(ws, "TIMESTAMP")
+    line = live.read_log_until(r"eventbus client \S+ left having dropped \d+ of \d+")
+    dropped, total = (int(n) for n in re.findall(r"dropped (\d+) of (\d+)", line)[0])
+    assert 0 < dropped < total
+
+
 def test_a_hundred_clients_get_every_timestamp(live: RunningServer) -> None:
     with ExitStack() as stack:
         clients = [stack.enter_context(connect(ws_url(live), open_timeout=WAIT))
