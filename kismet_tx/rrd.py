@@ -11,6 +11,7 @@ from kismet_tx.fields import FieldDef
 
 RRD_FIELDS = (
     FieldDef("kismet.common.rrd.last_time", "uint64", "time of the last sample"),
+    FieldDef("kismet.common.rrd.serial_time", "uint64", "time the record was serialized"),
     FieldDef("kismet.common.rrd.last_value", "double", "last sampled value"),
     FieldDef("kismet.common.rrd.minute_vec", "vector[double]", "past minute, per second"),
     FieldDef("kismet.common.rrd.hour_vec", "vector[double]", "past hour, per minute"),
@@ -20,10 +21,13 @@ RRD_FIELDS = (
 )
 
 
+_ZEROS_60 = (0,) * 60
+
+
 class Rrd:
     """Keeps per-second, per-minute and per-hour slots; ``peak`` or ``sum`` aggregation."""
 
-    __slots__ = ("_last", "_value", "_minute", "_hour", "_day", "_sum")
+    __slots__ = ("_last", "_value", "_minute", "_hour", "_day", "_sum", "_mtotal", "_htotal")
 
     def __init__(self, aggregate_sum: bool = False) -> None:
         self._last = 0
@@ -32,6 +36,10 @@ class Rrd:
         self._hour = [0] * 60
         self._day = [0] * 24
         self._sum = aggregate_sum
+        #: Running totals of the minute and hour vectors (sum aggregation), so an
+        #: add costs the same however full the vectors are.
+        self._mtotal = 0
+        self._htotal = 0
 
     def add(self, now: float, value: float) -> None:
         """Record ``value`` at time ``now`` (seconds)."""
@@ -39,44 +47,73 @@ class Rrd:
         if self._last and sec - self._last > 0:
             self._clear_between(self._last, sec)
         idx = sec % 60
-        if sec != self._last:
-            self._minute[idx] = 0 if self._sum else value
+        minute = self._minute
         if self._sum:
-            self._minute[idx] += value
+            if sec != self._last:
+                self._mtotal -= minute[idx]
+                minute[idx] = 0
+            minute[idx] += value
+            self._mtotal += value
+            hour = self._hour
+            hidx = (sec // 60) % 60
+            self._htotal += self._mtotal - hour[hidx]
+            hour[hidx] = self._mtotal
+            self._day[(sec // 3600) % 24] = self._htotal
         else:
-            self._minute[idx] = max(self._minute[idx], value)
-        self._hour[(sec // 60) % 60] = self._fold(self._minute)
-        self._day[(sec // 3600) % 24] = self._fold(self._hour)
+            if sec != self._last:
+                minute[idx] = value
+            minute[idx] = max(minute[idx], value)
+            self._hour[(sec // 60) % 60] = max(minute)
+            self._day[(sec // 3600) % 24] = max(self._hour)
         self._last = sec
         self._value = value
 
-    def _fold(self, slots: list[Any]) -> float:
-        return sum(slots) if self._sum else max(slots)
-
     def _clear_between(self, last: int, now: int) -> None:
-        for sec in range(last + 1, min(now, last + 61)):
-            self._minute[sec % 60] = 0
+        minute, hour, summed = self._minute, self._hour, self._sum
+        if now - last > 60:
+            minute[:] = _ZEROS_60
+            self._mtotal = 0
+        else:
+            for sec in range(last + 1, now):
+                if summed:
+                    self._mtotal -= minute[sec % 60]
+                minute[sec % 60] = 0
         if now // 60 != last // 60:
-            for minute in range(last // 60 + 1, min(now // 60, last // 60 + 61) + 1):
-                self._hour[minute % 60] = 0
+            if now // 60 - last // 60 > 60:
+                hour[:] = _ZEROS_60
+                self._htotal = 0
+            else:
+                for index in range(last // 60 + 1, now // 60 + 1):
+                    if summed:
+                        self._htotal -= hour[index % 60]
+                    hour[index % 60] = 0
         if now // 3600 != last // 3600:
-            for hour in range(last // 3600 + 1, min(now // 3600, last // 3600 + 25) + 1):
-                self._day[hour % 24] = 0
+            for index in range(last // 3600 + 1, min(now // 3600, last // 3600 + 25) + 1):
+                self._day[index % 24] = 0
 
-    def record(self) -> dict[str, Any]:
-        """The ``kismet.common.rrd.*`` record, slots oldest first."""
+    def record(self, now: float | None = None) -> dict[str, Any]:
+        """The ``kismet.common.rrd.*`` record, laid out as Kismet serializes it.
+
+        Each vector is indexed by time, as Kismet keeps it: second ``t`` is
+        ``minute_vec[t % 60]``, minute ``m`` is ``hour_vec[m % 60]``, hour ``h``
+        is ``day_vec[h % 24]``. ``serial_time`` is ``now`` (the time of this
+        report; ``last_time`` when not given): with it a client ages the slots
+        that had no sample since ``last_time``, as Kismet's web UI does.
+        """
         sec = self._last
         return {
             "kismet.common.rrd.last_time": sec,
+            "kismet.common.rrd.serial_time": int(now) if now is not None else sec,
             "kismet.common.rrd.last_value": self._value,
-            "kismet.common.rrd.minute_vec": _rotate(self._minute, sec % 60 + 1),
-            "kismet.common.rrd.hour_vec": _rotate(self._hour, (sec // 60) % 60 + 1),
-            "kismet.common.rrd.day_vec": _rotate(self._day, (sec // 3600) % 24 + 1),
+            "kismet.common.rrd.minute_vec": list(self._minute),
+            "kismet.common.rrd.hour_vec": list(self._hour),
+            "kismet.common.rrd.day_vec": list(self._day),
             "kismet.common.rrd.blank_val": 0,
             "kismet.common.rrd.aggregator": "sum" if self._sum else "peak",
         }
 
 
-def _rotate(slots: list[Any], start: int) -> list[Any]:
-    start %= len(slots)
+def oldest_first(slots: list[Any], newest_index: int) -> list[Any]:
+    """A time-indexed vector rotated so that its slot ``newest_index`` comes last."""
+    start = (newest_index + 1) % len(slots)
     return slots[start:] + slots[:start]

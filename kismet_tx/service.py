@@ -29,6 +29,8 @@ from kismet_tx.capture.tracker import PROBED_FIELDS, DatasourceTracker, SourceCo
 from kismet_tx.chain import PacketChain
 from kismet_tx.channels import CHANNEL_FIELDS, ChannelTracker
 from kismet_tx.config import Config, ConfigError, SourceDefinitionError
+from kismet_tx.eventbus import EventBus
+from kismet_tx.eventsources import EventPublisher
 from kismet_tx.export.wiring import EXPORT_KEYS, build_aggregate, build_export
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.gps.base import GPS_FIELDS, GpsDefinitionError
@@ -51,10 +53,15 @@ from kismet_tx.http.channels import ChannelsArea
 from kismet_tx.http.commands import DEFAULT_MAX_BODY
 from kismet_tx.http.datasources import DatasourcesArea
 from kismet_tx.http.devices import DevicesArea
+from kismet_tx.http.dynamic import DynamicArea
+from kismet_tx.http.eventbus import EventbusArea
 from kismet_tx.http.export import ExportArea
 from kismet_tx.http.gps import GpsArea
 from kismet_tx.http.logging import LoggingArea
 from kismet_tx.http.messages import MessagesArea
+from kismet_tx.http.monitor import DeviceMonitorArea
+from kismet_tx.http.nohardware import NOHARDWARE_FIELDS, NoHardwareArea
+from kismet_tx.http.packetchain import PacketchainArea
 from kismet_tx.http.phy80211 import Phy80211Area
 from kismet_tx.http.plugins import PluginsArea
 from kismet_tx.http.remotecapture import RemoteCaptureArea
@@ -62,6 +69,7 @@ from kismet_tx.http.root import ApiRoot
 from kismet_tx.http.routing import HttpContext
 from kismet_tx.http.serialize import Serializer
 from kismet_tx.http.session import SessionArea
+from kismet_tx.http.ssids import SsidsArea
 from kismet_tx.http.static import StaticFiles
 from kismet_tx.http.streams import StreamsArea
 from kismet_tx.http.system import SystemArea
@@ -73,6 +81,7 @@ from kismet_tx.kismetdb.log import KismetdbLog, LogInputs
 from kismet_tx.kismetdb.settings import KEYS as KISMETDB_KEYS
 from kismet_tx.kismetdb.settings import KismetdbSettings
 from kismet_tx.messagebus import ERROR, INFO, MESSAGE_FIELDS, MessageBus
+from kismet_tx.packetstats import PACKETSTATS_FIELDS, PacketStats
 from kismet_tx.plugins.api import PluginHost
 from kismet_tx.plugins.manager import PLUGIN_FIELDS, PluginManager
 from kismet_tx.rrd import RRD_FIELDS
@@ -84,6 +93,8 @@ from kismet_tx.streams.registry import STREAM_FIELDS, StreamRegistry
 from kismet_tx.sysmon import SYSTEM_FIELDS, SystemMonitor
 from kismet_tx.tracker import DEVICE_FIELDS, build_tracking
 from kismet_tx.tracker.oui import ManufDb
+from kismet_tx.tracker.ssids import SSIDGROUP_FIELDS, SsidTracker
+from kismet_tx.webmodules import JsModules
 
 _log = Logger(namespace="kismet_tx.service")
 
@@ -100,7 +111,7 @@ KNOWN_KEYS = frozenset({
     "tracker_device_timeout", "tracker_max_devices",
     "alert", "alertbacklog", "apspoof", "ssidcanary", "devicefound", "devicelost",
     "devicefound_timeout", "devicelost_timeout",
-    "gps", "plugin",
+    "gps", "plugin", "httpd_home", "track_device_rrds",
     "remote_capture_enabled", "remote_capture_listen", "remote_capture_port",
     "remote_capture_max_frame",
     "httpd_allow_auth_creation", "httpd_login_failures", "httpd_login_lockout",
@@ -332,7 +343,8 @@ class KismetService(MultiService):
             clock, ManufDb.load(),
             device_timeout=config.get_float("tracker_device_timeout", 0),
             max_devices=config.get_int("tracker_max_devices", 0),
-            location_factory=LocationAggregate)
+            location_factory=LocationAggregate,
+            track_rrds=config.get_bool("track_device_rrds", True))
         self.tracking.tracker.setServiceParent(self)
         self.chain.subscribe(self.tracking.dot11, "devices", priority=10)
         self.channels = ChannelTracker()
@@ -372,8 +384,9 @@ class KismetService(MultiService):
         self.log_catalog = LogCatalog(self.logs, [(KISMETDB_DRIVER, lambda: [
             self.kismetdb.record()] if self.kismetdb is not None and self.kismetdb.path else [])])
         self.fields.register(PLUGIN_FIELDS)
+        self.js_modules = JsModules()
         self.plugins = PluginManager(
-            PluginHost(clock, self.bus, self.fields, self.chain,
+            PluginHost(clock, self.bus, self.fields, self.chain, js_modules=self.js_modules,
                        alerts=lambda: self.alerts.tracker, location=self.gps.best),
             configured=config.get_list("plugin"))
         self.plugins.setServiceParent(self)
@@ -390,6 +403,7 @@ class KismetService(MultiService):
         if self.aggregate is not None:
             self.aggregate.setServiceParent(self)
 
+        self._build_eventbus(clock)
         areas = [
             SystemArea(self.ctx, self.monitor, self.fields),
             SessionArea(self.ctx),
@@ -409,9 +423,15 @@ class KismetService(MultiService):
             RemoteCaptureArea(self.ctx, self.remote.capture),
             AggregateArea(self.ctx, self.aggregate_store),
             ExportArea(self.ctx, self.export),
+            EventbusArea(self.ctx, self.events),
+            DynamicArea(self.ctx, self.js_modules),
+            SsidsArea(self.ctx, self.ssids),
+            PacketchainArea(self.ctx, self.packet_stats),
+            NoHardwareArea(self.ctx),
+            DeviceMonitorArea(self.ctx, self.tracking),
         ]
         self.root = ApiRoot(areas, uri_prefix=config.get("httpd_uri_prefix", "") or "",
-                            static=StaticFiles())
+                            static=self._web_root(config))
         self.site = KismetSite(
             self.root, reactor,
             idle_timeout=config.get_float("httpd_idle_timeout", DEFAULT_IDLE_TIMEOUT),
@@ -460,6 +480,32 @@ class KismetService(MultiService):
                           home=str(Path.home()))
         log.setServiceParent(self)
         return log
+    def _web_root(self, config: Config) -> StaticFiles:
+        """Our web UI, or ``httpd_home`` (another UI, Kismet's own) when it is set."""
+        home = config.get("httpd_home")
+        if not home:
+            return StaticFiles()
+        path = Path(home).expanduser()
+        if not (path / "index.html").is_file():
+            self.bus.post(f"httpd_home={home}: no index.html there; serving the built-in "
+                          f"web UI instead", ERROR)
+            return StaticFiles()
+        return StaticFiles(path, policy=None)
+
+    def _build_eventbus(self, clock: IReactorTime) -> None:
+        """The event bus and what feeds it (``eventsources.py``)."""
+        self.fields.register(PACKETSTATS_FIELDS + SSIDGROUP_FIELDS + NOHARDWARE_FIELDS)
+        self.ssids = SsidTracker()
+        self.ssids.attach(self.tracking.dot11)
+        self.events = EventBus(clock)
+        self.packet_stats = PacketStats(self.chain)
+        publisher = EventPublisher(clock, self.events, self.packet_stats, monitor=self.monitor,
+                                   location=self.gps.location_record)
+        publisher.attach_messages(self.bus)
+        publisher.attach_alerts(self.alerts.tracker)
+        publisher.attach_datasources(self.datasources)
+        publisher.attach_devices(self.tracking.tracker, self.tracking.record, self.tracking.dot11)
+        publisher.setServiceParent(self)
 
     def _add_gps(self, definitions: list[str]) -> None:
         """Define GPS from ``gps=`` lines, remembering them for :meth:`reload`."""

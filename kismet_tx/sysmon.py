@@ -81,6 +81,15 @@ def read_battery(root: Path = Path("/sys/class/power_supply")) -> dict[str, Any]
     return battery
 
 
+#: What ``status.json`` reports on a machine with no battery (Kismet's answer on mains).
+NO_BATTERY: dict[str, Any] = {
+    "kismet.system.battery.percentage": 0,
+    "kismet.system.battery.charging": "unknown",
+    "kismet.system.battery.ac": 1,
+    "kismet.system.battery.remaining": 0,
+}
+
+
 def _remaining(supply: Path) -> int:
     now = _read(supply / "energy_now") or _read(supply / "charge_now")
     rate = _read(supply / "power_now") or _read(supply / "current_now")
@@ -161,6 +170,20 @@ class SystemMonitor(Service):
             "kismet.system.timestamp.usec": usec,
         }
 
+    def battery(self) -> dict[str, Any]:
+        """``kismet.system.battery.*``: from sysfs, or :data:`NO_BATTERY`."""
+        return read_battery(self._battery_root) or dict(NO_BATTERY)
+
+    def statistics(self) -> dict[str, Any]:
+        """The ``STATISTICS`` event: fields, components, connections, memory, devices."""
+        return {
+            "kismet.system.num_fields": self._num_fields(),
+            "kismet.system.num_components": self._num_components(),
+            "kismet.system.num_http_connections": self._num_connections(),
+            "kismet.system.memory.rss": read_rss_kb(),
+            "kismet.system.devices.count": self._device_count(),
+        }
+
     def status(self) -> dict[str, Any]:
         """The whole ``kismet.system.*`` status record."""
         name, description, location = self._info
@@ -175,13 +198,11 @@ class SystemMonitor(Service):
         }
         record.update(self.timestamp())
         record["kismet.system.timestamp.start_sec"] = int(self._start)
-        battery = read_battery(self._battery_root)
-        if battery is not None:
-            record.update(battery)
+        record.update(self.battery())
         record["kismet.system.memory.rss"] = read_rss_kb()
-        record["kismet.system.memory.rrd"] = self.memory_rrd.record()
+        record["kismet.system.memory.rrd"] = self.memory_rrd.record(self._clock.seconds())
         record["kismet.system.devices.count"] = self._device_count()
-        record["kismet.system.devices.rrd"] = self.devices_rrd.record()
+        record["kismet.system.devices.rrd"] = self.devices_rrd.record(self._clock.seconds())
         record["kismet.system.num_fields"] = self._num_fields()
         record["kismet.system.num_components"] = self._num_components()
         record["kismet.system.num_http_connections"] = self._num_connections()

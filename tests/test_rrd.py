@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kismet_tx.rrd import Rrd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kismet_tx.rrd import Rrd, oldest_first
 
 T0 = 1_700_000_000 - 1_700_000_000 % 86400  # midnight: slot arithmetic is easy to read
 MINUTE = "kismet.common.rrd.minute_vec"
@@ -13,7 +16,25 @@ DAY = "kismet.common.rrd.day_vec"
 
 
 def rec(rrd: Rrd) -> dict[str, Any]:
-    return rrd.record()
+    """The record with its vectors turned oldest first (the newest slot last)."""
+    r = dict(rrd.record())
+    sec = r["kismet.common.rrd.last_time"]
+    r[MINUTE] = oldest_first(r[MINUTE], sec % 60)
+    r[HOUR] = oldest_first(r[HOUR], (sec // 60) % 60)
+    r[DAY] = oldest_first(r[DAY], (sec // 3600) % 24)
+    return r
+
+
+def test_vectors_are_indexed_by_time_as_kismet_serializes_them() -> None:
+    rrd = Rrd()
+    rrd.add(T0 + 3725.6, 42)  # 01:02:05.6: second 5, minute 2, hour 1
+    r = rrd.record(now=T0 + 3730.2)
+    assert r[MINUTE][5] == 42 and sum(r[MINUTE]) == 42
+    assert r[HOUR][2] == 42 and sum(r[HOUR]) == 42
+    assert r[DAY][1] == 42 and sum(r[DAY]) == 42
+    # Kismet's web UI ages the slots between last_time and serial_time itself.
+    assert r["kismet.common.rrd.serial_time"] == T0 + 3730
+    assert rrd.record()["kismet.common.rrd.serial_time"] == T0 + 3725
 
 
 def test_fresh_record_is_blank() -> None:
@@ -129,3 +150,17 @@ def test_sampling_every_second_for_an_hour() -> None:
     assert r[MINUTE] == [1] * 60
     assert all(slot == 60 for slot in r[HOUR])
     assert r[DAY][-1] == 3600
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 50)), min_size=1, max_size=80))
+def test_sum_slots_follow_their_vectors_after_any_adds(steps: list[tuple[int, int]]) -> None:
+    """The running totals a sum RRD keeps equal the sums of its vectors, gaps or not."""
+    rrd = Rrd(aggregate_sum=True)
+    now = T0
+    for gap, value in steps:
+        now += gap
+        rrd.add(now, value)
+        raw = rrd.record()
+        assert raw[HOUR][(now // 60) % 60] == sum(raw[MINUTE])
+        assert raw[DAY][(now // 3600) % 24] == sum(raw[HOUR])

@@ -134,11 +134,13 @@ def test_service_samples_every_second(tmp_path: Path) -> None:
     devices[0] = 9
     clock.advance(1)
     rrd = mon.status()["kismet.system.devices.rrd"]
-    assert rrd["kismet.common.rrd.minute_vec"][-3:] == [3, 4, 9]
+    # Slot t % 60 holds second t, as Kismet lays it out.
+    assert [rrd["kismet.common.rrd.minute_vec"][(1_700_000_000 + i) % 60] for i in range(3)] \
+        == [3, 4, 9]
     assert rrd["kismet.common.rrd.last_time"] == 1_700_000_002
     assert mon.status()["kismet.system.timestamp.start_sec"] == 1_700_000_000
     mem = mon.status()["kismet.system.memory.rrd"]["kismet.common.rrd.minute_vec"]
-    assert all(v > 0 for v in mem[-3:])
+    assert all(mem[(1_700_000_000 + i) % 60] > 0 for i in range(3))
     mon.stopService()
     assert clock.getDelayedCalls() == []
 
@@ -219,3 +221,11 @@ def test_field_registry() -> None:
     html = reg.html()
     assert html.index("a.field") < html.index("b.field")
     assert "second &lt;b&gt;" in html and "<b>" not in html.split("<body>")[1]
+
+
+def test_no_battery_reports_kismets_mains_answer(tmp_path: Path) -> None:
+    status = monitor(task.Clock(), tmp_path / "no-power").status()
+    assert status["kismet.system.battery.charging"] == "unknown"
+    assert status["kismet.system.battery.ac"] == 1
+    assert status["kismet.system.battery.percentage"] == 0
+    assert status["kismet.system.battery.remaining"] == 0

@@ -15,6 +15,7 @@ Commands that do not fit the current state raise :class:`SourceStateError`
 from __future__ import annotations
 
 import math
+import os
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -23,13 +24,17 @@ from typing import Any, ClassVar
 
 from twisted.application.service import Service
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
 
+from kismet_tx import __version__
 from kismet_tx.capture.channelspec import ChannelError, WifiChannel, parse_channel
 from kismet_tx.capture.system import CaptureError, FrameBatch, batch_len
 from kismet_tx.config import SourceDefinitionError
 from kismet_tx.fields import FieldDef
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
 from kismet_tx.rrd import Rrd
+
+_log = Logger(namespace="kismet_tx.capture")
 
 #: Retry delays after consecutive failures, seconds; the last one repeats.
 RETRY_DELAYS = (5.0, 10.0, 20.0, 40.0, 60.0)
@@ -87,6 +92,10 @@ DATASOURCE_FIELDS = (
     FieldDef("kismet.datasource.passive", "uint8", "capture is a post-able passive capture"),
     FieldDef("kismet.datasource.dlt", "uint32", "DLT (link type)"),
     FieldDef("kismet.datasource.linktype_override", "uint32", "overridden link type"),
+    FieldDef("kismet.datasource.datasource_version", "string", "datasource binary version"),
+    FieldDef("kismet.datasource.ipc_pid", "int64",
+             "capture process (kismet_tx captures in its own process)"),
+    FieldDef("kismet.datasource.remote_ip", "string", "IP if a remote datasource"),
     FieldDef("kismet.datasource.warning", "string", "warning or unusual interface state"),
     FieldDef("kismet.datasource.channels", "vector[string]", "supported channels"),
     FieldDef("kismet.datasource.hopping", "uint8", "source is channel hopping"),
@@ -139,6 +148,11 @@ DATASOURCE_FIELDS = (
 
 class SourceCommandError(ValueError):
     """A command's arguments are unusable for this source (HTTP 400)."""
+
+
+class SourceIncapable(SourceCommandError):
+    """The source cannot do this at all (no tuning, no hopping) or the radio refused:
+    Kismet answers 500, "the channel or hopping pattern cannot be set"."""
 
 
 class SourceStateError(RuntimeError):
@@ -407,6 +421,10 @@ class Datasource(Service, ABC):
         self.hop_rate = defaults.hop_rate
         self.hop_shuffle = defaults.random_order
         self._retry_call: IDelayedCall | None = None
+        #: The capture's address when it comes from a remote capture, else "".
+        self.remote_ip = ""
+        #: Called with (source, "opened" | "closed" | "error") on each state change.
+        self.state_listeners: list[Callable[[Datasource, str], None]] = []
 
     # -- reporting ------------------------------------------------------------
 
@@ -432,6 +450,9 @@ class Datasource(Service, ABC):
             "kismet.datasource.passive": 0,
             "kismet.datasource.dlt": self.dlt,
             "kismet.datasource.linktype_override": 0,
+            "kismet.datasource.datasource_version": __version__,
+            "kismet.datasource.ipc_pid": os.getpid(),
+            "kismet.datasource.remote_ip": self.remote_ip,
             "kismet.datasource.warning": self.warning,
             "kismet.datasource.channels": list(self.channels),
             "kismet.datasource.hopping": int(self.hopping),
@@ -446,8 +467,9 @@ class Datasource(Service, ABC):
             "kismet.datasource.error_reason": self.error_reason,
             "kismet.datasource.num_packets": self.num_packets,
             "kismet.datasource.num_error_packets": self.num_error_packets,
-            "kismet.datasource.packets_rrd": self.packets_rrd.record(),
-            "kismet.datasource.packets_datasize_rrd": self.datasize_rrd.record(),
+            "kismet.datasource.packets_rrd": self.packets_rrd.record(self._clock.seconds()),
+            "kismet.datasource.packets_datasize_rrd":
+                self.datasize_rrd.record(self._clock.seconds()),
             "kismet.datasource.retry": int(self.retry),
             "kismet.datasource.retry_attempts": self.retry_attempts,
             "kismet.datasource.total_retry_attempts": self.total_retry_attempts,
@@ -489,6 +511,7 @@ class Datasource(Service, ABC):
         self.capturing = False
         self.paused = False
         self.post("closed; it will not be re-opened until opened again")
+        self._notify("closed")
 
     def pause(self) -> None:
         """Stop processing packets, keeping the capture open."""
@@ -520,7 +543,7 @@ class Datasource(Service, ABC):
         """Hop over ``channels`` at ``rate``; None keeps the current value."""
         self._require_tuning()
         if not self.driver.hop_capable:
-            raise SourceCommandError(f"a {self.driver.type} source cannot hop channels")
+            raise SourceIncapable(f"a {self.driver.type} source cannot hop channels")
         specs = [self.check_channel(c) for c in channels] if channels is not None else None
         if specs is not None and not specs:
             raise SourceCommandError("the channel list is empty")
@@ -554,7 +577,7 @@ class Datasource(Service, ABC):
 
     def _require_tuning(self) -> None:
         if not self.driver.tune_capable:
-            raise SourceCommandError(f"a {self.driver.type} source cannot change channels")
+            raise SourceIncapable(f"a {self.driver.type} source cannot change channels")
 
     # -- driver hooks -----------------------------------------------------------
 
@@ -573,12 +596,12 @@ class Datasource(Service, ABC):
         """Called on resume."""
 
     def _lock_channel(self, spec: WifiChannel) -> None:
-        raise SourceCommandError(f"a {self.driver.type} source cannot change channels")
+        raise SourceIncapable(f"a {self.driver.type} source cannot change channels")
 
     def _start_hopping(
         self, specs: list[WifiChannel] | None, rate: float | None, shuffle: bool | None
     ) -> None:
-        raise SourceCommandError(f"a {self.driver.type} source cannot hop channels")
+        raise SourceIncapable(f"a {self.driver.type} source cannot hop channels")
 
     # -- frames ---------------------------------------------------------------
 
@@ -619,6 +642,7 @@ class Datasource(Service, ABC):
             f"opened ({self.driver.type}, capture interface {self.capture_interface}, "
             f"DLT {self.dlt})"
         )
+        self._notify("opened")
         return True
 
     def fail(self, reason: str) -> None:
@@ -641,12 +665,22 @@ class Datasource(Service, ABC):
             self.error = True
             self.error_reason = error
             self.post(f"{text}: {error}", ERROR)
+            self._notify("error")
         else:
             self.post(text)
+        self._notify("closed")
+
+    def _notify(self, state: str) -> None:
+        for listener in list(self.state_listeners):
+            try:
+                listener(self, state)
+            except Exception:
+                _log.failure("datasource state listener failed")
 
     def _enter_error(self, reason: str) -> None:
         self.error = True
         self.error_reason = reason
+        self._notify("error")
         if not (self.retry and self.enabled):
             self.post(f"error: {reason}; not configured to re-try, it will remain closed", ERROR)
             return

@@ -35,6 +35,7 @@ from kismet_tx.capture.datasource import (
     Datasource,
     DriverInfo,
     SourceCommandError,
+    SourceIncapable,
     SourceStateError,
 )
 from kismet_tx.capture.reader import DEFAULT_BATCH, CaptureReader
@@ -217,7 +218,7 @@ class LinuxWifiSource(Datasource):
         try:
             self._system.set_channel(self.capture_interface, spec.freq_mhz, spec.mode)
         except CaptureError as exc:
-            raise SourceCommandError(f"could not tune to channel {spec.text}: {exc}") from None
+            raise SourceIncapable(f"could not tune to channel {spec.text}: {exc}") from None
         self._stop_hop_loop()
         self.hopping = False
         self.hopping_wanted = False

@@ -105,6 +105,7 @@ class RemoteSource(Datasource):
     def _enter_error(self, reason: str) -> None:
         self.error = True
         self.error_reason = reason
+        self._notify("error")
         self.post(f"error: {reason}; waiting for the sensor to connect again", ERROR)
 
     def _apply_config(self, report: dict[str, Any]) -> None:

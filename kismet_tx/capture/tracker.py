@@ -56,6 +56,10 @@ NO_UUID = "00000000-0000-0000-0000-000000000000"
 _FILE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".dump")
 
 
+class SourceOpenError(SourceDefinitionError):
+    """The definition is sound but the source could not be opened (Kismet's 500)."""
+
+
 class SourceConflict(ValueError):
     """The definition names a source that already exists (HTTP 409)."""
 
@@ -97,6 +101,8 @@ class DatasourceTracker(MultiService):
         self._progress_interval = progress_interval
         self._by_uuid: dict[str, Datasource] = {}
         self._next_number = 0
+        #: Called with (source, "new" | "opened" | "closed" | "error") for every source.
+        self.state_listeners: list[Callable[[Datasource, str], None]] = []
 
     # -- queries ------------------------------------------------------------------
 
@@ -113,7 +119,9 @@ class DatasourceTracker(MultiService):
         return [driver.driver.record() for driver in self.drivers.values()]
 
     def list_interfaces(self) -> list[dict[str, Any]]:
-        """``/datasource/list_interfaces``: every interface but loopback, Wi-Fi flagged."""
+        """``/datasource/list_interfaces``: the wireless interfaces (nl80211 or sysfs says
+        so), as Kismet's linuxwifi driver lists them; wired ones and loopback are not
+        capture candidates."""
         in_use = {s.interface: s.uuid for s in self.sources() if s.driver.type == "linuxwifi"}
         in_use.update(
             {s.capture_interface: s.uuid for s in self.sources() if s.driver.type == "linuxwifi"}
@@ -121,7 +129,7 @@ class DatasourceTracker(MultiService):
         driver = LinuxWifiSource.driver.record()
         found = []
         for info in self.system.interfaces():
-            if info.name == "lo":
+            if info.name == "lo" or not info.wireless:
                 continue
             found.append(
                 {
@@ -236,8 +244,14 @@ class DatasourceTracker(MultiService):
         source = self.build(definition)
         self._next_number += 1
         self._by_uuid[source.uuid] = source
+        source.state_listeners.append(self._source_state)
+        self._source_state(source, "new")
         source.setServiceParent(self)
         return source
+
+    def _source_state(self, source: Datasource, state: str) -> None:
+        for listener in list(self.state_listeners):
+            listener(source, state)
 
     def add_from_command(self, definition: str) -> Datasource:
         """``add_source.cmd``: like :meth:`add`, but a source that cannot open is dropped.
@@ -248,7 +262,7 @@ class DatasourceTracker(MultiService):
         if self.running and not source.capturing and source.error:
             reason = source.error_reason
             self.remove(source.uuid)
-            raise SourceDefinitionError(f"could not open source: {reason}")
+            raise SourceOpenError(f"could not open source: {reason}")
         return source
 
     @property

@@ -104,6 +104,17 @@ def no_fix_record() -> dict[str, Any]:
     return {_P + "geopoint": [0.0, 0.0], _P + "fix": NO_FIX}
 
 
+def full_location_record(location: Location | None) -> dict[str, Any]:
+    """``/gps/location``: every field of Kismet's full location, zero without a fix,
+    with the GPS's ``gps_uuid`` when there is one."""
+    if location is not None and location.valid:
+        return location.record(with_uuid=True)
+    return {
+        _P + "geopoint": [0.0, 0.0], _P + "alt": 0.0, _P + "fix": NO_FIX, _P + "speed": 0.0,
+        _P + "heading": 0.0, _P + "magheading": 0.0, _P + "time_sec": 0, _P + "time_usec": 0,
+    }
+
+
 def location_record(location: Location | None, *, with_uuid: bool = False) -> dict[str, Any]:
     """``location``'s record, or the no-fix record."""
     if location is None or not location.valid:

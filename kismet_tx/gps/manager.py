@@ -24,7 +24,7 @@ from twisted.internet.interfaces import IReactorTime
 from kismet_tx.chain import PacketChain
 from kismet_tx.gps.base import Gps, GpsDefinition, GpsDefinitionError, gps_uuid
 from kismet_tx.gps.gpsd import EndpointFactory, GpsdGps, RetryPolicy, default_endpoint
-from kismet_tx.gps.location import Location, location_record
+from kismet_tx.gps.location import Location, full_location_record, location_record
 from kismet_tx.gps.serial import SerialGps
 from kismet_tx.gps.web import VirtualGps, WebGps
 from kismet_tx.messagebus import INFO, MessageBus
@@ -191,8 +191,8 @@ class GpsTracker(MultiService):
         return [g.record() for g in self._gps]
 
     def location_record(self) -> dict[str, Any]:
-        """``/gps/location``: the best location with its GPS UUID."""
-        return location_record(self.best(), with_uuid=True)
+        """``/gps/location``: the best location in Kismet's full shape, with its GPS UUID."""
+        return full_location_record(self.best())
 
     def all_locations(self) -> dict[str, dict[str, Any]]:
         """``/gps/all_locations``: each GPS's location by UUID."""

@@ -30,6 +30,7 @@ from kismet_tx.http.auth import Access
 from kismet_tx.http.commands import Command
 from kismet_tx.http.errors import BadRequest, Conflict, NotFound
 from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, HttpContext, Text, endpoint
+from kismet_tx.http.windows import window_records
 
 _MAC_KEYS = ("bssid", "source", "dest", "other")
 
@@ -112,6 +113,11 @@ class AlertsArea:
     @endpoint(app, "/alerts/all_alerts", methods=GET_POST)
     def all_alerts(self, call: ApiRequest) -> Any:
         return _shape(call, self._tracker.records())
+
+    @endpoint(app, "/alerts/alerts_view", methods=GET_POST)
+    def alerts_view(self, call: ApiRequest) -> Any:
+        """The alert backlog, paged, searched and sorted like a device view."""
+        return window_records(call, self._tracker.records())
 
     def _since(self, call: ApiRequest, ts: str) -> dict[str, Any]:
         now = self.ctx.clock.seconds()

@@ -3,23 +3,31 @@
 Reads are public; the interface list and every command need a login. An
 unknown UUID is 404; a bad argument is 400 and a command that does not fit the
 source's state (pausing a paused source, opening a running one) is 409, each
-with the reason and with nothing changed. Commands answer with the source's
+with the reason and with nothing changed. As in Kismet, a source that cannot be
+opened, and a channel or hopping change the source cannot make (a pcapfile
+source, a radio that refuses), are 500, with the reason. Commands answer with the source's
 record. The state commands take GET as well as POST, since kismet_rest
 2020.5.1 sends GET for pause, resume, open and close.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 from klein import Klein
 
-from kismet_tx.capture.datasource import Datasource, SourceCommandError, SourceStateError
-from kismet_tx.capture.tracker import DatasourceTracker, SourceConflict
+from kismet_tx.capture.datasource import (
+    Datasource,
+    SourceCommandError,
+    SourceIncapable,
+    SourceStateError,
+)
+from kismet_tx.capture.tracker import DatasourceTracker, SourceConflict, SourceOpenError
 from kismet_tx.config import SourceDefinitionError
 from kismet_tx.http.auth import ADMIN, Access
-from kismet_tx.http.errors import BadRequest, Conflict, NotFound
+from kismet_tx.http.errors import BadRequest, CommandFailed, Conflict, NotFound
 from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, HttpContext, endpoint
 
 _BY_UUID = "/datasource/by-uuid/<uuid>"
@@ -35,6 +43,21 @@ def _strings(values: Any, key: str) -> list[str]:
             raise BadRequest(f"'{key}' must be a list of strings")
         out.append(str(value))
     return out
+
+
+def _rate(cmd: Any, key: str) -> float | None:
+    """A hop rate: a number, or a number written as a string (kismet_rest's legacy
+    connector sends ``"rate": "123"``)."""
+    value = cmd.data.get(key)
+    if isinstance(value, str):
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = math.nan
+        if not math.isfinite(rate):
+            raise BadRequest(f"'{key}' must be a number")
+        return rate
+    return cmd.number(key)
 
 
 class DatasourcesArea:
@@ -84,6 +107,9 @@ class DatasourcesArea:
             source = self._tracker.add_from_command(definition)
         except SourceConflict as exc:
             raise Conflict(str(exc)) from None
+        except SourceOpenError as exc:
+            # Kismet: "If the source cannot be created, HTTP 500 is returned."
+            raise CommandFailed(str(exc)) from None
         except SourceDefinitionError as exc:
             raise BadRequest(str(exc)) from None
         return source.record()
@@ -98,9 +124,9 @@ class DatasourcesArea:
                 raise BadRequest("'channel' must be a string")
             return self._run(source, lambda: source.set_channel(str(channel)))
         channels = _strings(cmd.data["channels"], "channels") if "channels" in cmd else None
-        rate = cmd.number("rate")
+        rate = _rate(cmd, "rate")
         if rate is None:
-            rate = cmd.number("hoprate")
+            rate = _rate(cmd, "hoprate")
         shuffle = cmd.bool("shuffle")
         if channels is None and rate is None:
             raise BadRequest(
@@ -156,6 +182,9 @@ class DatasourcesArea:
     def _run(source: Datasource, command: Callable[[], Any]) -> Any:
         try:
             command()
+        except SourceIncapable as exc:
+            # Kismet: "If the channel or hopping pattern cannot be set, HTTP 500."
+            raise CommandFailed(str(exc)) from None
         except SourceCommandError as exc:
             raise BadRequest(str(exc)) from None
         except SourceStateError as exc:

@@ -20,7 +20,7 @@ from typing import Any
 from klein import Klein
 
 from kismet_tx.http.auth import Access
-from kismet_tx.http.commands import Command, parse_form
+from kismet_tx.http.commands import Command
 from kismet_tx.http.errors import BadRequest, NotFound
 from kismet_tx.http.fieldspec import FieldSpec, RegexFilter, split_path
 from kismet_tx.http.routing import (
@@ -33,6 +33,7 @@ from kismet_tx.http.routing import (
     Text,
     endpoint,
 )
+from kismet_tx.http.windows import parse_window, request_vars, uint_var
 from kismet_tx.keys import MacError, parse_key, parse_mac, parse_mac_mask
 from kismet_tx.slicing import sliced_filter
 from kismet_tx.tracker import Tracking
@@ -51,25 +52,6 @@ def parse_ts(text: str) -> int:
     if match is None:
         raise BadRequest(f"invalid timestamp {text!r}")
     return int(match.group(1))
-
-
-def _uint(value: str, name: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise BadRequest(f"'{name}' must be a non-negative integer") from None
-    if number < 0:
-        raise BadRequest(f"'{name}' must be a non-negative integer")
-    return number
-
-
-def request_vars(call: ApiRequest) -> dict[str, str]:
-    """HTTP variables: the query string, then POST form fields (Kismet merges both)."""
-    query = call.request.uri.partition(b"?")[2]
-    variables = parse_form(query) if query else {}
-    if call.request.method == b"POST":
-        variables.update(call.cmd.form)
-    return variables
 
 
 class DeviceQueries:
@@ -298,10 +280,10 @@ class DevicesArea:
         draw = 0
         if datatable:
             mode = "datatable"
-            query.start = _uint(variables.get("start", "0") or "0", "start")
-            query.length = min(_uint(variables.get("length", "0") or "0", "length"),
+            query.start = uint_var(variables.get("start", "0") or "0", "start")
+            query.length = min(uint_var(variables.get("length", "0") or "0", "length"),
                                DATATABLE_MAX_LENGTH)
-            draw = _uint(variables.get("draw", "0") or "0", "draw")
+            draw = uint_var(variables.get("draw", "0") or "0", "draw")
             query.search = variables.get("search[value]", "")
             column = variables.get("order[0][column]")
             direction = variables.get("order[0][dir]")
@@ -309,17 +291,12 @@ class DevicesArea:
                 query.sort = self._column_path(cmd, column)
                 query.ascending = direction == "asc"
         else:
-            if not plain and "page" in variables:
+            window = parse_window(variables)
+            if window.paged and not plain:
                 mode = "page"
-                page = _uint(variables["page"], "page")
-                length_text = variables.get("length", variables.get("size", "0"))
-                query.length = _uint(length_text or "0", "length")
-                query.start = page * query.length
-            sort = variables.get("sort")
-            if sort:
-                query.sort = split_path(sort)
-                query.ascending = variables.get("sort_dir") == "asc"
-            query.search = variables.get("search", "")
+                query.start, query.length = window.start, window.length
+            query.sort, query.ascending = window.sort, window.ascending
+            query.search = window.search
         if query.search and spec is not None:
             query.search_paths = [path for _, path in spec.entries if path]
         # Filtered and sorted in slices of time, so capture and other clients

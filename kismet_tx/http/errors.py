@@ -118,6 +118,16 @@ class Conflict(HttpError):
     status = 409
 
 
+class CommandFailed(HttpError):
+    """500 with the reason: a sound command the server could not carry out, where
+    Kismet answers 500 (a source that cannot be opened or tuned)."""
+
+    status = 500
+
+    def body(self) -> bytes:
+        return f"ERROR: {self.message.rstrip()}\n".encode()
+
+
 class ServerFault(HttpError):
     """500: a genuine server fault; details go to the log, never to the client."""
 

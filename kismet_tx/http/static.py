@@ -14,12 +14,19 @@ the files come from one directory (``kismet_tx/web`` by default):
 - an ``ETag`` from size and modification time answers ``If-None-Match`` with 304.
 
 Anything not served gives the caller None, and the root answers Kismet's 404.
+
+The body is streamed by ``twisted.web.static.File``'s producer (ranges and
+``If-Modified-Since`` included), so a large file is never read whole on the
+reactor. With ``httpd_home`` the root is another web UI (Kismet's own): its
+pages carry inline scripts, so it is served without the policy.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+from twisted.web.static import File
 
 #: The web UI shipped with the package.
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
@@ -75,8 +82,10 @@ def _plain_segment(segment: bytes) -> str | None:
 class StaticFiles:
     """Serves the files under one directory; see the module docstring for the rules."""
 
-    def __init__(self, root: Path = WEB_ROOT) -> None:
+    def __init__(self, root: Path = WEB_ROOT,
+                 policy: bytes | None = CONTENT_SECURITY_POLICY) -> None:
         self.root = root.resolve()
+        self.policy = policy
 
     def find(self, segments: list[bytes]) -> Path | None:
         """The file a request's decoded path segments name, or None."""
@@ -96,14 +105,16 @@ class StaticFiles:
             return None
         return target
 
-    def render(self, request: Any, segments: list[bytes]) -> bytes | None:
-        """Answer a GET or HEAD for ``segments``; None when there is no such file."""
+    def render(self, request: Any, segments: list[bytes]) -> Any:
+        """Answer a GET or HEAD for ``segments``; None when there is no such file.
+
+        Returns the (empty) body, or ``NOT_DONE_YET`` while a producer streams it.
+        """
         target = self.find(segments)
         if target is None:
             return None
         try:
             stat = target.stat()
-            body = target.read_bytes()
         except OSError:
             return None
         etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'.encode("ascii")
@@ -111,13 +122,16 @@ class StaticFiles:
         request.setHeader(b"X-Content-Type-Options", b"nosniff")
         request.setHeader(b"Referrer-Policy", b"no-referrer")
         request.setHeader(b"ETag", etag)
-        if target.suffix.lower() == ".html":
-            request.setHeader(b"Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if target.suffix.lower() == ".html" and self.policy is not None:
+            request.setHeader(b"Content-Security-Policy", self.policy)
         match = request.getHeader(b"if-none-match")
         if match is not None and etag in [tag.strip() for tag in match.split(b",")]:
             request.setResponseCode(304)
             return b""
-        if request.method == b"HEAD":
-            request.setHeader(b"Content-Length", str(len(body)).encode("ascii"))
-            return b""
-        return body
+        resource = File(str(target))
+        resource.type = content_type(target).decode("ascii")
+        resource.encoding = None
+        try:
+            return resource.render(request)
+        except OSError:
+            return None

@@ -201,10 +201,23 @@ class StreamsArea:
         name = f"kismet-handshake-{mac_str(ap.mac)}-{mac_str(client_mac)}.pcap"
         return self._handshake(call, ap, client_mac, name)
 
+    @endpoint(app, "/phy/phy80211/by-key/<key>/pcap/handshake-pmkid", ext="pcap",
+              methods=GET, access=Access.LOGIN)
+    def pmkid_handshake(self, call: ApiRequest, key: str) -> Text:
+        """The AP's beacon snapshot and the EAPOL frame that carried its PMKID."""
+        ap = self._device(call, key)
+        pmkid = getattr(ap, "pmkid_frame", lambda: None)()
+        beacon = getattr(ap, "beacon_snapshot", lambda: None)()
+        frames = [f for f in (beacon, pmkid) if f is not None] if pmkid is not None else []
+        return self._pcap(call, frames, f"{mac_str(ap.mac)}-pmkid.pcap")
+
     def _handshake(self, call: ApiRequest, ap: Device, client: bytes | None,
                    name: str) -> Text:
         assert self._devices is not None
-        frames = self._devices.handshake_frames(ap, client)
+        return self._pcap(call, self._devices.handshake_frames(ap, client), name)
+
+    def _pcap(self, call: ApiRequest, frames: list[tuple[float, int, bytes]],
+              name: str) -> Text:
         dlt = frames[0][1] if frames else DLT_IEEE802_11
         body = pcap_file(dlt, ((ts, data, len(data)) for ts, frame_dlt, data in frames
                                if frame_dlt == dlt))

@@ -31,7 +31,9 @@ so while the client does not read (the transport's buffer is full and it paused
 the peer), messages wait in a backlog of at most ``backlog_bytes``; a message
 that does not fit is dropped whole and counted in ``dropped_messages``.
 Incoming messages are capped at ``max_message`` bytes (autobahn closes with
-1009 beyond).
+1009 beyond). At server stop, ``close_connections`` (``http/channel.py``) sends
+each websocket a 1001 close through the channel's ``upgraded`` hook. A session
+whose client sends JSON objects can build on ``http/wsjson.py``.
 """
 
 from __future__ import annotations

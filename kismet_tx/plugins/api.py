@@ -29,6 +29,7 @@ from zope.interface import Attribute
 from kismet_tx.alerts.tracker import AlertError, AlertThrottled
 from kismet_tx.fields import FieldDef, FieldRegistry
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
+from kismet_tx.webmodules import JsModuleError, JsModules
 
 __all__ = [
     "IKismetPlugin",
@@ -112,6 +113,8 @@ class PluginHost:
     chain: Any
     alerts: Callable[[], Any] = field(default=lambda: None)
     location: Callable[[], Any] = field(default=lambda: None)
+    #: The web UI's module registry (``/dynamic.js``).
+    js_modules: JsModules = field(default_factory=JsModules)
 
 
 def _check_path(path: str) -> str:
@@ -130,6 +133,7 @@ class PluginApi:
         self.routes: dict[str, Route] = {}
         self.static_root: Path | None = None
         self.js_module = ""
+        self.web_modules: list[str] = []
         self.subscriptions: list[str] = []
         self.hook_failures = 0
 
@@ -165,6 +169,15 @@ class PluginApi:
             raise PluginError(f"static content directory {str(root)!r} does not exist")
         self.static_root = root
         self.js_module = js_module
+
+    def register_js_module(self, module: str, path: str) -> None:
+        """Have Kismet's web UI load ``path`` (relative to the web root, e.g.
+        ``plugin/NAME/js/mine.js``) as the variable ``module`` (``/dynamic.js``)."""
+        try:
+            self._host.js_modules.register(module, path)
+        except JsModuleError as exc:
+            raise PluginError(str(exc)) from None
+        self.web_modules.append(module)
 
     # -- packets -------------------------------------------------------------------
 
@@ -261,3 +274,6 @@ class PluginApi:
         self.subscriptions.clear()
         self.routes.clear()
         self.static_root = None
+        for module in self.web_modules:
+            self._host.js_modules.unregister(module)
+        self.web_modules.clear()

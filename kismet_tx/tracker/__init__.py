@@ -36,7 +36,8 @@ class Tracking:
 def build_tracking(clock: IReactorTime, manuf: ManufDb | None = None, *,
                    device_timeout: float = 0, max_devices: int = 0,
                    server_uuid: str | None = None,
-                   location_factory: Callable[[], Any] | None = None) -> Tracking:
+                   location_factory: Callable[[], Any] | None = None,
+                   track_rrds: bool = True) -> Tracking:
     """A tracker with the 802.11 phy registered.
 
     ``location_factory`` makes a per-device location aggregate (``add``,
@@ -45,7 +46,7 @@ def build_tracking(clock: IReactorTime, manuf: ManufDb | None = None, *,
     """
     tracker = DeviceTracker(clock, manuf, server_uuid=server_uuid,
                             device_timeout=device_timeout, max_devices=max_devices,
-                            location_factory=location_factory)
+                            location_factory=location_factory, track_rrds=track_rrds)
     dot11 = Dot11Phy(tracker, phy_id=len(tracker.phys))
     tracker.add_phy(dot11)
     record = record_of(tracker)

@@ -32,6 +32,7 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from kismet_tx.keys import MacError, device_key, mac_str, parse_key, parse_mac
+from kismet_tx.rrd import Rrd
 from kismet_tx.tracker.oui import ManufDb
 
 _log = Logger(namespace="kismet_tx.tracker")
@@ -89,6 +90,7 @@ class Device:
         "rx_packets", "llc_packets", "data_packets", "crypt_packets", "datasize", "channel",
         "frequency", "freqs", "sig_last", "sig_min", "sig_max", "noise_last", "noise_min",
         "noise_max", "seenby", "tags", "num_alerts", "related", "location",
+        "rate_sec", "rate_packets", "rate_bytes", "rrds",
     )  # fmt: skip
 
     def __init__(self, mac: bytes, phy: Phy, sec: int, type_string: str, manuf: str) -> None:
@@ -127,6 +129,34 @@ class Device:
         #: A location aggregate (``add(location)``, ``record()``) once a packet
         #: from the device carried a GPS location.
         self.location: Any = None
+        #: Packets and data bytes of second ``rate_sec`` not yet in ``rrds``
+        #: (``kismet.device.base.packets.rrd`` / ``datasize.rrd``, made on first use).
+        self.rate_sec = sec
+        self.rate_packets = 0
+        self.rate_bytes = 0
+        self.rrds: tuple[Rrd, Rrd] | None = None
+
+    def count_rate(self, sec: int, size: int) -> None:
+        """One packet of ``size`` data bytes at ``sec``; the phys call this per packet."""
+        if sec != self.rate_sec:
+            if self.phy.tracker.track_rrds:
+                self.flush_rate()
+            else:
+                self.rate_packets = self.rate_bytes = 0
+            self.rate_sec = sec
+        self.rate_packets += 1
+        self.rate_bytes += size
+
+    def flush_rate(self) -> tuple[Rrd, Rrd]:
+        """Move the pending second into the RRDs; returns (packets, datasize)."""
+        rrds = self.rrds
+        if rrds is None:
+            rrds = self.rrds = (Rrd(aggregate_sum=True), Rrd(aggregate_sum=True))
+        if self.rate_packets:
+            rrds[0].add(self.rate_sec, self.rate_packets)
+            rrds[1].add(self.rate_sec, self.rate_bytes)
+            self.rate_packets = self.rate_bytes = 0
+        return rrds
 
     @property
     def key(self) -> str:
@@ -178,6 +208,7 @@ class Phy(Protocol):
     spkey: str
     packets: int
     devices: dict[bytes, Any]
+    tracker: Any
 
     def forget(self, device: Any) -> None:
         """Drop a device from the phy's own indexes (expiry)."""
@@ -196,8 +227,11 @@ class DeviceTracker(Service):
     def __init__(self, clock: IReactorTime, manuf: ManufDb | None = None, *,
                  server_uuid: str | None = None, device_timeout: float = 0,
                  max_devices: int = 0,
-                 location_factory: Callable[[], Any] | None = None) -> None:
+                 location_factory: Callable[[], Any] | None = None,
+                 track_rrds: bool = True) -> None:
         self._clock = clock
+        #: Per-device packet and data RRDs (``track_device_rrds``; about 3 kB a device).
+        self.track_rrds = track_rrds
         self.manuf = manuf if manuf is not None else ManufDb({})
         self.server_uuid = (server_uuid or str(uuidlib.uuid4())).upper()
         self.device_timeout = float(device_timeout)

@@ -30,7 +30,10 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from typing import Any
+
+from twisted.logger import Logger
 
 from kismet_tx.chain import Packet
 from kismet_tx.dot11.crypt import crypt_to_simple_string
@@ -49,6 +52,8 @@ from kismet_tx.tracker.devices import (
     SeenBy,
     Source,
 )
+
+_log = Logger(namespace="kismet_tx.tracker")
 
 PHY_NAME = "IEEE802.11"
 
@@ -272,6 +277,14 @@ class Dot11Device(Device):
         frames = sorted((k.frame for k in keys), key=lambda f: f[0])
         return ([ap.beacon] if ap.beacon is not None else []) + frames
 
+    def pmkid_frame(self) -> tuple[float, int, bytes] | None:
+        """The first EAPOL key frame that carried an RSN PMKID, ``(ts, dlt, data)``."""
+        ap = self.ap
+        if ap is None or not ap.handshakes:
+            return None
+        keys = [k for ks in ap.handshakes.values() for k in ks if k.pmkid]
+        return min((k.frame for k in keys), key=lambda f: f[0]) if keys else None
+
     def beacon_snapshot(self) -> tuple[float, int, bytes] | None:
         """The last beacon whose contents changed, ``(ts, dlt, data)``."""
         return None if self.ap is None else self.ap.beacon
@@ -319,6 +332,9 @@ class Dot11Phy:
     def __init__(self, tracker: DeviceTracker, phy_id: int = 0) -> None:
         self.tracker = tracker
         self.phy_id = phy_id
+        #: Called with ("advertised" | "responded" | "probed", device, record, raw
+        #: SSID bytes) for every SSID a device shows for the first time.
+        self.ssid_hooks: list[Callable[[str, Dot11Device, Any, bytes], None]] = []
         self.phash = phy_hash(PHY_NAME)
         self.spkey = spkey_text(self.phash)
         self.devices: dict[bytes, Dot11Device] = {}
@@ -436,6 +452,11 @@ class Dot11Phy:
         dev.mod_time = self._wall
         dev.packets += 1
         dev.tx_packets += 1
+        if dev.rate_sec == sec:
+            dev.rate_packets += 1
+            dev.rate_bytes += self._dsize if self._is_data else 0
+        else:
+            dev.count_rate(sec, self._dsize if self._is_data else 0)
         if self._is_data:
             dev.data_packets += 1
             dev.datasize += self._dsize
@@ -501,6 +522,11 @@ class Dot11Phy:
         dev.mod_time = self._wall
         dev.packets += 1
         dev.rx_packets += 1
+        if dev.rate_sec == sec:
+            dev.rate_packets += 1
+            dev.rate_bytes += self._dsize if self._is_data else 0
+        else:
+            dev.count_rate(sec, self._dsize if self._is_data else 0)
         if self._is_data:
             dev.data_packets += 1
             dev.datasize += self._dsize
@@ -554,6 +580,11 @@ class Dot11Phy:
         dev.mod_time = self._wall
         if flags & _PACKETS:
             dev.packets += 1
+            if dev.rate_sec == sec:
+                dev.rate_packets += 1
+                dev.rate_bytes += self._dsize if self._is_data else 0
+            else:
+                dev.count_rate(sec, self._dsize if self._is_data else 0)
             if mac == self._src or mac == self._tx:
                 dev.tx_packets += 1
             elif mac == self._dst:
@@ -871,6 +902,7 @@ class Dot11Phy:
                 table = ap.responded = {}
         crypt = ies.crypt_set(privacy)
         rec = table.get(raw)
+        new = False
         if rec is None:
             if len(table) >= MAX_SSIDS:
                 return
@@ -879,6 +911,7 @@ class Dot11Phy:
             dev.crypt_string = crypt_to_simple_string(crypt)
             if ssid:
                 dev.name = ssid
+            new = True
         elif sec > rec.last_time:
             rec.last_time = sec
         ap.last_ssid = rec
@@ -911,6 +944,15 @@ class Dot11Phy:
         rate = ies.max_rate
         if rate is not None:
             rec.maxrate = rate
+        if new and self.ssid_hooks:
+            self._new_ssid("advertised" if beacon else "responded", dev, rec, raw)
+
+    def _new_ssid(self, kind: str, dev: Dot11Device, rec: Any, raw: bytes) -> None:
+        for hook in list(self.ssid_hooks):
+            try:
+                hook(kind, dev, rec, raw)
+            except Exception:
+                _log.failure("SSID hook failed")
 
     def _handle_probed(self, dev: Dot11Device, d: Any, sub: int, privacy: bool) -> None:
         ies = d.ies
@@ -923,10 +965,12 @@ class Dot11Phy:
             probed = dev.probed = {}
         rec = probed.get(raw)
         sec = self._sec
+        new = False
         if rec is None:
             if len(probed) >= MAX_PROBED:
                 return
             rec = probed[raw] = ProbedSsid(raw, self.tracker.intern(ies.ssid_str), sec)
+            new = True
         elif sec > rec.last_time:
             rec.last_time = sec
         if sub != _ST_PROBE_REQ and _valid(d.addr3):
@@ -938,6 +982,8 @@ class Dot11Phy:
             if wps.uuid_e and (rec.wps is None or rec.wps.uuid_e != wps.uuid_e):
                 self._relate_uuid(dev, wps.uuid_e)
             rec.wps = wps
+        if new and self.ssid_hooks:
+            self._new_ssid("probed", dev, rec, raw)
 
     def _relate_uuid(self, dev: Dot11Device, uuid_e: str) -> None:
         """Relate devices that probe with the same WPS UUID-E (``dot11_uuid_e``).

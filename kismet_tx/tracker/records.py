@@ -15,7 +15,6 @@ registry (``/system/tracked_fields.html``).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -30,6 +29,7 @@ from kismet_tx.tracker.dot11 import (
     EapolKey,
     ProbedSsid,
 )
+from kismet_tx.tracker.ssids import ssid_hash
 
 _F = FieldDef
 
@@ -90,6 +90,10 @@ SIGNAL_FIELDS = (
 
 SEENBY_FIELDS = (
     _F("kismet.common.seenby.uuid", "uuid", "datasource UUID"),
+    _F("kismet.common.seenby.source", "kismet.datasource", "the datasource's record"),
+    _F("kismet.device.base.packets.rrd", "kismet.common.rrd", "packets per second, minute, hour"),
+    _F("kismet.device.base.datasize.rrd", "kismet.common.rrd",
+       "data bytes per second, minute, hour"),
     _F("kismet.common.seenby.first_time", "uint64", "first time seen by this source"),
     _F("kismet.common.seenby.last_time", "uint64", "last time seen by this source"),
     _F("kismet.common.seenby.num_packets", "uint64", "packets seen by this source"),
@@ -112,6 +116,15 @@ DOT11_FIELDS = (
     _F("dot11.device.datasize", "uint64", "data bytes"),
     _F("dot11.device.datasize_retry", "uint64", "retried data bytes"),
     _F("dot11.device.last_bssid", "mac_addr", "last BSSID"),
+    _F("dot11.device.last_beaconed_ssid_record", "dot11.advertisedssid",
+       "the SSID last advertised (beacon, else probe response)"),
+    _F("dot11.device.last_probed_ssid_record", "dot11.probedssid", "the SSID last probed for"),
+    _F("dot11.device.pmkid_packet", "kismet.packet", "the EAPOL packet that carried a PMKID"),
+    _F("kismet.packet.ts_sec", "uint64", "packet timestamp (second)"),
+    _F("kismet.packet.ts_usec", "uint64", "packet timestamp (usec)"),
+    _F("kismet.packet.dlt", "uint32", "packet DLT linktype"),
+    _F("kismet.packet.source", "uint64", "packetsource id"),
+    _F("kismet.packet.data", "byte_array", "packet data (hex)"),
     _F("dot11.device.advertised_ssid_map", "vector[dot11.advertisedssid]", "beaconed SSIDs"),
     _F("dot11.device.responded_ssid_map", "vector[dot11.advertisedssid]",
        "SSIDs answered in probe responses"),
@@ -317,13 +330,24 @@ def _seenby(dev: Device, ctx: Any) -> list[dict[str, Any]]:
 
 
 def seenby_record(seen: SeenBy) -> dict[str, Any]:
-    """``kismet.common.seenby.*`` (the datasource itself is not embedded)."""
+    """``kismet.common.seenby.*``, with the datasource's record as Kismet embeds it."""
+    source = seen.source
+    describe = getattr(source, "record", None)
     return {
-        "kismet.common.seenby.uuid": seen.source.uuid,
+        "kismet.common.seenby.uuid": source.uuid,
+        "kismet.common.seenby.source": (
+            describe() if describe is not None else {"kismet.datasource.uuid": source.uuid}),
         "kismet.common.seenby.first_time": seen.first_time,
         "kismet.common.seenby.last_time": seen.last_time,
         "kismet.common.seenby.num_packets": seen.packets,
     }
+
+
+def _rrd(index: int) -> Callable[[Device, Any], dict[str, Any]]:
+    def record(dev: Device, ctx: Any) -> dict[str, Any]:
+        return dev.flush_rate()[index].record(ctx.wall_seconds())
+
+    return record
 
 
 class DeviceRecord(LazyRecord):
@@ -364,6 +388,8 @@ class DeviceRecord(LazyRecord):
         _B + "seenby": _seenby,
         _B + "related_devices": lambda d, c: {k: list(v) for k, v in (d.related or {}).items()},
         _B + "location": lambda d, c: d.location.record(),
+        _B + "packets.rrd": _rrd(0),
+        _B + "datasize.rrd": _rrd(1),
         "kismet.server.uuid": lambda d, c: c.server_uuid,
         "dot11.device": lambda d, c: Dot11Record(d, c),
     }
@@ -372,6 +398,8 @@ class DeviceRecord(LazyRecord):
         _B + "signal": lambda d: d.sig_last is not None,
         _B + "tags": lambda d: bool(d.tags),
         _B + "location": lambda d: d.location is not None,
+        _B + "packets.rrd": lambda d: d.phy.tracker.track_rrds,
+        _B + "datasize.rrd": lambda d: d.phy.tracker.track_rrds,
         "dot11.device": lambda d: isinstance(d, Dot11Device),
     }
     NESTED = frozenset({"dot11.device"})
@@ -425,7 +453,7 @@ def ssid_record(rec: AdvertisedSsid) -> dict[str, Any]:
     out = {
         _AS + "ssid": rec.ssid,
         _AS + "ssidlen": rec.ssidlen,
-        _AS + "ssid_hash": _ssid_hash(rec.raw),
+        _AS + "ssid_hash": ssid_hash(rec.raw),
         _AS + "cloaked": int(rec.cloaked),
         _AS + "channel": rec.channel,
         _AS + "ht_mode": rec.ht_mode,
@@ -445,10 +473,6 @@ def ssid_record(rec: AdvertisedSsid) -> dict[str, Any]:
     }
     out.update(_wps(rec.wps, _AS, True))
     return out
-
-
-def _ssid_hash(raw: bytes) -> int:
-    return zlib.crc32(raw)
 
 
 _PS = "dot11.probedssid."
@@ -528,6 +552,28 @@ def _handshakes(d: Dot11Device, c: Any) -> dict[str, list[dict[str, Any]]]:
     return {mac_str(m): [eapol_record(k) for k in keys] for m, keys in (table or {}).items()}
 
 
+def packet_record(frame: tuple[float, int, bytes] | None) -> dict[str, Any]:
+    """``kismet.packet.*`` of a kept frame ``(ts, dlt, data)``."""
+    if frame is None:
+        return {}
+    ts, dlt, data = frame
+    sec = int(ts)
+    return {"kismet.packet.ts_sec": sec, "kismet.packet.ts_usec": int(round((ts - sec) * 1e6)),
+            "kismet.packet.dlt": dlt, "kismet.packet.source": 0, "kismet.packet.data": data.hex()}
+
+
+def _beaconed(d: Dot11Device) -> list[Any]:
+    """The SSIDs a device advertised in beacons, else those it answered probes for."""
+    ap = d.ap
+    if ap is None:
+        return []
+    return list((ap.advertised or ap.responded or {}).values())
+
+
+def _latest(records: list[Any]) -> Any:
+    return max(records, key=lambda r: r.last_time)
+
+
 class Dot11Record(LazyRecord):
     """``dot11.device``, built field by field on demand."""
 
@@ -556,6 +602,10 @@ class Dot11Record(LazyRecord):
             mac_str(m): client_record(r, d.phy.spkey) for m, r in d.clients.items()},
         _D + "associated_client_map": _associated,
         _D + "wpa_handshake_list": _handshakes,
+        _D + "last_beaconed_ssid_record": lambda d, c: ssid_record(_latest(_beaconed(d))),
+        _D + "last_probed_ssid_record": lambda d, c: probed_record(
+            _latest(list(d.probed.values()))),
+        _D + "pmkid_packet": lambda d, c: packet_record(d.pmkid_frame()),
     }
     PRESENT: dict[str, Callable[[Any], bool]] = {
         _D + "last_bssid": lambda d: d.last_bssid is not None,
@@ -565,6 +615,9 @@ class Dot11Record(LazyRecord):
         _D + "client_map": lambda d: bool(d.clients),
         _D + "associated_client_map": _ap_has("associated"),
         _D + "wpa_handshake_list": _ap_has("handshakes"),
+        _D + "last_beaconed_ssid_record": lambda d: bool(_beaconed(d)),
+        _D + "last_probed_ssid_record": lambda d: bool(d.probed),
+        _D + "pmkid_packet": lambda d: d.pmkid_frame() is not None,
     }
 
 

@@ -135,8 +135,9 @@ class Views:
         def members() -> Iterable[Device]:
             return (d for d in tracker.devices() if d.seen_by_source(uuid))
 
+        # Indexed, as in Kismet: the web UI offers only indexed views in its selector.
         return View(f"seenby-{uuid}", f"Devices seen by datasource {uuid}", members,
-                    lambda: tracker.seen_counts.get(uuid, 0), False)
+                    lambda: tracker.seen_counts.get(uuid, 0), True)
 
     def all(self) -> list[View]:
         """Every view, built-in first, then one per datasource that saw a device."""

@@ -10,7 +10,7 @@ from kismet_tx.capture.datasource import SourceDefaults, parse_rate
 from kismet_tx.capture.linuxwifi import LinuxWifiSource
 from kismet_tx.capture.pcapfile import PcapFileSource
 from kismet_tx.capture.system import DLT_IEEE802_11
-from kismet_tx.capture.tracker import NO_UUID, SourceConflict
+from kismet_tx.capture.tracker import SourceConflict
 from kismet_tx.config import SourceDefinitionError
 from tests.capture.conftest import DATA, RADIO, FakeFDReactor, Rig, beacon, make_rig
 
@@ -113,8 +113,7 @@ def test_types_defaults_and_interfaces(rig: Rig) -> None:
     listed = {i["kismet.datasource.probed.interface"]: i for i in rig.tracker.list_interfaces()}
     assert listed["wlan0"]["kismet.datasource.probed.wireless"] == 1
     assert listed["wlan0"]["kismet.datasource.probed.in_use_uuid"] == source.uuid
-    assert listed["eth0"]["kismet.datasource.probed.wireless"] == 0
-    assert listed["eth0"]["kismet.datasource.probed.in_use_uuid"] == NO_UUID
+    assert "eth0" not in listed  # wired: not listed
     assert listed["wlan0mon"]["kismet.datasource.probed.in_use_uuid"] == source.uuid
 
 
@@ -144,3 +143,16 @@ def test_relative_file_paths_become_absolute(rig: Rig, monkeypatch: pytest.Monke
     source = real.tracker.build("./aircrack-ng_n-02.cap")
     assert source.interface == str(DATA / "aircrack-ng_n-02.cap")
     assert source.source_name == "aircrack-ng_n-02.cap"
+
+
+def test_state_listeners_hear_every_change(rig: Rig) -> None:
+    """What the eventbus publishes as NEW_DATASOURCE, DATASOURCE_OPENED/ERROR/CLOSED."""
+    heard: list[tuple[str, str]] = []
+    rig.tracker.state_listeners.append(lambda source, state: heard.append((source.uuid, state)))
+    rig.tracker.startService()
+    missing = rig.tracker.add("wlan9")  # no such interface yet: an error, then a re-try
+    rig.system.add_interface("wlan9", radio=RADIO)
+    rig.clock.advance(5)
+    missing.close()
+    uuid = missing.uuid
+    assert heard == [(uuid, "new"), (uuid, "error"), (uuid, "opened"), (uuid, "closed")]

@@ -51,7 +51,10 @@ def gps(tmp_path: Path) -> Bench:
 def test_no_gps_means_no_fix(gps: Bench) -> None:
     reply = gps.server.get("/gps/location.json")
     assert reply.code == 200
-    assert reply.json() == {P + "geopoint": [0.0, 0.0], P + "fix": 0}
+    # Kismet's full location shape, zero without a fix.
+    assert reply.json() == {P + "geopoint": [0.0, 0.0], P + "alt": 0.0, P + "fix": 0,
+                            P + "speed": 0.0, P + "heading": 0.0, P + "magheading": 0.0,
+                            P + "time_sec": 0, P + "time_usec": 0}
     assert gps.server.get("/gps/all_gps.json").json() == []
 
 

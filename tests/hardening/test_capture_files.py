@@ -159,21 +159,22 @@ def test_pcapng_unknown_block_types_are_skipped(rig: Rig, tmp_path: Path,
     assert outcome.source.num_packets == 2
 
 
-@pytest.mark.parametrize("target, reason", [
-    ("missing.pcap", "cannot read capture file: {}: No such file or directory"),
-    ("", "cannot read capture file: {}: Is a directory"),
-    ("empty.pcap", "could not open source: {}: truncated dump file"),
+@pytest.mark.parametrize("target, reason, status", [
+    ("missing.pcap", "cannot read capture file: {}: No such file or directory", 400),
+    ("", "cannot read capture file: {}: Is a directory", 400),
+    # A file that is there but cannot be opened as a capture: Kismet's 500.
+    ("empty.pcap", "could not open source: {}: truncated dump file", 500),
 ])
 def test_add_source_refuses_what_it_cannot_replay(rig: Rig, tmp_path: Path, target: str,
-                                                  reason: str) -> None:
-    """add_source.cmd: 400 with the reason, and no source is left behind."""
+                                                  reason: str, status: int) -> None:
+    """add_source.cmd: 400 or 500 with the reason, and no source is left behind."""
     (tmp_path / "empty.pcap").write_bytes(b"")
     path = str(tmp_path / target) if target else str(tmp_path)
     reply = rig.post("/datasource/add_source.cmd",
                      headers={**basic(), "Content-Type": "application/json"},
                      body=f'{{"definition": "{path}/" }}'.encode() if not target else
                      f'{{"definition": "{path}"}}'.encode())
-    assert reply.code == 400
+    assert reply.code == status
     assert reason.format(path.rstrip("/")) in reply.text
     assert len(rig.service.datasources.sources()) == 1
 

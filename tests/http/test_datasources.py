@@ -123,14 +123,15 @@ def test_source_by_uuid(bench: Bench) -> None:
     assert "no datasource with UUID" in missing.text
 
 
-def test_list_interfaces_needs_a_login_and_flags_wifi(bench: Bench) -> None:
+def test_list_interfaces_needs_a_login_and_lists_only_wifi(bench: Bench) -> None:
     assert bench.server.get("/datasource/list_interfaces.json").code == 401
     reply = bench.server.get("/datasource/list_interfaces.json", headers=AUTH)
     assert reply.code == 200
     found = {r["kismet.datasource.probed.interface"]: r for r in reply.json()}
     assert found["wlan0"]["kismet.datasource.probed.wireless"] == 1
-    assert found["eth0"]["kismet.datasource.probed.wireless"] == 0
-    assert found["eth0"]["kismet.datasource.probed.in_use_uuid"] == NO_UUID
+    assert found["wlan0"]["kismet.datasource.probed.in_use_uuid"] == NO_UUID
+    # A wired interface is no capture candidate (Kismet lists nl80211 interfaces).
+    assert "eth0" not in found
 
 
 def test_add_source(bench: Bench) -> None:
@@ -164,7 +165,8 @@ def test_add_source(bench: Bench) -> None:
         ({"definition": 5}, 400, "must be a string"),
         ({"definition": ""}, 400, "empty source definition"),
         ({"definition": "wlan0:channel=250"}, 400, "unknown channel"),
-        ({"definition": "wlan9"}, 400, "could not open source"),
+        # Kismet: "If the source cannot be created, HTTP 500 is returned."
+        ({"definition": "wlan9"}, 500, "could not open source"),
         ({"definition": "/cap/none.pcap"}, 400, "cannot read capture file"),
         ({"definition": "wlan0:type=bogus"}, 400, "unknown source type"),
         ({"definition": 'wlan0:channels="1'}, 400, "unterminated quote"),
@@ -176,7 +178,7 @@ def test_add_source_rejects_bad_definitions(
     reply = bench.command("/datasource/add_source.cmd", body)
     assert reply.code == status
     assert reason in reply.text
-    assert reply.text.startswith("Invalid request")
+    assert reply.text.startswith("Invalid request" if status == 400 else "ERROR: ")
     assert bench.tracker.sources() == []
 
 
@@ -307,12 +309,17 @@ def test_set_channel_bad_input_is_400_and_changes_nothing(
     assert len(bench.system.calls) == tunes
 
 
-def test_channel_commands_on_a_file_source_are_400(bench: Bench) -> None:
+def test_channel_commands_on_a_file_source_are_500_as_in_kismet(bench: Bench) -> None:
+    # Kismet: "If the channel or hopping pattern cannot be set, HTTP 500 is returned."
     source = bench.tracker.add("/cap/slow.pcap:realtime=true")
     reply = bench.command(f"/datasource/by-uuid/{source.uuid}/set_channel.cmd", {"channel": "6"})
-    assert reply.code == 400 and "cannot change channels" in reply.text
+    assert reply.code == 500 and "cannot change channels" in reply.text
     hop = bench.command(f"/datasource/by-uuid/{source.uuid}/set_hop.cmd")
-    assert hop.code == 400
+    assert hop.code == 500
+    # The legacy connector's rate as a string and channels as numbers are read.
+    legacy = bench.command(f"/datasource/by-uuid/{source.uuid}/set_channel.cmd",
+                           {"rate": "123", "channels": [1, 2, 3]})
+    assert legacy.code == 500 and "cannot change channels" in legacy.text
 
 
 @pytest.mark.parametrize(

@@ -495,7 +495,9 @@ def test_system_status_fields(make_server: Any) -> None:
     server.monitor.sample()
     status = server.get("/system/status.json").json()
     assert {f"kismet.system.{name}" for name in STATUS_FIELDS} <= set(status)
-    assert not any(k.startswith("kismet.system.battery.") for k in status)
+    # No battery here: Kismet's answer on mains power.
+    assert status["kismet.system.battery.charging"] == "unknown"
+    assert status["kismet.system.battery.ac"] == 1
     assert status["kismet.system.memory.rss"] > 0
     assert status["kismet.system.devices.count"] == 17
     assert status["kismet.system.server_name"] == "Rooftop"

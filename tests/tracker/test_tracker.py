@@ -8,7 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
+from kismet_tx.capture.datasource import DATASOURCE_FIELDS
 from kismet_tx.fields import FieldRegistry
+from kismet_tx.rrd import RRD_FIELDS
 from kismet_tx.tracker import DEVICE_FIELDS
 from kismet_tx.tracker.devices import EXPIRY_INTERVAL, Device
 from kismet_tx.tracker.views import ViewQuery
@@ -149,7 +151,8 @@ def _names(value: Any, found: set[str]) -> set[str]:
 @pytest.mark.parametrize("capture", CAPTURES_WITH_DEVICES)
 def test_every_emitted_name_is_registered(capture: str) -> None:
     registry = FieldRegistry()
-    registry.register(DEVICE_FIELDS)
+    # Records embed RRDs and (in seenby) their datasource's record.
+    registry.register(DEVICE_FIELDS + RRD_FIELDS + DATASOURCE_FIELDS)
     rig = make_rig()
     rig.replay(capture)
     rig.tracking.tracker.set_username(next(rig.tracking.tracker.devices()), "x")

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -263,6 +264,39 @@ def test_close_a_stream_from_the_streams_panel(server: RunningServer, page: Page
     download.save_as(saved)
     assert download.failure() is None
     assert saved.read_bytes()[:4] == PCAPNG_MAGIC
+
+
+def test_alerts_messages_and_time_come_over_the_eventbus(server: RunningServer,
+                                                          page: Page) -> None:
+    frames: list[str] = []
+    sockets: list[Any] = []
+
+    def watch(socket: Any) -> None:
+        if "/eventbus/events.ws" in socket.url:
+            sockets.append(socket)
+            socket.on("framereceived", lambda payload: frames.append(str(payload)))
+
+    page.on("websocket", watch)
+    login(page, server)
+    page.get_by_role("link", name="Alerts").click()
+    session = api(server)
+    assert session.post(server.url + "/alerts/definitions/define_alert.cmd", json={
+        "name": "BUS_TEST", "description": "over the eventbus"}).status_code == 200
+    assert session.post(server.url + "/alerts/raise_alert.cmd", json={
+        "name": "BUS_TEST", "text": "pushed, not polled"}).status_code == 200
+    alerts = page.get_by_role("list", name="Alerts, newest first")
+    expect(alerts.get_by_role("listitem").filter(has_text="BUS_TEST")).to_contain_text(
+        "pushed, not polled")
+    page.get_by_role("link", name="Messages").click()
+    # Raising the alert posted a message too; it came as an eventbus MESSAGE.
+    expect(page.get_by_role("list", name="Messages, newest first")).to_contain_text(
+        "pushed, not polled")
+    assert sockets and not sockets[0].is_closed()
+    assert any('"ALERT"' in f and "BUS_TEST" in f for f in frames)
+    assert any('"MESSAGE"' in f and "pushed, not polled" in f for f in frames)
+    # The server clock comes once a second.
+    if not any('"TIMESTAMP"' in f for f in frames):
+        sockets[0].wait_for_event("framereceived", predicate=lambda f: '"TIMESTAMP"' in str(f))
 
 
 def test_channels_messages_gps_and_header(server: RunningServer, page: Page) -> None:

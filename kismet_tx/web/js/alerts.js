@@ -1,11 +1,13 @@
-// Alerts, live and newest first. The poll asks /alerts/last-time/TS/alerts
-// with TS the newest alert timestamp already shown, so each answer holds only
-// new alerts; they are put on top without touching the rest of the list.
+// Alerts, live and newest first: from the eventbus (ALERT) as they are raised,
+// with /alerts/last-time/TS/alerts (TS the newest alert timestamp shown) for
+// the backlog, after a reconnect and whenever the eventbus is down. New alerts
+// are put on top without touching the rest of the list.
 
 import { get, seg } from "./api.js";
 import { ALERT, unsetMac } from "./fields.js";
 import { h, replace, setText, fmtTime } from "./dom.js";
 import { Poller } from "./poller.js";
+import { eventbus } from "./eventbus.js";
 import { store } from "./store.js";
 
 const POLL_MS = 2000;
@@ -55,10 +57,17 @@ export class AlertsPanel {
     this.empty = h("p", { class: "muted", text: "No alerts." });
     this.count = h("p", { class: "muted" });
     replace(root, h("div", { class: "panel-head" }, h("h2", { text: "Alerts" })), this.count, this.empty, this.list);
-    this.poller = new Poller(() => this.load(), POLL_MS);
+    this.poller = new Poller(() => this.poll(), POLL_MS);
+    this.shown = new Set();
     store.addEventListener("restarted", () => {
       this.cursor = 0;
+      this.shown.clear();
       this.list.replaceChildren();
+    });
+    eventbus.subscribe("ALERT", (alert) => this.add([alert]));
+    eventbus.addEventListener("live", () => {
+      this.caughtUp = false;
+      this.poller.kick();
     });
   }
 
@@ -86,16 +95,29 @@ export class AlertsPanel {
     this.badge.setAttribute("aria-label", `${this.unseen} new alerts`);
   }
 
+  /** Fetch over REST only when the eventbus cannot bring the alerts. */
+  async poll() {
+    if (this.loaded && eventbus.live && this.caughtUp) return;
+    this.caughtUp = eventbus.live;
+    await this.load();
+  }
+
   async load() {
     const reply = await get(`alerts/last-time/${seg(this.cursor)}/alerts.json`);
-    const fresh = (reply["kismet.alert.list"] || [])
-      .filter((a) => a[`${ALERT}timestamp`] > this.cursor)
+    this.add(reply["kismet.alert.list"] || []);
+  }
+
+  add(alerts) {
+    const fresh = alerts
+      .filter((a) => !this.shown.has(a[`${ALERT}hash`]))
       .sort((a, b) => a[`${ALERT}timestamp`] - b[`${ALERT}timestamp`]);
     for (const alert of fresh) {
+      this.shown.add(alert[`${ALERT}hash`]);
       this.list.insertBefore(alertItem(alert), this.list.firstChild);
       this.cursor = Math.max(this.cursor, alert[`${ALERT}timestamp`]);
     }
     while (this.list.children.length > KEEP) this.list.lastChild.remove();
+    if (this.shown.size > KEEP * 4) this.shown = new Set([...this.shown].slice(-KEEP));
     if (fresh.length && !this.visible && this.loaded) {
       this.unseen += fresh.length;
       this.showBadge();

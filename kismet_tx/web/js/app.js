@@ -6,6 +6,7 @@ import { setText } from "./dom.js";
 import { sparkline } from "./charts.js";
 import { Poller } from "./poller.js";
 import { store } from "./store.js";
+import { eventbus } from "./eventbus.js";
 import { DevicesPanel } from "./devices.js";
 import { SourcesPanel, rrdSeconds } from "./sources.js";
 import { ChannelsPanel } from "./channels.js";
@@ -121,6 +122,7 @@ function buildPanels() {
   const statusPoll = new Poller(loadStatus, 2000);
   const sourcesPoll = new Poller(loadSources, 2000);
   store.addEventListener("refresh-sources", () => sourcesPoll.kick());
+  eventbus.subscribe("TIMESTAMP", (record) => store.setTimestamp(record));
   polls = [statusPoll, sourcesPoll, panels.alerts, panels.messages, panels.gps];
   window.addEventListener("hashchange", route);
 }
@@ -130,12 +132,14 @@ function startApp() {
   $("app").hidden = false;
   if (!panels) buildPanels();
   for (const poll of polls) poll.start();
+  eventbus.connect();
   current = null;
   route();
 }
 
 function stopApp() {
   for (const poll of polls) poll.stop();
+  eventbus.disconnect();
   if (panels && current && panels[current].hide) panels[current].hide();
   current = null;
 }

@@ -1,12 +1,14 @@
-// The message log, newest first, from /messagebus/last-time/TS/messages.
-// Message times are whole seconds and the server keeps those strictly newer
-// than TS, so the poll asks from one second before the newest message shown
-// and drops what it already has.
+// The message log, newest first: live from the eventbus (MESSAGE), with
+// /messagebus/last-time/TS/messages for the backlog, after a reconnect and
+// whenever the eventbus is down. Message times are whole seconds and the
+// server keeps those strictly newer than TS, so a fetch asks from one second
+// before the newest message shown and drops what it already has.
 
 import { get, seg } from "./api.js";
 import { MSG } from "./fields.js";
 import { h, replace, fmtTime } from "./dom.js";
 import { Poller } from "./poller.js";
+import { eventbus } from "./eventbus.js";
 import { store } from "./store.js";
 
 const POLL_MS = 3000;
@@ -25,10 +27,16 @@ export class MessagesPanel {
     this.list = h("ol", { class: "message-list", "aria-label": "Messages, newest first" });
     this.empty = h("p", { class: "muted", text: "No messages." });
     replace(root, h("div", { class: "panel-head" }, h("h2", { text: "Messages" })), this.empty, this.list);
-    this.poller = new Poller(() => this.load(), POLL_MS);
+    this.poller = new Poller(() => this.poll(), POLL_MS);
+    this.loaded = false;
     store.addEventListener("restarted", () => {
       this.newest = 0;
       this.seen.clear();
+    });
+    eventbus.subscribe("MESSAGE", (m) => this.add([m]));
+    eventbus.addEventListener("live", () => {
+      this.caughtUp = false;
+      this.poller.kick();
     });
   }
 
@@ -40,10 +48,21 @@ export class MessagesPanel {
     this.poller.stop();
   }
 
+  /** Fetch over REST only when the eventbus cannot bring the messages. */
+  async poll() {
+    if (this.loaded && eventbus.live && this.caughtUp) return;
+    this.caughtUp = eventbus.live;
+    await this.load();
+  }
+
   async load() {
     const since = this.newest ? this.newest - 1 : 0;
     const reply = await get(`messagebus/last-time/${seg(since)}/messages.json`);
-    const messages = reply["kismet.messagebus.list"] || [];
+    this.add(reply["kismet.messagebus.list"] || []);
+    this.loaded = true;
+  }
+
+  add(messages) {
     for (const m of messages) {
       const time = m[`${MSG}message_time`];
       const id = `${time}|${m[`${MSG}message_flags`]}|${m[`${MSG}message_string`]}`;

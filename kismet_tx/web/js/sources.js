@@ -20,7 +20,8 @@ export function sourceState(r) {
 
 /**
  * Per-second values of an RRD for the minute ending at `now`. The server
- * sends minute_vec oldest first: its last slot is the second `last_time`.
+ * sends minute_vec indexed by time, as Kismet does: second `t` is slot `t % 60`,
+ * valid for the minute up to `last_time`.
  */
 export function rrdSeconds(rrd, now) {
   const out = new Array(60).fill(0);
@@ -29,7 +30,7 @@ export function rrdSeconds(rrd, now) {
   const vec = rrd[`${RRD}minute_vec`] || [];
   for (let i = 0; i < 60; i += 1) {
     const age = last - (now - 59 + i);
-    if (age >= 0 && age < vec.length) out[i] = vec[vec.length - 1 - age] || 0;
+    if (age >= 0 && age < vec.length) out[i] = vec[(now - 59 + i) % vec.length] || 0;
   }
   return out;
 }

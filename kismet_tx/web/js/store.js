@@ -24,7 +24,15 @@ class Store extends EventTarget {
     return source ? source["kismet.datasource.name"] : uuid;
   }
 
-  /** The server's clock, estimated from the last status and the time since. */
+  /** The server's clock from the eventbus's TIMESTAMP (once a second). */
+  setTimestamp(record) {
+    if (!this.status) return;
+    this.status = { ...this.status, "kismet.system.timestamp.sec":
+      record["kismet.system.timestamp.sec"] + record["kismet.system.timestamp.usec"] / 1e6 };
+    this.statusAt = performance.now();
+  }
+
+  /** The server's clock, estimated from the last status or timestamp and the time since. */
   serverNow() {
     if (!this.status) return Date.now() / 1000;
     return this.status["kismet.system.timestamp.sec"] + (performance.now() - this.statusAt) / 1000;
