@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from kismet_tx.service import KNOWN_KEYS, KismetService, build_service, tune_gc
 
 #: Seconds a SIGTERM shutdown may take before the process exits regardless.
 SHUTDOWN_GRACE = 4.5
+#: Seconds past the grace after which a thread ends the process whatever the reactor does.
+BACKSTOP_EXTRA = 0.4
 
 
 class Options(usage.Options):
@@ -97,6 +100,11 @@ def install_signals(service: KismetService, options: Options, reactor: Any) -> N
             return
         service.bus.post("Received SIGTERM: closing sources, streams and logs", INFO)
         reactor.callLater(SHUTDOWN_GRACE, overdue)
+        # The backstop: even with the reactor thread stuck (say in a write to a
+        # full stdout pipe nobody reads), the process is gone soon after the grace.
+        backstop = threading.Timer(SHUTDOWN_GRACE + BACKSTOP_EXTRA, os._exit, (1,))
+        backstop.daemon = True
+        backstop.start()
         reactor.stop()
 
     def overdue() -> None:

@@ -19,7 +19,7 @@ Every message carries the headers ``kismet.server.name`` and ``kind``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from twisted.application.service import MultiService
@@ -27,6 +27,7 @@ from twisted.internet import task
 from twisted.internet.interfaces import IReactorTime
 
 from kismet_tx.messagebus import ALERT, DEBUG, ERROR, FATAL, Message, MessageBus
+from kismet_tx.tracker.changes import scan_changed
 
 DEFAULT_INTERVAL = 5.0
 #: Devices looked at per cooperative slice of a scan (a changed device's record
@@ -156,21 +157,14 @@ class Exporter(MultiService):
             return None
         self._scanning = True
         since, self._since = self._since, int(self._clock.seconds())
-        done = self._cooperator.cooperate(self._scan_slices(since)).whenDone()
+        done = scan_changed(self._devices(), since, self._publish_device,
+                            cooperator=self._cooperator, slice_size=SCAN_SLICE)
         done.addBoth(self._scanned)
         return done
 
     def _scanned(self, result: Any) -> None:
         self._scanning = False
         self.scans += 1
-
-    def _scan_slices(self, since: int) -> Iterator[None]:
-        devices = list(self._devices())
-        for start in range(0, len(devices), SCAN_SLICE):
-            for device in devices[start:start + SCAN_SLICE]:
-                if device.mod_time >= since:
-                    self._publish_device(device)
-            yield None
 
     def _publish_device(self, device: Any) -> None:
         phy = getattr(getattr(device, "phy", None), "name", "unknown")

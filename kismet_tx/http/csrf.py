@@ -9,12 +9,22 @@ must carry one of:
   page on another origin cannot add one without a CORS preflight, which this
   server never grants);
 - an ``Origin``, or failing that a ``Referer``, whose host and port are the
-  request's own ``Host``.
+  request's own ``Host``;
+- ``Sec-Fetch-Site: same-origin`` (or ``none``, a user's own navigation), set
+  by the browser and beyond a page's reach.
 
-Otherwise it is refused with 403. A command made with Basic auth or
-``?user=&password=`` is refused only when its ``Origin`` or ``Referer`` names
-another site (scripts and kismet_rest send neither). An API key, or a session
-token sent outside a cookie, is no ambient credential and needs nothing.
+A request with any other browser mark (a foreign ``Origin`` or ``Referer``,
+``Sec-Fetch-Site: cross-site`` or ``same-site``) is refused with 403. A cookie
+command with none of these marks at all does not come from a browser: every
+browser of the last years sends ``Origin`` and ``Sec-Fetch-Site`` with a
+cross-site POST (and keeps the ``SameSite=Strict`` cookie to itself). It is a
+script that keeps its own cookie, such as kismet_rest's ``KismetConnector``
+with its session cache, and it passes, so that Kismet's clients work unchanged.
+
+A command made with Basic auth or ``?user=&password=`` is refused only when
+its marks name another site (scripts and kismet_rest send none). An API key,
+or a session token sent outside a cookie, is no ambient credential and needs
+nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from kismet_tx.http.auth import FROM_APIKEY, FROM_COOKIE, FROM_TOKEN, Identity
+from kismet_tx.http.auth import FROM_APIKEY, FROM_TOKEN, Identity
 from kismet_tx.http.errors import Forbidden
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -51,6 +61,10 @@ def same_origin(url: bytes, request: Any) -> bool:
     return ours is not None and theirs is not None and ours == theirs and bool(ours[0])
 
 
+#: ``Sec-Fetch-Site`` values that prove the request is not cross-site.
+_SAFE_FETCH_SITES = (b"same-origin", b"none")
+
+
 def check_csrf(request: Any, identity: Identity | None, command: bool) -> None:
     """Refuse (403) a command whose credentials a foreign page could have sent."""
     if not command or identity is None or identity.kind in (FROM_APIKEY, FROM_TOKEN):
@@ -64,6 +78,8 @@ def check_csrf(request: Any, identity: Identity | None, command: bool) -> None:
                 return
             raise Forbidden("Cross-site request refused: the Origin or Referer is not "
                             "this server")
-    if identity.kind == FROM_COOKIE:
-        raise Forbidden("A command with a session cookie needs a same-origin Origin or "
-                        "Referer, or an X-Requested-With header")
+    fetch_site = request.getHeader(b"sec-fetch-site")
+    if fetch_site is not None and fetch_site.strip().lower() not in _SAFE_FETCH_SITES:
+        raise Forbidden("Cross-site request refused: a command with a session cookie "
+                        "needs a same-origin Origin or Referer, or an X-Requested-With "
+                        "header")

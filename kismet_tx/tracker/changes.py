@@ -1,7 +1,7 @@
 """Devices changed since a time, visited in cooperative slices.
 
-For anything that exports device changes (the kismetdb log; a message-bus
-exporter later) without a hook in the per-packet path: every device carries
+For everything that exports device changes (the kismetdb log, the AMQP and
+MQTT exporters) without a hook in the per-packet path: every device carries
 ``mod_time``, the server second of its last change, so a periodic scan finds
 what changed since the previous one. :func:`scan_changed` walks a snapshot of
 the device list in slices of ``slice_size`` under a

@@ -129,9 +129,9 @@ def check_protected(rig: Rig, route: Route) -> None:
     assert_no_leak(rig, first, token)
 
     if route.info.command:
-        # A command with the cookie alone could come from a forged form (CSRF).
-        forged_form = send(rig, route, cookie(token))
-        assert forged_form.code == 403, f"{route.id}: cookie alone: {forged_form.code}"
+        # A command with the cookie from a browser on another site: a forged form (CSRF).
+        forged_form = send(rig, route, {**cookie(token), "Sec-Fetch-Site": "cross-site"})
+        assert forged_form.code == 403, f"{route.id}: cross-site cookie: {forged_form.code}"
     again = send(rig, route, {**cookie(token), "X-Requested-With": "XMLHttpRequest"})
     assert_let_through(again, f"{route.id}: the returned cookie", route.info)
     assert again.cookie() == token

@@ -225,12 +225,16 @@ FORM = {"json": json.dumps({})}
     ({b"Origin": [b"null"]}, 403),
     ({b"Referer": [b"https://evil.example/page"]}, 403),
     ({b"Origin": [b"http://127.0.0.1:2502"]}, 403),
-    ({}, 403),
+    ({b"Sec-Fetch-Site": [b"cross-site"]}, 403),
+    ({b"Sec-Fetch-Site": [b"same-site"]}, 403),
+    ({}, 200),
+    ({b"Sec-Fetch-Site": [b"same-origin"]}, 200),
     ({b"Origin": [b"http://127.0.0.1:2501"]}, 200),
     ({b"Referer": [b"http://127.0.0.1:2501/index.html"]}, 200),
     ({b"X-Requested-With": [b"XMLHttpRequest"]}, 200),
-], ids=["foreign origin", "null origin", "foreign referer", "other port", "nothing",
-        "same origin", "same referer", "custom header"])
+], ids=["foreign origin", "null origin", "foreign referer", "other port",
+        "cross-site fetch", "same-site fetch", "no browser marks (a script)",
+        "same-origin fetch", "same origin", "same referer", "custom header"])
 def test_a_cookie_command_needs_a_same_origin_proof(server: Server, extra: Any,
                                                     code: int) -> None:
     token = server.login()
