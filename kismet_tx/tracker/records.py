@@ -329,6 +329,24 @@ def _seenby(dev: Device, ctx: Any) -> list[dict[str, Any]]:
     return [seenby_record(s) for s in dev.seen_by()]
 
 
+#: Datasource fields a device record leaves out: they name local files, and
+#: device lists are public (``/datasource/by-uuid/U/source.json`` has them all).
+_LOCAL_SOURCE_FIELDS = frozenset((
+    "kismet.datasource.definition", "kismet.datasource.interface",
+    "kismet.datasource.capture_interface"))
+HIDDEN = "[hidden]"
+
+
+def embedded_source(record: dict[str, Any]) -> dict[str, Any]:
+    """A datasource's record as a device's seen-by entry embeds it: no file paths.
+
+    A capture interface (``wlan0mon``) stays; a file source's path reads ``[hidden]``.
+    """
+    return {key: (HIDDEN if key in _LOCAL_SOURCE_FIELDS and isinstance(value, str)
+                  and ("/" in value or key.endswith("definition")) else value)
+            for key, value in record.items()}
+
+
 def seenby_record(seen: SeenBy) -> dict[str, Any]:
     """``kismet.common.seenby.*``, with the datasource's record as Kismet embeds it."""
     source = seen.source
@@ -336,7 +354,8 @@ def seenby_record(seen: SeenBy) -> dict[str, Any]:
     return {
         "kismet.common.seenby.uuid": source.uuid,
         "kismet.common.seenby.source": (
-            describe() if describe is not None else {"kismet.datasource.uuid": source.uuid}),
+            embedded_source(describe()) if describe is not None
+            else {"kismet.datasource.uuid": source.uuid}),
         "kismet.common.seenby.first_time": seen.first_time,
         "kismet.common.seenby.last_time": seen.last_time,
         "kismet.common.seenby.num_packets": seen.packets,

@@ -38,7 +38,8 @@ def test_hostile_regexes_never_hold_the_reactor(tmp_path: Path) -> None:
     assert "error" not in outcome, outcome["error"]
     assert outcome["devices"] == DEVICES
     print(f"\nlongest reactor turn: {outcome['max_gap_cpu'] * 1000:.1f} ms CPU, "
-          f"{outcome['max_gap_wall'] * 1000:.1f} ms wall, over {outcome['probe_runs']} probes")
+          f"{outcome['max_gap_wall'] * 1000:.1f} ms wall, over {outcome['probe_runs']} probes; "
+          f"longest garbage collection {outcome['max_gc_pause'] * 1000:.1f} ms")
     for attack in outcome["attacks"]:
         print(f"  {attack['code']} {attack['seconds']:.2f}s {attack['path']} "
               f"{attack['regex']}")
