@@ -114,6 +114,7 @@ class KismetdbLog(Service):
         self._scan: Deferred[int] | None = None
         self._scanned_from = 0
         self._failure_reported = False
+        self._commits_logged = 0
         # The per-packet path, bound once the writer runs (see startService).
         self._writing = False
         self._selection = PacketSelection(settings)
@@ -347,6 +348,12 @@ class KismetdbLog(Service):
         if writer is None:
             return
         writer.hand_over()
+        if writer.commits != self._commits_logged:
+            # A debug line per tick with new commits: what a reader of the file
+            # (and the end-to-end tests) can wait on.
+            self._commits_logged = writer.commits
+            _log.debug("kismetdb log: {commits} commits, {rows} rows written",
+                       commits=writer.commits, rows=writer.written)
         if writer.failure is not None and not self._failure_reported:
             self._failure_reported = True
             self._writing = False

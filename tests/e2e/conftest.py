@@ -41,11 +41,19 @@ class RunningServer:
         """Read the server log until a line matches ``pattern``; return that line."""
         return _wait_for_line(self.process, re.compile(pattern), self.log, timeout)
 
+    def read_next_line(self, timeout: float = START_TIMEOUT) -> str:
+        """Wait for the server's next log line (the server did something); return it."""
+        seen = len(self.log)
+        return _wait_for_line(self.process, re.compile(""), self.log, timeout, after=seen)
+
 
 def _wait_for_line(process: subprocess.Popen[bytes], pattern: re.Pattern[str],
-                   log: list[str], timeout: float) -> str:
-    """Read raw output (no Python-side buffering, so select() tells the truth)."""
-    for line in log:
+                   log: list[str], timeout: float, after: int = 0) -> str:
+    """Read raw output (no Python-side buffering, so select() tells the truth).
+
+    Lines before index ``after`` of ``log`` are not looked at.
+    """
+    for line in log[after:]:
         if pattern.search(line):
             return line
     assert process.stdout is not None

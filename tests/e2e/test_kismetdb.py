@@ -37,16 +37,24 @@ FAST = "kis_log_commit_interval=0.2\nkis_log_device_interval=1\n"
 T = TypeVar("T")
 
 
-def until(check: Callable[[], T], what: str, timeout: float = START_TIMEOUT) -> T:
-    """Poll ``check`` until it returns something true; fail after ``timeout`` seconds."""
+def until(server: RunningServer, check: Callable[[], T], what: str,
+          timeout: float = START_TIMEOUT) -> T:
+    """Check ``check`` again at each of the server's log lines (its commits, replay
+    passes, messages) until it returns something true; fail after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
-        if time.monotonic() > deadline:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+        try:
+            server.read_next_line(remaining)
+        except AssertionError:
+            if value := check():
+                return value
+            raise AssertionError(f"timed out waiting for {what}") from None
 
 
 def place(path: Path) -> Path:
@@ -189,14 +197,14 @@ def test_sqlite_reads_the_log_while_capture_runs_and_sighup_keeps_it(
                 assert whole == count
                 return count
 
-        first = until(packets, "packets in the log")
+        first = until(server, packets, "packets in the log")
         assert integrity(path) == "ok"
         server.process.send_signal(signal.SIGHUP)
         wait_for(server, "Configuration reloaded")
-        until(lambda: packets() > first, "more packets after SIGHUP")
+        until(server, lambda: packets() > first, "more packets after SIGHUP")
         assert integrity(path) == "ok"
         # Devices are written by the periodic scan, while capture runs.
-        until(lambda: scalar(path, "SELECT count(*) FROM devices"), "devices in the log")
+        until(server, lambda: scalar(path, "SELECT count(*) FROM devices"), "devices in the log")
         with read_only(path) as db:
             names = {row[0] for row in db.execute("SELECT name FROM datasources")}
             assert names == {"live"}
@@ -258,7 +266,7 @@ def test_kml_of_a_capture_with_gps(tmp_path: Path, logs: Path, gpsfake: GpsFake)
             with read_only(path) as db:
                 return db.execute("SELECT count(*) FROM devices WHERE avg_lat > 48").fetchone()[0]
 
-        until(located, "devices with a location in the log")
+        until(server, located, "devices with a location in the log")
     finally:
         assert stop_server(server) == 0
     with read_only(path) as db:
@@ -306,9 +314,9 @@ def test_full_disk_stops_the_log_and_capture_goes_on(tmp_path: Path) -> None:
                 return requests.get(sources, timeout=10).json()[0]["kismet.datasource.num_packets"]
 
             seen = packets()
-            until(lambda: packets() > seen + 1093, "capture to go on")
+            until(server, lambda: packets() > seen + 1093, "capture to go on")
             dropped = log["kismet.logfile.kismetdb.rows_dropped"]
-            until(lambda: kismetdb_log(server)["kismet.logfile.kismetdb.rows_dropped"]
+            until(server, lambda: kismetdb_log(server)["kismet.logfile.kismetdb.rows_dropped"]
                   > dropped, "drops to be counted")
             path = Path(log["kismet.logfile.path"])
         finally:
@@ -331,7 +339,7 @@ def test_a_signal_mid_transaction_leaves_a_consistent_log(
         with read_only(path) as db:
             return db.execute("SELECT count(*) FROM packets").fetchone()[0]
 
-    until(lambda: committed() > 2000, "two passes in the log")
+    until(server, lambda: committed() > 2000, "two passes in the log")
     server.process.send_signal(sig)
     code = finish(server, terminate=False)
     assert code == (0 if sig == signal.SIGTERM else -signal.SIGKILL)
@@ -377,7 +385,7 @@ def test_a_second_server_on_the_same_log_name(tmp_path: Path, logs: Path) -> Non
             assert stop_server(fourth) == 0
         with read_only(path) as db:
             before = db.execute("SELECT count(*) FROM packets").fetchone()[0]
-        until(lambda: scalar(path, "SELECT count(*) FROM packets") > before,
+        until(first, lambda: scalar(path, "SELECT count(*) FROM packets") > before,
               "the first server to keep logging")
         assert kismetdb_log(first)["kismet.logfile.open"] == 1
     finally:
