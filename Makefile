@@ -32,6 +32,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check kismet_tx tests bench twisted
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info

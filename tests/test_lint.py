@@ -1,4 +1,4 @@
-"""The code base stays ruff clean (the house style's lint rules, pyproject.toml)."""
+"""The code base stays ruff clean and strict-mypy clean (pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,10 @@ def test_no_unfinished_markers() -> None:
         if markers.search(line)
     ]
     assert not found, found
+
+
+def test_mypy_strict_clean() -> None:
+    """``mypy`` (strict, configured in pyproject.toml) finds nothing in kismet_tx."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-20000:] + done.stderr
