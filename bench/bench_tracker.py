@@ -93,7 +93,7 @@ def _in_process(path: Path) -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
-    devices = len(tracking.tracker)
+    devices = len(tracking.device_tracker)
     row("ingest with tracking (chain + 802.11 phy)", rate(FRAMES, tracked),
         "bare decode loop, same chain", rate(FRAMES, bare), "250,000/s")
     row(f"devices tracked ({CLIENTS:,} clients, {APS:,} APs)", f"{devices:,}",

@@ -23,7 +23,7 @@ from twisted.internet.task import LoopingCall
 from kismet_tx import eventbus as topics
 from kismet_tx.eventbus import EventBus
 from kismet_tx.packetstats import PacketStats
-from kismet_tx.tracker.records import probed_record, ssid_record
+from kismet_tx.tracker.dot11records import probed_record, ssid_record
 
 _DATASOURCE_TOPICS = {
     "new": topics.NEW_DATASOURCE,

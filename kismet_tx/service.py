@@ -321,7 +321,7 @@ class KismetService(MultiService):
             server_name=config.get("server_name", "Kismet") or "Kismet",
             server_description=config.get("server_description", "") or "",
             server_location=config.get("server_location", "") or "",
-            device_count=lambda: len(self.tracking.tracker),
+            device_count=lambda: len(self.tracking.device_tracker),
             num_fields=lambda: len(self.fields),
             num_connections=lambda: self.site.open_connections,
             num_components=lambda: len(list(self)),
@@ -345,7 +345,7 @@ class KismetService(MultiService):
             max_devices=config.get_int("tracker_max_devices", 0),
             location_factory=LocationAggregate,
             track_rrds=config.get_bool("track_device_rrds", True))
-        self.tracking.tracker.setServiceParent(self)
+        self.tracking.device_tracker.setServiceParent(self)
         self.chain.subscribe(self.tracking.dot11, "devices", priority=10)
         self.channels = ChannelTracker()
         self.chain.subscribe(self.channels, "channels", priority=50)
@@ -369,8 +369,8 @@ class KismetService(MultiService):
         self.fields.register(ALERT_FIELDS)
         self.alerts = build_alerts(
             config, clock, self.bus, sources=self.datasources.sources,
-            phys={phy.name: phy.phy_id for phy in self.tracking.tracker.phys})
-        self.alerts.count_on(self.tracking.tracker.add_alert)
+            phys={phy.name: phy.phy_id for phy in self.tracking.device_tracker.phys})
+        self.alerts.count_on(self.tracking.device_tracker.add_alert)
         # After the device tracker, so the devices an alert counts against exist.
         self.chain.subscribe(self.alerts.wids, "alerts", priority=60)
         self.alerts.devices.attach(self.chain, "devicewatch", priority=61)
@@ -393,7 +393,7 @@ class KismetService(MultiService):
         self.export = build_export(
             config, reactor=reactor, bus=self.bus,
             server_name=config.get("server_name", "Kismet") or "Kismet",
-            devices=self.tracking.tracker.devices, record=self.tracking.record,
+            devices=self.tracking.device_tracker.devices, record=self.tracking.record,
             encode=lambda value: self.ctx.serializer.encode(value, "json"),
             alert_listeners=self.alerts.tracker.on_alert, chain=self.chain)
         if self.export is not None:
@@ -416,7 +416,7 @@ class KismetService(MultiService):
             Phy80211Area(self.ctx, self.tracking),
             StreamsArea(self.ctx, self.streams, self.datasources,
                         config.get_int("httpd_stream_backlog", DEFAULT_BACKLOG),
-                        devices=self.tracking.tracker),
+                        devices=self.tracking.device_tracker),
             GpsArea(self.ctx, self.gps),
             PluginsArea(self.ctx, self.plugins),
             LoggingArea(self.ctx, self.log_catalog),
@@ -463,7 +463,7 @@ class KismetService(MultiService):
         naming = self.logs.settings
         if not naming.enabled or KISMETDB_LOG_TYPE not in naming.types:
             return None
-        tracker = self.tracking.tracker
+        tracker = self.tracking.device_tracker
         serializer = self.ctx.serializer
         inputs = LogInputs(
             chain=self.chain, bus=self.bus, devices=tracker.devices,
@@ -504,7 +504,8 @@ class KismetService(MultiService):
         publisher.attach_messages(self.bus)
         publisher.attach_alerts(self.alerts.tracker)
         publisher.attach_datasources(self.datasources)
-        publisher.attach_devices(self.tracking.tracker, self.tracking.record, self.tracking.dot11)
+        tracking = self.tracking
+        publisher.attach_devices(tracking.device_tracker, tracking.record, tracking.dot11)
         publisher.setServiceParent(self)
 
     def _add_gps(self, definitions: list[str]) -> None:

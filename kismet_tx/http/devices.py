@@ -37,7 +37,7 @@ from kismet_tx.http.windows import parse_window, request_vars, uint_var
 from kismet_tx.keys import MacError, parse_key, parse_mac, parse_mac_mask
 from kismet_tx.slicing import sliced_filter
 from kismet_tx.tracker import Tracking
-from kismet_tx.tracker.devices import Device
+from kismet_tx.tracker.device import Device
 from kismet_tx.tracker.records import DeviceRecord
 from kismet_tx.tracker.views import View, ViewQuery, ViewResult
 
@@ -59,7 +59,7 @@ class DeviceQueries:
 
     def __init__(self, tracking: Tracking) -> None:
         self.tracking = tracking
-        self.tracker = tracking.tracker
+        self.tracker = tracking.device_tracker
         self.record = tracking.record
 
     def device_by_key(self, key: str) -> Device:
@@ -125,7 +125,7 @@ class DevicesArea:
     def __init__(self, ctx: HttpContext, tracking: Tracking) -> None:
         self.ctx = ctx
         self.q = DeviceQueries(tracking)
-        self.tracker = tracking.tracker
+        self.tracker = tracking.device_tracker
         self.views = tracking.views
 
     # -- lists ---------------------------------------------------------------------

@@ -27,7 +27,7 @@ from kismet_tx.http.websocket import SessionFactory, WebSocketPeer, websocket_en
 from kismet_tx.http.wsjson import JsonSession
 from kismet_tx.keys import MacError, parse_key, parse_mac
 from kismet_tx.tracker import Tracking
-from kismet_tx.tracker.devices import Device
+from kismet_tx.tracker.device import Device
 
 #: Devices examined per cooperative slice of a round.
 SLICE = 2000
@@ -101,7 +101,7 @@ class MonitorSession(JsonSession):
         loop.start(float(rate), now=True)
 
     def _finder(self, target: str) -> Any:
-        tracker = self._tracking.tracker
+        tracker = self._tracking.device_tracker
         if target == "*":
             return tracker.devices
         if parse_key(target) is not None:

@@ -18,8 +18,8 @@ from kismet_tx.http.errors import BadRequest
 from kismet_tx.http.fieldspec import RegexFilter, RegexSpecError, compile_regex
 from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, HttpContext, Listing, endpoint
 from kismet_tx.tracker import Tracking
-from kismet_tx.tracker.devices import Device
-from kismet_tx.tracker.dot11 import Dot11Device
+from kismet_tx.tracker.device import Device
+from kismet_tx.tracker.dot11state import Dot11Device
 from kismet_tx.tracker.records import phy_record
 
 _ADVERTISED = ("dot11.device/dot11.device.advertised_ssid_map/dot11.advertisedssid.ssid",
@@ -44,7 +44,7 @@ class Phy80211Area:
     def __init__(self, ctx: HttpContext, tracking: Tracking) -> None:
         self.ctx = ctx
         self.q = DeviceQueries(tracking)
-        self.tracker = tracking.tracker
+        self.tracker = tracking.device_tracker
 
     @endpoint(app, "/phy/all_phys", methods=GET_POST)
     def all_phys(self, call: ApiRequest) -> Any:

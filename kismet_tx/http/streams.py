@@ -54,8 +54,9 @@ from kismet_tx.streams.packet import StreamPacket
 from kismet_tx.streams.pcap import pcap_file
 from kismet_tx.streams.producer import DEFAULT_BACKLOG, PacketStreamProducer
 from kismet_tx.streams.registry import StreamRegistry
-from kismet_tx.tracker.devices import Device, DeviceTracker
-from kismet_tx.tracker.dot11 import PHY_NAME
+from kismet_tx.tracker.device import Device
+from kismet_tx.tracker.devices import DeviceTracker
+from kismet_tx.tracker.dot11state import PHY_NAME
 
 PCAP_CONTENT_TYPE = b"application/vnd.tcpdump.pcap"
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")

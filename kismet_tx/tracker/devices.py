@@ -1,12 +1,8 @@
 """The device tracker: every device of every phy, its indexes, views and expiry.
 
-Records are ``__slots__`` objects holding compact native values (MACs as
-6-byte ``bytes``, times as int seconds, interned strings); nothing here keeps
-per-packet history. Kismet's dotted-name dictionaries are built only when a
-request reads a device, through the lazy Mapping of
-:mod:`kismet_tx.tracker.records`.
+Devices are :class:`kismet_tx.tracker.device.Device` records.
 
-The tracker is phy-generic: a phy handler (:class:`kismet_tx.tracker.dot11.Dot11Phy`)
+The tracker is phy-generic: a phy handler (:class:`kismet_tx.tracker.dot11phy.Dot11Phy`)
 owns its devices by MAC and feeds them from the packet chain; the tracker
 looks devices up by key or MAC, serves the views and expires devices.
 
@@ -24,195 +20,22 @@ from __future__ import annotations
 import sys
 import uuid as uuidlib
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Any
 
 from twisted.application.service import Service
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
-from kismet_tx.keys import MacError, device_key, mac_str, parse_key, parse_mac
-from kismet_tx.rrd import Rrd
+from kismet_tx.keys import MacError, parse_key, parse_mac
+from kismet_tx.tracker.device import Device, Phy, Source
 from kismet_tx.tracker.oui import ManufDb
 
 _log = Logger(namespace="kismet_tx.tracker")
 
-# Kismet's basic type bits (``kismet.device.base.basic_type_set``).
-BASICTYPE_DEVICE = 0
-BASICTYPE_AP = 1
-BASICTYPE_CLIENT = 2
-BASICTYPE_WIRED = 4
-BASICTYPE_PEER = 8
-
-# Kismet's basic crypt bits (``kismet.device.base.basic_crypt_set``).
-BASICCRYPT_NONE = 0
-BASICCRYPT_ENCRYPTED = 2
-BASICCRYPT_L2 = 4
-BASICCRYPT_L3 = 8
-BASICCRYPT_WEAKCRYPT = 16
-BASICCRYPT_DECRYPTED = 32
 
 #: Seconds between two expiry passes.
 EXPIRY_INTERVAL = 10.0
-
-
-class Source(Protocol):
-    """What the tracker needs of the datasource that saw a packet."""
-
-    uuid: str
-    source_name: str
-
-
-class SeenBy:
-    """One datasource's view of one device: first and last time, packets."""
-
-    __slots__ = ("source", "first_time", "last_time", "packets")
-
-    def __init__(self, source: Source, sec: int) -> None:
-        self.source = source
-        self.first_time = sec
-        self.last_time = sec
-        self.packets = 0
-
-
-class Device:
-    """Phy-independent device state (``kismet.device.base.*``).
-
-    ``name`` is None until the phy names the device (an SSID); ``username``
-    is set through ``set_name``. Signal fields are None until a packet with a
-    signal arrives; ``freqs`` is a flat ``[kHz, count, kHz, count, ...]`` list.
-    ``seenby`` is one :class:`SeenBy` or, with several sources, a list.
-    """
-
-    __slots__ = (
-        "mac", "phy", "first_time", "last_time", "mod_time", "type_string", "basic_type_set",
-        "crypt_string", "basic_crypt_set", "name", "username", "manuf", "packets", "tx_packets",
-        "rx_packets", "llc_packets", "data_packets", "crypt_packets", "datasize", "channel",
-        "frequency", "freqs", "sig_last", "sig_min", "sig_max", "noise_last", "noise_min",
-        "noise_max", "seenby", "tags", "num_alerts", "related", "location",
-        "rate_sec", "rate_packets", "rate_bytes", "rrds",
-    )  # fmt: skip
-
-    def __init__(self, mac: bytes, phy: Phy, sec: int, type_string: str, manuf: str) -> None:
-        self.mac = mac
-        self.phy = phy
-        self.first_time = sec
-        self.last_time = sec
-        self.mod_time = sec
-        self.type_string = type_string
-        self.basic_type_set = 0
-        self.crypt_string = ""
-        self.basic_crypt_set = 0
-        self.name: str | None = None
-        self.username: str | None = None
-        self.manuf = manuf
-        self.packets = 0
-        self.tx_packets = 0
-        self.rx_packets = 0
-        self.llc_packets = 0
-        self.data_packets = 0
-        self.crypt_packets = 0
-        self.datasize = 0
-        self.channel = ""
-        self.frequency = 0
-        self.freqs: list[int] | None = None
-        self.sig_last: int | None = None
-        self.sig_min: int | None = None
-        self.sig_max: int | None = None
-        self.noise_last: int | None = None
-        self.noise_min: int | None = None
-        self.noise_max: int | None = None
-        self.seenby: SeenBy | list[SeenBy] | None = None
-        self.tags: dict[str, str] | None = None
-        self.num_alerts = 0
-        self.related: dict[str, list[str]] | None = None
-        #: A location aggregate (``add(location)``, ``record()``) once a packet
-        #: from the device carried a GPS location.
-        self.location: Any = None
-        #: Packets and data bytes of second ``rate_sec`` not yet in ``rrds``
-        #: (``kismet.device.base.packets.rrd`` / ``datasize.rrd``, made on first use).
-        self.rate_sec = sec
-        self.rate_packets = 0
-        self.rate_bytes = 0
-        self.rrds: tuple[Rrd, Rrd] | None = None
-
-    def count_rate(self, sec: int, size: int) -> None:
-        """One packet of ``size`` data bytes at ``sec``; the phys call this per packet."""
-        if sec != self.rate_sec:
-            if self.phy.tracker.track_rrds:
-                self.flush_rate()
-            else:
-                self.rate_packets = self.rate_bytes = 0
-            self.rate_sec = sec
-        self.rate_packets += 1
-        self.rate_bytes += size
-
-    def flush_rate(self) -> tuple[Rrd, Rrd]:
-        """Move the pending second into the RRDs; returns (packets, datasize)."""
-        rrds = self.rrds
-        if rrds is None:
-            rrds = self.rrds = (Rrd(aggregate_sum=True), Rrd(aggregate_sum=True))
-        if self.rate_packets:
-            rrds[0].add(self.rate_sec, self.rate_packets)
-            rrds[1].add(self.rate_sec, self.rate_bytes)
-            self.rate_packets = self.rate_bytes = 0
-        return rrds
-
-    @property
-    def key(self) -> str:
-        """The Kismet device key (``4202770D00000000_...``)."""
-        return device_key(self.phy.spkey, self.mac)
-
-    @property
-    def macaddr(self) -> str:
-        """``AA:BB:CC:DD:EE:FF``."""
-        return mac_str(self.mac)
-
-    @property
-    def commonname(self) -> str:
-        """Username, else name, else the MAC."""
-        return self.username or self.name or mac_str(self.mac)
-
-    def seen_by(self) -> list[SeenBy]:
-        """Every datasource that saw this device."""
-        seen = self.seenby
-        if seen is None:
-            return []
-        if type(seen) is SeenBy:
-            return [seen]
-        return list(seen)  # type: ignore[arg-type]
-
-    def seen_by_source(self, uuid: str) -> bool:
-        """Whether the datasource with this UUID saw the device."""
-        return any(s.source.uuid == uuid for s in self.seen_by())
-
-    def add_related(self, relation: str, key: str) -> None:
-        """Record a related device key under a relationship name (no duplicates)."""
-        related = self.related
-        if related is None:
-            related = self.related = {}
-        keys = related.setdefault(relation, [])
-        if key not in keys:
-            keys.append(key)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {mac_str(self.mac)} {self.type_string}>"
-
-
-class Phy(Protocol):
-    """A phy handler as the tracker sees it."""
-
-    name: str
-    phy_id: int
-    phash: int
-    spkey: str
-    packets: int
-    devices: dict[bytes, Any]
-    tracker: Any
-
-    def forget(self, device: Any) -> None:
-        """Drop a device from the phy's own indexes (expiry)."""
-
 
 class DeviceTracker(Service):
     """All devices, looked up by key or MAC; views; expiry; the ``add_alert`` hook.
@@ -415,7 +238,7 @@ class DeviceTracker(Service):
     # -- expiry ------------------------------------------------------------------------
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         if self.device_timeout > 0 or self.max_devices > 0:
             self._loop = LoopingCall(self.expire)
             self._loop.clock = self._clock
@@ -424,7 +247,7 @@ class DeviceTracker(Service):
     def stopService(self) -> Any:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        return super().stopService()
+        return Service.stopService(self)
 
     def expire(self) -> int:
         """Drop idle devices (``tracker_device_timeout``) and the oldest ones over

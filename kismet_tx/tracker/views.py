@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kismet_tx.slicing import Slicer, sliced_filter, sliced_sort
-from kismet_tx.tracker.devices import Device, DeviceTracker
-from kismet_tx.tracker.dot11 import Dot11Phy
+from kismet_tx.tracker.device import Device
+from kismet_tx.tracker.devices import DeviceTracker
+from kismet_tx.tracker.dot11phy import Dot11Phy
 
 Record = Callable[[Device], Mapping[str, Any]]
 Path = tuple[str, ...]
@@ -111,38 +112,39 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 
 class Views:
-    """The view registry of one tracker."""
+    """The view registry of one device tracker."""
 
-    def __init__(self, tracker: DeviceTracker, record: Record) -> None:
-        self._tracker = tracker
+    def __init__(self, device_tracker: DeviceTracker, record: Record) -> None:
+        self._device_tracker = device_tracker
         self._record = record
 
     def _builtin(self) -> list[View]:
-        tracker = self._tracker
-        views = [View("all", "All devices", tracker.devices, lambda: len(tracker), True)]
-        for phy in tracker.phys:
+        device_tracker = self._device_tracker
+        views = [View("all", "All devices", device_tracker.devices,
+                      lambda: len(device_tracker), True)]
+        for phy in device_tracker.phys:
             views.append(View(f"phy-{phy.name}", f"{phy.name} devices",
                               phy.devices.values, phy.devices.__len__, True))
-        for phy in tracker.phys:
+        for phy in device_tracker.phys:
             if isinstance(phy, Dot11Phy):
                 views.append(View("phydot11_accesspoints", "IEEE802.11 access points",
                                   phy.access_points.values, phy.access_points.__len__, True))
         return views
 
     def _seenby(self, uuid: str) -> View:
-        tracker = self._tracker
+        device_tracker = self._device_tracker
 
         def members() -> Iterable[Device]:
-            return (d for d in tracker.devices() if d.seen_by_source(uuid))
+            return (d for d in device_tracker.devices() if d.seen_by_source(uuid))
 
         # Indexed, as in Kismet: the web UI offers only indexed views in its selector.
         return View(f"seenby-{uuid}", f"Devices seen by datasource {uuid}", members,
-                    lambda: tracker.seen_counts.get(uuid, 0), True)
+                    lambda: device_tracker.seen_counts.get(uuid, 0), True)
 
     def all(self) -> list[View]:
         """Every view, built-in first, then one per datasource that saw a device."""
         views = self._builtin()
-        views.extend(self._seenby(source.uuid) for source in self._tracker.sources())
+        views.extend(self._seenby(source.uuid) for source in self._device_tracker.sources())
         return views
 
     def get(self, view_id: str) -> View | None:
@@ -152,7 +154,7 @@ class Views:
                 return view
         if view_id.startswith("seenby-"):
             uuid = view_id[len("seenby-"):].upper()
-            if uuid in self._tracker.seen_counts:
+            if uuid in self._device_tracker.seen_counts:
                 return self._seenby(uuid)
         return None
 
@@ -163,7 +165,8 @@ class Views:
             try:
                 next(steps)
             except StopIteration as done:
-                return done.value
+                result: ViewResult = done.value
+                return result
 
     def query_steps(self, view: View, query: ViewQuery,
                     slicer: Slicer | None = None) -> Generator[None, None, ViewResult]:

@@ -193,7 +193,7 @@ def main(home: str, devices: int) -> None:
     service.startService()
     port = service.http._port.getHost().port
     probe = Probe()
-    outcome: dict[str, Any] = {"devices": len(service.tracking.tracker)}
+    outcome: dict[str, Any] = {"devices": len(service.tracking.device_tracker)}
 
     def done(result: Any) -> None:
         if isinstance(result, dict):

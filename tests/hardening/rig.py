@@ -271,7 +271,7 @@ def snapshot(rig: Rig) -> dict[str, Any]:
     """The state a refused request must leave alone: datasources, alerts and their
     definitions, device names and tags, GPS, watch lists, streams and logs, the login."""
     service = rig.service
-    devices = service.tracking.tracker.devices()
+    devices = service.tracking.device_tracker.devices()
     return {
         "datasources": [source.record() for source in service.datasources.sources()],
         "alerts": service.alerts.tracker.records(),

@@ -37,13 +37,13 @@ def rig() -> Rig:
 def server(tmp_path: Path, rig: Rig) -> Server:
     tracking = rig.tracking
     return build_server(
-        tmp_path, device_count=lambda: len(tracking.tracker),
+        tmp_path, device_count=lambda: len(tracking.device_tracker),
         extra_areas=[lambda ctx: DevicesArea(ctx, tracking),
                      lambda ctx: Phy80211Area(ctx, tracking)])
 
 
 def key_of(rig: Rig, mac: str) -> str:
-    return rig.tracking.tracker.lookup(mac).key  # type: ignore[union-attr]
+    return rig.tracking.device_tracker.lookup(mac).key  # type: ignore[union-attr]
 
 
 def form(**command: Any) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def form(**command: Any) -> dict[str, Any]:
 
 
 def all_macs(rig: Rig) -> list[str]:
-    return [d.macaddr for d in rig.tracking.tracker.devices()]
+    return [d.macaddr for d in rig.tracking.device_tracker.devices()]
 
 
 # -- lists --------------------------------------------------------------------------
@@ -121,11 +121,11 @@ def test_last_time(server: Server, rig: Rig) -> None:
     for ts in ("0.0", "-0", "1167891300.5"):
         assert server.get(f"/devices/last-time/{ts}/devices.json").code == 200
     after = server.get("/devices/last-time/1167891300.9/devices.json").json()
-    want = [d.macaddr for d in rig.tracking.tracker.devices() if d.last_time > 1167891300]
+    want = [d.macaddr for d in rig.tracking.device_tracker.devices() if d.last_time > 1167891300]
     assert [r[MAC] for r in after] == want and want
     # Negative TS counts back from the newest packet (2007 here), not the server clock.
     recent = server.get("/devices/last-time/-10/devices.json").json()
-    want = [d.macaddr for d in rig.tracking.tracker.devices() if d.last_time > NEWEST - 10]
+    want = [d.macaddr for d in rig.tracking.device_tracker.devices() if d.last_time > NEWEST - 10]
     assert [r[MAC] for r in recent] == want and want
     assert server.get(f"/devices/last-time/{NEWEST}/devices.json").json() == []
     posted = server.post("/devices/last-time/0/devices.itjson", **form(
@@ -209,7 +209,7 @@ def test_set_name_and_tag_need_a_login(make_server: Any, tmp_path: Path) -> None
     rig.feed(DLT_RADIOTAP, [(1_600_000_000, radio(beacon(AP2)))])
     tracking = rig.tracking
     server = make_server(extra_areas=[lambda ctx: DevicesArea(ctx, tracking)])
-    key = tracking.tracker.by_mac(AP2)[0].key
+    key = tracking.device_tracker.by_mac(AP2)[0].key
     path = f"/devices/by-key/{key}/set_name.cmd"
     assert server.post(path, **form(username="lab")).code == 401
     reply = server.post(path, headers=basic(), **form(username="lab"))
@@ -244,7 +244,7 @@ def test_view_pages_sorted_by_last_time(server: Server, rig: Rig) -> None:
     reply = server.get("/devices/views/all/devices.json?page=0&length=2"
                        "&sort=kismet.device.base.last_time")
     body = reply.json()
-    newest = sorted(rig.tracking.tracker.devices(), key=lambda d: -d.last_time)
+    newest = sorted(rig.tracking.device_tracker.devices(), key=lambda d: -d.last_time)
     assert [r[MAC] for r in body["data"]] == [d.macaddr for d in newest[:2]]
     assert (body["last_page"], body["last_row"], body["total_row"]) == (2, 4, 4)
     second = server.get("/devices/views/all/devices.json?page=1&size=3"

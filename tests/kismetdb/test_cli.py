@@ -20,8 +20,9 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, list]:
     """A log of the wifite2 capture, the REST records of its devices, and its frames."""
     rig = Rig(tmp_path_factory.mktemp("cli"))
     rig.replay(WIFITE, "cap")
+    tracking = rig.service.tracking
     records = {d.key: json.loads(rig.service.ctx.serializer.encode(
-        rig.service.tracking.record(d), "ekjson")) for d in rig.service.tracking.tracker.devices()}
+        tracking.record(d), "ekjson")) for d in tracking.device_tracker.devices()}
     rig.stop()
     import sqlite3
     db = sqlite3.connect(rig.path)

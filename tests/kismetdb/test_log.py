@@ -94,7 +94,7 @@ def read(path: Path) -> Iterator[sqlite3.Connection]:
 def test_devices_are_the_rest_records_written_once_per_interval(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.replay(WIFITE, "first")
-    tracker = rig.service.tracking.tracker
+    tracker = rig.service.tracking.device_tracker
     total = len(tracker)
     assert rig.serialized == [], "nothing is serialised per packet"
     rig.advance(30)

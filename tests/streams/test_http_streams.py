@@ -146,7 +146,7 @@ def build_rig(tmp_path: Path, backlog: int = 512 * 1024) -> Rig:
         sources.startService()
         parts.update(registry=registry, sources=sources, tracking=tracking)
         return [DatasourcesArea(ctx, sources),
-                StreamsArea(ctx, registry, sources, backlog, devices=tracking.tracker)]
+                StreamsArea(ctx, registry, sources, backlog, devices=tracking.device_tracker)]
 
     made: list[Any] = []
     server = build_server(tmp_path / "server",
@@ -197,7 +197,7 @@ def test_unknown_things_are_404_before_any_stream(rig: Rig) -> None:
     uuid = rig.add(INDUCTION_SOURCE)
     rig.run()
     ap = mac_str(COHERER)
-    key = rig.tracking.tracker.lookup(COHERER).key  # type: ignore[union-attr]
+    key = rig.tracking.device_tracker.lookup(COHERER).key  # type: ignore[union-attr]
     for path in [
         "/datasource/pcap/by-uuid/5FE308BD-0000-0000-0000-00000000FFFF/packets.pcapng",
         f"/datasource/pcap/by-uuid/{uuid}/5FE308BD-0000-0000-0000-00000000FFFF.pcapng",
@@ -390,7 +390,7 @@ def _decoded(payload: bytes) -> list[Any]:
 def test_device_streams_have_what_the_device_sent(rig: Rig) -> None:
     rig.add(INDUCTION_SOURCE)
     rig.run()
-    key = rig.tracking.tracker.lookup(CLIENT).key  # type: ignore[union-attr]
+    key = rig.tracking.device_tracker.lookup(CLIENT).key  # type: ignore[union-attr]
     old = rig.stream(f"/devices/by-key/{key}/pcap/{key}.pcapng")
     new = rig.stream(f"/devices/pcap/by-key/{key.lower()}/packets.pcapng")
     rig.sources.sources()[0].open()
@@ -441,14 +441,14 @@ def test_handshake_pcaps(rig: Rig, tmp_path: Path) -> None:
     decoded = [decode_packet(dlt, data) for _, _, data, _ in frames]
     assert decoded[0].type == 0 and decoded[0].subtype == 8, "the beacon comes first"
     assert all(d.is_eapol for d in decoded[1:]) and len(decoded) >= 5
-    key = rig.tracking.tracker.lookup(COHERER).key  # type: ignore[union-attr]
+    key = rig.tracking.device_tracker.lookup(COHERER).key  # type: ignore[union-attr]
     one = rig.server.get(f"/phy/phy80211/by-key/{key}/device/{mac_str(CLIENT)}/pcap/"
                          "handshake.pcap", headers=AUTH)
     (tmp_path / "one.pcap").write_bytes(one.body)
     assert read_pcap_frames(tmp_path / "one.pcap")[1] == frames
     nobody = rig.server.get(f"/phy/phy80211/by-key/{key}/device/02:00:00:00:00:01/pcap/"
                             "handshake.pcap", headers=AUTH)
-    client_key = rig.tracking.tracker.lookup(CLIENT).key  # type: ignore[union-attr]
+    client_key = rig.tracking.device_tracker.lookup(CLIENT).key  # type: ignore[union-attr]
     not_an_ap = rig.server.get(f"/phy/phy80211/by-key/{client_key}/device/{ap}/pcap/"
                                "handshake.pcap", headers=AUTH)
     for empty in (nobody, not_an_ap):

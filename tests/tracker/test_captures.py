@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from kismet_tx.tracker.dot11 import AP_TYPESET, Dot11Device
+from kismet_tx.tracker.dot11state import AP_TYPESET, Dot11Device
 from tests.tracker.replay import DATA, Rig, make_rig
 
 TRUTH = json.loads((DATA / "truth.json").read_text())["files"]
@@ -125,7 +125,7 @@ def kismet(capture: str) -> dict[str, dict[str, Any]]:
 
 
 def ours(capture: str) -> dict[str, Dot11Device]:
-    return {d.macaddr: d for d in replayed(capture).tracking.tracker.devices()}  # type: ignore[misc]
+    return {d.macaddr: d for d in replayed(capture).tracking.device_tracker.devices()}  # type: ignore[misc]
 
 
 def summary(device: Dot11Device) -> dict[str, Any]:
@@ -231,7 +231,7 @@ def test_bad_fcs_capture_makes_no_devices_and_counts_errors() -> None:
     rig = make_rig()
     errors = rig.replay("probingpatterns_iPhoneXR-L_anonymized.pcap")
     assert errors == TRUTH["probingpatterns_iPhoneXR-L_anonymized.pcap"]["bad_fcs_frames"]
-    assert len(rig.tracking.tracker) == 0
+    assert len(rig.tracking.device_tracker) == 0
 
 
 def test_corrupt_frames_of_wpa_induction_are_errors() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kismet_tx.tracker.dot11 import Dot11Device
+from kismet_tx.tracker.dot11state import Dot11Device
 from tests.dot11.builders import ctrl, ie, rt_basic
 from tests.tracker.frames import (
     AP,
@@ -38,7 +38,7 @@ def feed(rig: Rig, *frames: bytes, dlt: int = DLT_RADIOTAP, t0: float = T0,
 
 
 def dev(rig: Rig, mac: bytes) -> Dot11Device:
-    found = rig.tracking.tracker.by_mac(mac)
+    found = rig.tracking.device_tracker.by_mac(mac)
     assert found, f"no device {mac.hex(':')}"
     return found[0]  # type: ignore[return-value]
 
@@ -52,7 +52,7 @@ def d11(rig: Rig, mac: bytes) -> Any:
 
 
 def macs(rig: Rig) -> set[str]:
-    return {d.macaddr for d in rig.tracking.tracker.devices()}
+    return {d.macaddr for d in rig.tracking.device_tracker.devices()}
 
 
 def test_beacon_makes_an_access_point() -> None:
@@ -232,7 +232,7 @@ def test_wpa_handshake_list_and_frames() -> None:
     assert keys[0]["dot11.eapol.nonce"] == "01" * 32
     assert keys[0]["dot11.eapol.rsn_pmkid"] == pmkid.hex()
     assert keys[0]["dot11.eapol.timestamp"] == T0 + 0.001
-    tracker = rig.tracking.tracker
+    tracker = rig.tracking.device_tracker
     frames = tracker.handshake_frames(dev(rig, AP).key)
     assert [ts for ts, _, _ in frames] == [T0 + i * 0.001 for i in range(5)]
     assert {dlt for _, dlt, _ in frames} == {DLT_RADIOTAP}
@@ -338,7 +338,7 @@ def test_times_follow_packets_and_mod_time_the_clock() -> None:
     assert record["kismet.device.base.first_time"] == int(T0)
     assert record["kismet.device.base.last_time"] == int(T0 + 100)
     assert record["kismet.device.base.mod_time"] == int(START + 30)
-    assert rig.tracking.tracker.packet_time == int(T0 + 100)
+    assert rig.tracking.device_tracker.packet_time == int(T0 + 100)
 
 
 def test_probes_with_one_wps_uuid_relate_their_macs() -> None:

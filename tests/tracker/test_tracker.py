@@ -12,7 +12,8 @@ from kismet_tx.capture.datasource import DATASOURCE_FIELDS
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.rrd import RRD_FIELDS
 from kismet_tx.tracker import DEVICE_FIELDS
-from kismet_tx.tracker.devices import EXPIRY_INTERVAL, Device
+from kismet_tx.tracker.device import Device
+from kismet_tx.tracker.devices import EXPIRY_INTERVAL
 from kismet_tx.tracker.views import ViewQuery
 from tests.tracker.frames import AP, AP2, DLT_RADIOTAP, STA, STA2, beacon, probe_req, radio
 from tests.tracker.replay import CAPTURES_WITH_DEVICES, START, Rig, make_rig
@@ -25,13 +26,13 @@ def feed_at(rig: Rig, ts: float, *frames: bytes) -> None:
 
 
 def mac_set(rig: Rig) -> set[bytes]:
-    return {d.mac for d in rig.tracking.tracker.devices()}
+    return {d.mac for d in rig.tracking.device_tracker.devices()}
 
 
 def test_lookup_by_key_mac_and_string() -> None:
     rig = make_rig()
     feed_at(rig, T0, beacon(), probe_req(STA))
-    tracker = rig.tracking.tracker
+    tracker = rig.tracking.device_tracker
     ap = tracker.by_mac(AP)[0]
     assert tracker.get(ap.key) is ap
     assert tracker.get(ap.key.lower()) is ap
@@ -50,7 +51,7 @@ def test_lookup_by_key_mac_and_string() -> None:
 def test_add_alert_set_name_and_tags() -> None:
     rig = make_rig()
     feed_at(rig, T0, beacon())
-    tracker = rig.tracking.tracker
+    tracker = rig.tracking.device_tracker
     ap = tracker.by_mac(AP)[0]
     assert tracker.add_alert(ap.key) and tracker.add_alert(AP) and tracker.add_alert(ap)
     assert not tracker.add_alert("00:00:00:00:00:01")
@@ -75,14 +76,14 @@ def test_add_alert_set_name_and_tags() -> None:
 def test_new_device_hooks_see_each_device_once() -> None:
     rig = make_rig()
     seen: list[Device] = []
-    rig.tracking.tracker.new_device_hooks.append(seen.append)
+    rig.tracking.device_tracker.new_device_hooks.append(seen.append)
     feed_at(rig, T0, beacon(), beacon(), probe_req(STA))
     assert [d.mac for d in seen] == [AP, STA]
 
 
 def test_relative_last_time_counts_back_from_the_newest_packet() -> None:
     rig = make_rig()
-    tracker = rig.tracking.tracker
+    tracker = rig.tracking.device_tracker
     assert tracker.relative_time(-60) == int(START) - 60
     feed_at(rig, T0, beacon())
     rig.clock.advance(3600)
@@ -92,7 +93,7 @@ def test_relative_last_time_counts_back_from_the_newest_packet() -> None:
 
 def test_idle_devices_expire_on_the_packet_clock() -> None:
     rig = make_rig(device_timeout=60)
-    tracker = rig.tracking.tracker
+    tracker = rig.tracking.device_tracker
     tracker.startService()
     feed_at(rig, T0, beacon(), probe_req(STA))
     feed_at(rig, T0 + 50, beacon())
@@ -112,7 +113,7 @@ def test_idle_devices_expire_on_the_packet_clock() -> None:
 
 def test_max_devices_drops_the_least_recently_seen() -> None:
     rig = make_rig(max_devices=2)
-    tracker = rig.tracking.tracker
+    tracker = rig.tracking.device_tracker
     feed_at(rig, T0, probe_req(STA))
     feed_at(rig, T0 + 1, beacon(AP2))
     feed_at(rig, T0 + 2, beacon(AP))
@@ -123,11 +124,11 @@ def test_max_devices_drops_the_least_recently_seen() -> None:
 
 def test_no_expiry_by_default() -> None:
     rig = make_rig()
-    rig.tracking.tracker.startService()
+    rig.tracking.device_tracker.startService()
     feed_at(rig, T0, beacon())
     rig.clock.advance(10 * 86400)
     assert mac_set(rig) == {AP}
-    rig.tracking.tracker.stopService()
+    rig.tracking.device_tracker.stopService()
 
 
 _DATA_KEY = re.compile(r"^([0-9A-F]{2}:){5}[0-9A-F]{2}$|^\d+$")
@@ -155,10 +156,10 @@ def test_every_emitted_name_is_registered(capture: str) -> None:
     registry.register(DEVICE_FIELDS + RRD_FIELDS + DATASOURCE_FIELDS)
     rig = make_rig()
     rig.replay(capture)
-    rig.tracking.tracker.set_username(next(rig.tracking.tracker.devices()), "x")
-    rig.tracking.tracker.set_tag(next(rig.tracking.tracker.devices()), "t", "v")
+    rig.tracking.device_tracker.set_username(next(rig.tracking.device_tracker.devices()), "x")
+    rig.tracking.device_tracker.set_tag(next(rig.tracking.device_tracker.devices()), "t", "v")
     names: set[str] = set()
-    for device in rig.tracking.tracker.devices():
+    for device in rig.tracking.device_tracker.devices():
         _names(orjson.loads(orjson.dumps(rig.tracking.record(device), default=dict)), names)
     assert names
     assert {n for n in names if registry.get(n) is None} == set()
