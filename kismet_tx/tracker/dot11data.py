@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from kismet_tx.chain import Packet
 from kismet_tx.dot11.packet import Dot11Packet
+from kismet_tx.dot11.peek import may_be_eapol
 from kismet_tx.tracker.device import (
     BASICCRYPT_ENCRYPTED,
     BASICCRYPT_L2,
@@ -251,7 +252,8 @@ class DataFrames(DeviceUpdate):
               distrib: int) -> None:
         """Link source and destination to the BSSID as clients; keep EAPOL-Key frames."""
         sub = d.subtype
-        eapol_frame = (sub == 0 or sub == 8) and d.is_eapol
+        eapol_frame = (sub == 0 or sub == 8) and not d.flags & 0x40 and may_be_eapol(d) \
+            and d.is_eapol
         fl = d.flags
         if src_dev is not None:
             self.link_client(bssid_dev, src_dev, fl, distrib)

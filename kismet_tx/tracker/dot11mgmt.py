@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from kismet_tx.chain import Packet
 from kismet_tx.dot11.packet import Dot11Packet
+from kismet_tx.dot11.peek import beacon_fixed
 from kismet_tx.tracker.device import (
     BASICTYPE_AP,
     BASICTYPE_CLIENT,
@@ -49,16 +50,9 @@ ST_DEAUTH = 12
 class ManagementFrames(SsidUpdate):
     """The phy's handling of management frames."""
 
-    def management(self, d: Dot11Packet, packet: Packet) -> None:
-        """A management frame: the commonest shapes first, then the general case."""
-        sub = d.subtype
-        if sub == ST_BEACON:
-            if not self._beacon(d, packet):
-                self._management(d, packet)
-        elif sub != ST_PROBE_REQ or not self._probe_request(d):
-            self._management(d, packet)
-
-    def _management(self, d: Dot11Packet, packet: Packet) -> None:
+    def general_management(self, d: Dot11Packet, packet: Packet) -> None:
+        """Any management frame (the subscriber tries :meth:`beacon` and
+        :meth:`probe_request` first for their commonest shapes)."""
         sub = d.subtype
         bssid = d.addr3
         src = d.addr2
@@ -154,11 +148,11 @@ class ManagementFrames(SsidUpdate):
                     ap.disconnects += 1
                 ap.disconnects_last = now
 
-    # _beacon and _probe_request are _management for the two commonest management
+    # beacon and probe_request are general_management for the two commonest management
     # frames in their commonest shape, with the branches that cannot apply left
     # out; any other shape returns False and goes the general way.
 
-    def _beacon(self, d: Dot11Packet, packet: Packet) -> bool:
+    def beacon(self, d: Dot11Packet, packet: Packet) -> bool:
         """A beacon from its BSSID to a group address, not IBSS."""
         bssid = d.addr3
         if d.addr2 != bssid or bssid is None or bssid[0] & 1 or bssid == EMPTY_MAC \
@@ -167,10 +161,8 @@ class ManagementFrames(SsidUpdate):
         dst = d.addr1
         if not dst[0] & 1 and dst != EMPTY_MAC and dst != bssid:
             return False
-        fixed = d.fixed
-        if fixed is None:
-            return False
-        cap = fixed.capability or 0
+        # An unprotected beacon decodes only with all its fixed fields.
+        stamp, _interval, cap = beacon_fixed(d)
         if cap & 0x02:
             return False
         self._is_data = False
@@ -179,11 +171,13 @@ class ManagementFrames(SsidUpdate):
         dev = self.update(bssid, SENT | RADIO, TYPE_DEVICE)
         assert dev is not None
         dev.last_bssid = bssid
-        ap = self.ap_state(dev)
+        ap = dev.ap
+        if ap is None:
+            ap = self.ap_state(dev)
         chan = self._chan
         if chan and not ap.adv_channel:
             dev.channel = chan
-        ap.bss_timestamp = fixed.timestamp or 0
+        ap.bss_timestamp = stamp
         basic = dev.basic_type_set | BASICTYPE_AP
         dev.basic_type_set = basic
         if basic & (BASICTYPE_AP | BASICTYPE_PEER) != (BASICTYPE_AP | BASICTYPE_PEER):
@@ -207,7 +201,7 @@ class ManagementFrames(SsidUpdate):
             self.set_typeset(dev, TYPESET_BEACON_AP)
         return True
 
-    def _probe_request(self, d: Dot11Packet) -> bool:
+    def probe_request(self, d: Dot11Packet) -> bool:
         """A probe request to group addresses (no BSSID, no destination device)."""
         src = d.addr2
         bssid = d.addr3

@@ -18,7 +18,8 @@ from kismet_tx.keys import phy_hash, spkey_text
 from kismet_tx.tracker.device import Device
 from kismet_tx.tracker.devices import DeviceTracker
 from kismet_tx.tracker.dot11data import DataFrames
-from kismet_tx.tracker.dot11mgmt import ManagementFrames
+from kismet_tx.tracker.dot11mgmt import ST_BEACON, ManagementFrames
+from kismet_tx.tracker.dot11ssids import ST_PROBE_REQ
 from kismet_tx.tracker.dot11state import PHY_NAME
 from kismet_tx.tracker.dot11update import DBM as _DBM
 
@@ -82,7 +83,13 @@ class Dot11Phy(ManagementFrames, DataFrames):
         if ftype == TYPE_DATA:
             self.data(d, packet)
         else:
-            self.management(d, packet)
+            # ManagementFrames.management, inlined: the commonest shapes first.
+            sub = d.subtype
+            if sub == ST_BEACON:
+                if not self.beacon(d, packet):
+                    self.general_management(d, packet)
+            elif sub != ST_PROBE_REQ or not self.probe_request(d):
+                self.general_management(d, packet)
 
     def _radio_for(self, d: Dot11Packet, freq: int) -> tuple[int, str]:
         """``(kHz, channel)`` of a frequency, as the first packet on it gives them."""

@@ -1,0 +1,260 @@
+"""Ingest goals (issue 14): a real ``twistd -n kismet`` replaying at full speed, seen from outside.
+
+Every scenario runs a fresh server on a free loopback port and adds the capture
+with ``add_source.cmd`` (``realtime=false``); a replay is timed from that
+command to the server's "finished replaying" log line, so the figure is the
+whole server's rate from start to the last frame counted. The baseline beside
+each figure is a bare ``next_batch`` read loop over the same file in this
+process (the capture library alone).
+
+1. The 200k-frame mix (``gen_synthetic_capture.py 2000 200 200000``) with full
+   tracking, channels, alerts and one pcapng stream client reading at full
+   speed, while ``/system/timestamp.json`` and ``/datasource/all_sources.json``
+   are each polled every 20 ms: frames/s, frames counted by the server and by
+   the stream (drops), and the polls' p99.
+2. The 100k-device mix (``100000 1000 300000``): frames/s and the server's RSS.
+3. With those 100k devices held: a ``regex`` ``last-time`` query, a full
+   ``all_devices.ekjson`` download and a sorted ``summary`` page, each while
+   ``/system/timestamp.json`` is probed every 10 ms: the probe's p99 and max
+   beside its p99 with the server idle (a request that held the reactor for
+   N ms shows as a probe of about N ms).
+4. A stalled pcapng client (reads the section header, then never reads again)
+   over the 300k-frame replay: RSS growth beside the stream's backlog limit.
+
+The 100-pollers + 20-streams load goal is ``bench_load``'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from bench.bench_load import Connection, StreamReaders, percentile, request
+from bench.bench_pipeline import bare_read
+from bench.gen_synthetic_capture import main as generate
+from bench.report import best_of, rate, row
+from bench.server import Server
+from kismet_tx.streams.producer import DEFAULT_BACKLOG
+
+MIX = (2000, 200, 200_000)
+BIG = (100_000, 1000, 300_000)
+POLL_INTERVAL = 0.020
+PROBE_INTERVAL = 0.010
+POLLED = ("/system/timestamp.json", "/datasource/all_sources.json")
+#: The stream backlog limit (``httpd_stream_backlog``'s default, bytes).
+BACKLOG = DEFAULT_BACKLOG
+
+
+@dataclass
+class Replay:
+    """One timed replay."""
+
+    seconds: float
+    counted: int
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    streamed: int = 0
+    stream_drops: int = 0
+    rss_kib: int = 0
+
+
+async def _poll(port: int, path: str, stop: asyncio.Event, interval: float,
+                latencies: list[float]) -> None:
+    connection = await Connection(port).open()
+    try:
+        while not stop.is_set():
+            started = time.perf_counter()
+            answer = await connection.request("GET", path)
+            latencies.append(time.perf_counter() - started)
+            if answer.status != 200:
+                raise RuntimeError(f"{path}: {answer.status}")
+            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
+    finally:
+        connection.close()
+
+
+async def _add_source(server: Server, capture: Path) -> None:
+    definition = orjson.dumps({"definition": f"{capture}:name=bench"})
+    added = await request(server.port, "POST", "/datasource/add_source.cmd",
+                          {"Authorization": server.authorization,
+                           "Content-Type": "application/json"}, definition)
+    if added.status != 200:
+        raise RuntimeError(f"add_source: {added.status} {added.body[:300]!r}")
+
+
+async def _counted(server: Server) -> int:
+    listing = await request(server.port, "GET", "/datasource/all_sources.json",
+                            {"Authorization": server.authorization})
+    return sum(int(s["kismet.datasource.num_packets"]) for s in orjson.loads(listing.body))
+
+
+async def replay(server: Server, capture: Path, *, streams: int = 0,
+                 polled: tuple[str, ...] = ()) -> Replay:
+    """Replay ``capture`` at full speed, polling ``polled`` every 20 ms meanwhile."""
+    readers = StreamReaders(server, streams) if streams else None
+    try:
+        if readers is not None:
+            await readers.ready()
+        stop = asyncio.Event()
+        latencies: dict[str, list[float]] = {path: [] for path in polled}
+        tasks = [asyncio.create_task(_poll(server.port, path, stop, POLL_INTERVAL, found))
+                 for path, found in latencies.items()]
+        mark = server.mark()
+        started = time.perf_counter()
+        await _add_source(server, capture)
+        await asyncio.to_thread(server.wait_for, "finished replaying", mark)
+        seconds = time.perf_counter() - started
+        stop.set()
+        await asyncio.gather(*tasks)
+        result = Replay(seconds, await _counted(server), latencies, rss_kib=server.rss_kib())
+        if readers is not None:
+            listing = orjson.loads((await request(server.port, "GET",
+                                                  "/streams/all_streams.json")).body)
+            for stream_id, record in listing.items():
+                if record["kismet.stream.path"] == "httpd":
+                    result.stream_drops += record["kismet.stream.dropped_packets"]
+                    await request(server.port, "GET",
+                                  f"/streams/by-id/{stream_id}/close_stream.cmd",
+                                  {"Authorization": server.authorization})
+            result.streamed = sum(check.packets for check in await readers.results())
+        return result
+    finally:
+        if readers is not None:
+            readers.stop()
+
+
+async def _probe_during(server: Server, work: Any) -> list[float]:
+    """``/system/timestamp.json`` latencies, probed every 10 ms while ``work`` runs."""
+    stop = asyncio.Event()
+    latencies: list[float] = []
+    probe = asyncio.create_task(_poll(server.port, "/system/timestamp.json", stop,
+                                      PROBE_INTERVAL, latencies))
+    try:
+        await work
+    finally:
+        stop.set()
+        await probe
+    return latencies
+
+
+async def _heavy(server: Server, method: str, path: str, body: bytes = b"") -> int:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+    answer = await request(server.port, method, path, headers, body)
+    if answer.status != 200:
+        raise RuntimeError(f"{path}: {answer.status} {answer.body[:200]!r}")
+    return len(answer.body)
+
+
+def _form(command: dict[str, Any]) -> bytes:
+    return b"json=" + quote(orjson.dumps(command).decode()).encode()
+
+
+async def long_requests(server: Server) -> dict[str, tuple[list[float], int]]:
+    """Probe latencies (and answer sizes) during each long request, and idle."""
+    idle = await _probe_during(server, asyncio.sleep(2.0))
+    heavy = {
+        "regex last-time over all devices": ("POST", "/devices/last-time/0/devices.json", _form(
+            {"fields": ["kismet.device.base.macaddr"],
+             "regex": [["kismet.device.base.macaddr", "^([0-9A-F]{2}:){5}[0-9A-F]*7$"]]})),
+        "all_devices.ekjson download": ("GET", "/devices/all_devices.ekjson", b""),
+        "summary sorted by packets": ("POST", "/devices/summary/devices.json", _form(
+            {"fields": ["kismet.device.base.macaddr", "kismet.device.base.packets.total"],
+             "datatable": True, "start": 0, "length": 50,
+             "order[0][column]": 1, "order[0][dir]": "desc"})),
+    }
+    found: dict[str, tuple[list[float], int]] = {"idle": (idle, 0)}
+    for label, (method, path, body) in heavy.items():
+        size = 0
+
+        async def work(method: str = method, path: str = path, body: bytes = body) -> None:
+            nonlocal size
+            size = await _heavy(server, method, path, body)
+
+        found[label] = (await _probe_during(server, work()), size)
+    return found
+
+
+async def stalled_client(server: Server, capture: Path) -> tuple[int, int]:
+    """``(RSS before, RSS after)`` KiB, a stalled pcapng client held over a replay."""
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(b"GET /pcap/all_packets.pcapng HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 b"Authorization: " + server.authorization.encode() + b"\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)  # the head only; the stream body is never read
+    try:
+        before = server.rss_kib()
+        await replay(server, capture)
+        return before, server.rss_kib()
+    finally:
+        sock.close()
+
+
+def _ms(values: list[float], fraction: float) -> str:
+    return f"{1000 * percentile(values, fraction):.1f} ms"
+
+
+def run() -> None:
+    with tempfile.TemporaryDirectory() as tmpdir:
+        where = Path(tmpdir)
+        mix = where / "mix.pcap"
+        big = where / "big.pcap"
+        generate(str(mix), *MIX)
+        generate(str(big), *BIG)
+        bare_mix = best_of(3, lambda: bare_read(str(mix)))
+        bare_big = best_of(3, lambda: bare_read(str(big)))
+
+        def fresh(conf: str = "") -> Server:
+            return Server(Path(tempfile.mkdtemp(dir=where)), conf)
+
+        server = fresh()
+        try:
+            first = asyncio.run(replay(server, mix, streams=1, polled=POLLED))
+        finally:
+            server.terminate()
+        server = fresh()
+        try:
+            hundred_k = asyncio.run(replay(server, big))
+            heavy = asyncio.run(long_requests(server))
+        finally:
+            server.terminate()
+        server = fresh()
+        try:
+            before, after = asyncio.run(stalled_client(server, big))
+        finally:
+            server.terminate()
+
+    frames = MIX[2]
+    row("twistd replay, full chain + 1 stream + polls", rate(frames, first.seconds),
+        "bare next_batch read", rate(frames, bare_mix), ">= 250,000/s")
+    row("  frames counted / streamed", f"{first.counted:,} / {first.streamed:,}",
+        "stream drops", f"{first.stream_drops:,}", f"{frames:,}, 0 dropped")
+    for path, latencies in first.latencies.items():
+        row(f"  {path} p99 ({len(latencies)} polls)", _ms(latencies, 0.99), "p50",
+            _ms(latencies, 0.50), "p99 < 50 ms")
+    row("twistd replay, 100k devices", rate(BIG[2], hundred_k.seconds),
+        "bare next_batch read", rate(BIG[2], bare_big), ">= 150,000/s")
+    row("  server RSS after it", f"{hundred_k.rss_kib / 1024:,.0f} MB", "frames counted",
+        f"{hundred_k.counted:,}", "< 300 MB")
+    idle = heavy.pop("idle")[0]
+    for label, (latencies, size) in heavy.items():
+        row(f"  probe during {label}", f"max {1000 * max(latencies):.1f} ms",
+            f"p99 ({size / 1e6:.1f} MB answer); idle p99", f"{_ms(latencies, 0.99)}; "
+            f"{_ms(idle, 0.99)}", "max < 50 ms")
+    row("stalled pcapng client over 300k frames: RSS growth",
+        f"{(after - before) / 1024:,.1f} MB", "backlog limit", f"{BACKLOG / 2**20:.1f} MB",
+        "< backlog + 5 MB")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    run()
