@@ -66,9 +66,9 @@ class EventPublisher(Service):
     def attach_datasources(self, datasources: Any) -> None:
         datasources.state_listeners.append(self._datasource)
 
-    def attach_devices(self, tracker: Any, record: Callable[[Any], Any], dot11: Any) -> None:
+    def attach_devices(self, devices: Any, record: Callable[[Any], Any], dot11: Any) -> None:
         self._device_record = record
-        tracker.new_device_hooks.append(lambda device: self.bus.publish(
+        devices.new_device_hooks.append(lambda device: self.bus.publish(
             topics.NEW_DEVICE, lambda: {topics.NEW_DEVICE: record(device)}))
         dot11.ssid_hooks.append(self._ssid)
 

@@ -1,0 +1,31 @@
+"""Cheap reads of a decoded frame for per-frame fast paths: no object is built.
+
+They agree with :class:`~kismet_tx.dot11.packet.Dot11Packet`'s lazy decodes
+(``fixed``, ``is_eapol``) but cost a slice or one unpack, where those build a
+:class:`~kismet_tx.dot11.mgmt.MgmtFixed` or an LLC header for every frame asked.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .eapol import ETHERTYPE_EAPOL
+from .frames import Dot11Frame
+
+__all__ = ["beacon_fixed", "may_be_eapol"]
+
+_BEACON_FIXED = struct.Struct("<QHH")
+_EAPOL_ETHERTYPE = ETHERTYPE_EAPOL.to_bytes(2, "big")
+
+
+def beacon_fixed(p: Dot11Frame) -> tuple[int, int, int]:
+    """``(timestamp, beacon interval, capability)`` of a beacon or probe response
+    whose fixed fields were captured (a frame whose tagged IEs decoded)."""
+    timestamp, interval, capability = _BEACON_FIXED.unpack_from(p.raw, p.body_offset)
+    return timestamp, interval, capability
+
+
+def may_be_eapol(p: Dot11Frame) -> bool:
+    """An unprotected data frame's SNAP ethertype bytes say 802.1X (``is_eapol`` confirms)."""
+    offset = p.body_offset
+    return p.raw[offset + 6 : offset + 8] == _EAPOL_ETHERTYPE
