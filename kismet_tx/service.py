@@ -86,7 +86,8 @@ from kismet_tx.plugins.api import PluginHost
 from kismet_tx.plugins.manager import PLUGIN_FIELDS, PluginManager
 from kismet_tx.rrd import RRD_FIELDS
 from kismet_tx.streams.logcatalog import LOG_FIELDS, LogCatalog
-from kismet_tx.streams.logfile import LogSettings, PacketLogService
+from kismet_tx.streams.logfile import PacketLogService
+from kismet_tx.streams.lognaming import LogSettings
 from kismet_tx.streams.pcapng import encode_options
 from kismet_tx.streams.producer import DEFAULT_BACKLOG
 from kismet_tx.streams.registry import STREAM_FIELDS, StreamRegistry
@@ -351,6 +352,7 @@ class KismetService(MultiService):
         self.chain.subscribe(self.channels, "channels", priority=50)
         self.fields.register(STREAM_FIELDS)
         self.streams = StreamRegistry(clock, packet_options=gps_epb_options)
+        self.streams.setServiceParent(self)
         # Streams and logs see each packet after every tracker (Kismet's logging position).
         self.chain.subscribe(self.streams.feed, "streams", priority=1000)
         if capture_system is None:

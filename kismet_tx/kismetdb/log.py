@@ -45,7 +45,7 @@ from kismet_tx.kismetdb.selection import PacketSelection
 from kismet_tx.kismetdb.settings import KismetdbSettings
 from kismet_tx.kismetdb.writer import DbWriter, open_database
 from kismet_tx.messagebus import ERROR, INFO, Message, MessageBus
-from kismet_tx.streams.logfile import LogSettings, LogTemplateError, expand_log_template
+from kismet_tx.streams.lognaming import LogSettings, LogTemplateError, expand_log_template
 from kismet_tx.tracker.changes import cooperator_on, scan_changed
 
 _log = Logger(namespace="kismet_tx.kismetdb")
