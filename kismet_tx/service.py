@@ -75,9 +75,10 @@ from kismet_tx.http.streams import StreamsArea
 from kismet_tx.http.system import SystemArea
 from kismet_tx.http.throttle import LOCKOUT_AFTER, LOCKOUT_SECONDS, LoginThrottle
 from kismet_tx.http.tls import tls_options
+from kismet_tx.kismetdb.inputs import LogInputs
 from kismet_tx.kismetdb.log import DRIVER as KISMETDB_DRIVER
 from kismet_tx.kismetdb.log import LOG_TYPE as KISMETDB_LOG_TYPE
-from kismet_tx.kismetdb.log import KismetdbLog, LogInputs
+from kismet_tx.kismetdb.log import KismetdbLog
 from kismet_tx.kismetdb.settings import KEYS as KISMETDB_KEYS
 from kismet_tx.kismetdb.settings import KismetdbSettings
 from kismet_tx.messagebus import ERROR, INFO, MESSAGE_FIELDS, MessageBus
