@@ -102,7 +102,7 @@ class EventPublisher(Service):
         bus.publish(topics.GPS_LOCATION, lambda: {topics.GPS_LOCATION: self._location()})
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         self._loop = LoopingCall(self.tick)
         self._loop.clock = self._clock
         self._loop.start(1.0, now=True)
@@ -110,4 +110,4 @@ class EventPublisher(Service):
     def stopService(self) -> Any:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        return super().stopService()
+        return Service.stopService(self)

@@ -339,10 +339,10 @@ class SystemAlerts(Service):
             _log.failure("system alert check failed")
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         self._loop.start(self._interval, now=False)
 
     def stopService(self) -> Any:
         if self._loop.running:
             self._loop.stop()
-        return super().stopService()
+        return Service.stopService(self)

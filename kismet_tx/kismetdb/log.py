@@ -92,7 +92,7 @@ class KismetdbLog(Service):
         # The per-packet path, bound once the writer runs (see startService).
         self._writing = False
         self._selection = PacketSelection(settings)
-        self._packet_rows: list[tuple] = []
+        self._packet_rows: list[rows.Row] = []
         #: Packets not logged because the writer had stopped.
         self.lost_packets = 0
         #: Packets left out by the packet filter, data or duplicate settings.
@@ -154,7 +154,7 @@ class KismetdbLog(Service):
         raise LogTemplateError(f"no free log name for {naming.template}")
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         bus = self.inputs.bus
         for warning in self.settings.warnings:
             bus.post(warning, ERROR)
@@ -339,7 +339,7 @@ class KismetdbLog(Service):
     # -- closing -----------------------------------------------------------------------
 
     def stopService(self) -> Deferred[None]:
-        super().stopService()
+        Service.stopService(self)
         for loop in self._timers:
             if loop.running:
                 loop.stop()

@@ -51,9 +51,9 @@ def check_advertised(w: WidsState, packet: Any, p: Dot11Packet, ies: IESet,
     else:
         if ssid is not None and len(ssid) == 0 and w.can("NULLPROBERESP"):
             w.raise_alert("NULLPROBERESP",
-                        f"IEEE80211 probe response from {mac_str(p.source)} with a "
-                        "zero-length SSID element", packet, p, bssid=bssid,
-                        source=p.source, dest=p.dest)
+                          f"IEEE80211 probe response from {mac_str(p.source)} with a "
+                          "zero-length SSID element", packet, p, bssid=bssid,
+                          source=p.source, dest=p.dest)
         bss = w.bss_for(bssid)
     name = ies.ssid_str
     rsn = ies.rsn
@@ -66,31 +66,31 @@ def check_advertised(w: WidsState, packet: Any, p: Dot11Packet, ies: IESet,
         check_spoof(w, packet, p, name, verb)
     if beacon:
         _timestamp(w, packet, p, bss, timestamp, capability)
-    else:
-        interval = None
+    # Only beacons are judged on their interval.
+    advertised_interval = interval if beacon else None
     crypt = ies.crypt_set(bool(capability & 0x10))
     channel = ies.ds_channel
     records = bss.beacons if beacon else bss.responses
     key = ssid or b""
     record = records.get(key)
     if record is None:
-        records[key] = SsidRecord(crypt, channel, interval)
+        records[key] = SsidRecord(crypt, channel, advertised_interval)
         if len(records) > MAX_SSIDS_PER_BSS:
             records.popitem(last=False)
     else:
         records.move_to_end(key)
-        _compare(w, packet, p, record, name, crypt, channel, interval, beacon)
+        _compare(w, packet, p, record, name, crypt, channel, advertised_interval, beacon)
     if not beacon and channel is not None:
         advertised = bss.beacons.get(key)
         if advertised is not None and advertised.channel is not None \
                 and advertised.channel != channel and w.can("PROBECHAN"):
             w.raise_alert("PROBECHAN",
-                        f"IEEE80211 Access Point BSSID {mac_str(bssid)} SSID \"{name}\" "
-                        f"sent a probe response with channel {channel} while advertising "
-                        f"channel {advertised.channel}, which may indicate spoofing or "
-                        "impersonation, or a misbehaving access point or repeater",
-                        packet, p, bssid=bssid, source=p.source, dest=p.dest,
-                        channel=channel)
+                          f"IEEE80211 Access Point BSSID {mac_str(bssid)} SSID \"{name}\" "
+                          f"sent a probe response with channel {channel} while advertising "
+                          f"channel {advertised.channel}, which may indicate spoofing or "
+                          "impersonation, or a misbehaving access point or repeater",
+                          packet, p, bssid=bssid, source=p.source, dest=p.dest,
+                          channel=channel)
 
 
 def _compare(w: WidsState, packet: Any, p: Dot11Packet, record: SsidRecord, name: str,
@@ -104,32 +104,32 @@ def _compare(w: WidsState, packet: Any, p: Dot11Packet, record: SsidRecord, name
         if record.crypt and not crypt:
             if w.can("CRYPTODROP"):
                 w.raise_alert("CRYPTODROP",
-                            f"{where} changed advertised encryption from "
-                            f"{crypt_to_string(record.crypt)} to Open which may indicate "
-                            "AP spoofing/impersonation", packet, p, bssid=bssid,
-                            source=p.source, dest=p.dest)
+                              f"{where} changed advertised encryption from "
+                              f"{crypt_to_string(record.crypt)} to Open which may indicate "
+                              "AP spoofing/impersonation", packet, p, bssid=bssid,
+                              source=p.source, dest=p.dest)
         elif w.can("ADVCRYPTCHANGE"):
             w.raise_alert("ADVCRYPTCHANGE",
-                        f"{where} changed advertised encryption from "
-                        f"{crypt_to_string(record.crypt)} to {crypt_to_string(crypt)} "
-                        "which may indicate AP spoofing/impersonation", packet, p,
-                        bssid=bssid, source=p.source, dest=p.dest)
+                          f"{where} changed advertised encryption from "
+                          f"{crypt_to_string(record.crypt)} to {crypt_to_string(crypt)} "
+                          "which may indicate AP spoofing/impersonation", packet, p,
+                          bssid=bssid, source=p.source, dest=p.dest)
         record.crypt = crypt
     if beacon and channel is not None:
         if record.channel is not None and record.channel != channel \
                 and w.can("CHANCHANGE"):
             w.raise_alert("CHANCHANGE",
-                        f"{where} changed advertised channel from {record.channel} to "
-                        f"{channel}, which may indicate spoofing or impersonation, or an "
-                        "access point moving to a less congested channel", packet, p,
-                        bssid=bssid, source=p.source, dest=p.dest, channel=channel)
+                          f"{where} changed advertised channel from {record.channel} to "
+                          f"{channel}, which may indicate spoofing or impersonation, or an "
+                          "access point moving to a less congested channel", packet, p,
+                          bssid=bssid, source=p.source, dest=p.dest, channel=channel)
         record.channel = channel
     if beacon and interval:
         if record.interval and record.interval != interval and w.can("BEACONRATE"):
             w.raise_alert("BEACONRATE",
-                        f"{where} changed beacon interval from {record.interval} to "
-                        f"{interval} TU which may indicate AP spoofing/impersonation",
-                        packet, p, bssid=bssid, source=p.source, dest=p.dest)
+                          f"{where} changed beacon interval from {record.interval} to "
+                          f"{interval} TU which may indicate AP spoofing/impersonation",
+                          packet, p, bssid=bssid, source=p.source, dest=p.dest)
         record.interval = interval
 
 
@@ -151,10 +151,10 @@ def _timestamp(w: WidsState, packet: Any, p: Dot11Packet, bss: BssState, timesta
             if bss.ts_jumps > BSS_TS_JUMPS:
                 if w.can("BSSTIMESTAMP"):
                     w.raise_alert("BSSTIMESTAMP",
-                                f"Network {mac_str(p.bssid)} BSS timestamp fluctuating, "
-                                "which may indicate an 'evil twin' attack where the BSSID "
-                                "of a legitimate access point is being spoofed", packet,
-                                p, bssid=p.bssid, source=p.source, dest=p.dest)
+                                  f"Network {mac_str(p.bssid)} BSS timestamp fluctuating, "
+                                  "which may indicate an 'evil twin' attack where the BSSID "
+                                  "of a legitimate access point is being spoofed", packet,
+                                  p, bssid=p.bssid, source=p.source, dest=p.dest)
                 bss.ts_jumps = 0
     bss.beacon_time = ts
     bss.bss_ts = timestamp

@@ -39,10 +39,10 @@ def check_association(w: WidsState, packet: Any, p: Dot11Packet, ies: IESet) -> 
     if key in w.reported or not w.can("NOCLIENTMFP"):
         return
     w.raise_alert("NOCLIENTMFP",
-                f"IEEE80211 client {mac_str(client)} associated to {mac_str(bssid)} "
-                "without management frame protection, which the network offers; "
-                "forged deauthentications can disconnect it", packet, p, bssid=bssid,
-                source=client, dest=p.dest)
+                  f"IEEE80211 client {mac_str(client)} associated to {mac_str(bssid)} "
+                  "without management frame protection, which the network offers; "
+                  "forged deauthentications can disconnect it", packet, p, bssid=bssid,
+                  source=client, dest=p.dest)
     remember(w.reported, key)
 
 
@@ -74,9 +74,9 @@ def _wps_m3(w: WidsState, packet: Any, p: Dot11Packet) -> None:
     if station.wps_m3 > WPS_M3_LIMIT:
         if w.can("WPSBRUTE"):
             w.raise_alert("WPSBRUTE",
-                        f"IEEE80211 AP {mac_str(p.bssid)} sending an excessive number of "
-                        "WPS messages, which may indicate a WPS brute force attack such "
-                        "as Reaver", packet, p, bssid=p.bssid, source=source, dest=p.dest)
+                          f"IEEE80211 AP {mac_str(p.bssid)} sending an excessive number of "
+                          "WPS messages, which may indicate a WPS brute force attack such "
+                          "as Reaver", packet, p, bssid=p.bssid, source=source, dest=p.dest)
         station.wps_m3 = 1
 
 
@@ -86,10 +86,10 @@ def _handshake(w: WidsState, packet: Any, p: Dot11Packet, e: EAPOL) -> None:
             and not e.pairwise and e.nonce_zero:
         if w.can("NONCEDEGRADE"):
             w.raise_alert("NONCEDEGRADE",
-                        "WPA EAPOL RSN frame seen with an empty key and zero nonce; this "
-                        "may indicate a WPA degradation attack such as the vanhoefm "
-                        "attack against OpenBSD Wi-Fi supplicants", packet, p,
-                        bssid=p.bssid, source=p.source, dest=p.dest)
+                          "WPA EAPOL RSN frame seen with an empty key and zero nonce; this "
+                          "may indicate a WPA degradation attack such as the vanhoefm "
+                          "attack against OpenBSD Wi-Fi supplicants", packet, p,
+                          bssid=p.bssid, source=p.source, dest=p.dest)
         return
     message = e.message
     if message not in (1, 3) or e.nonce is None or e.nonce_zero or p.dest is None:
@@ -124,6 +124,6 @@ def _handshake(w: WidsState, packet: Any, p: Dot11Packet, e: EAPOL) -> None:
     if reused and w.can("NONCEREUSE"):
         word = "anonce" if message == 1 else "nonce"
         w.raise_alert("NONCEREUSE",
-                    f"WPA EAPOL RSN frame seen with a previously used {word}; this may "
-                    f"indicate a KRACK-style WPA attack ({word}: {e.nonce.hex().upper()})",
-                    packet, p, bssid=p.bssid, source=p.source, dest=p.dest)
+                      f"WPA EAPOL RSN frame seen with a previously used {word}; this may "
+                      f"indicate a KRACK-style WPA attack ({word}: {e.nonce.hex().upper()})",
+                      packet, p, bssid=p.bssid, source=p.source, dest=p.dest)

@@ -36,18 +36,18 @@ def check_disconnect(w: WidsState, packet: Any, p: Dot11Packet) -> None:
         if bss.disconnects > DISCONNECT_FLOOD:
             if w.can("DEAUTHFLOOD"):
                 w.raise_alert("DEAUTHFLOOD", f"Deauth/Disassociate flood on {mac_str(bssid)}",
-                            packet, p, bssid=bssid, source=p.source, dest=p.dest)
+                              packet, p, bssid=bssid, source=p.source, dest=p.dest)
             bss.disconnects = 1
     if p.dest == BROADCAST and w.can("BCASTDISCON"):
         w.raise_alert("BCASTDISCON",
-                    f"IEEE80211 Access Point BSSID {mac_str(bssid)} broadcast "
-                    f"{kind.lower()} of all clients; either the access point is shutting "
-                    "down or this is a denial of service attack", packet, p,
-                    bssid=bssid, source=p.source, dest=p.dest)
+                      f"IEEE80211 Access Point BSSID {mac_str(bssid)} broadcast "
+                      f"{kind.lower()} of all clients; either the access point is shutting "
+                      "down or this is a denial of service attack", packet, p,
+                      bssid=bssid, source=p.source, dest=p.dest)
     reason = p.reason_code
     if reason is not None and invalid_reason(reason):
         header = "DEAUTHCODEINVALID" if p.subtype == 12 else "DISCONCODEINVALID"
         if w.can(header):
             w.raise_alert(header, f"Unknown {kind.lower()} reason code {reason} "
-                        f"(0x{reason:04X}) from network {mac_str(bssid)}", packet, p,
-                        bssid=bssid, source=p.source, dest=p.dest)
+                          f"(0x{reason:04X}) from network {mac_str(bssid)}", packet, p,
+                          bssid=bssid, source=p.source, dest=p.dest)

@@ -50,9 +50,9 @@ def check_short_management(w: WidsState, packet: Any) -> None:
         return  # not version 0 + management
     transmitter = data[off + 10 : off + 16] if len(data) - off >= 16 else None
     w.raise_alert("MALFORMMGMT",
-                f"Malformed management frame from {mac_str(transmitter) or 'unknown'}: "
-                f"{len(data) - off} bytes is too short for its header and fixed fields",
-                packet, None, source=transmitter)
+                  f"Malformed management frame from {mac_str(transmitter) or 'unknown'}: "
+                  f"{len(data) - off} bytes is too short for its header and fixed fields",
+                  packet, None, source=transmitter)
 
 
 def malformed_ies(ies: IESet) -> str | None:

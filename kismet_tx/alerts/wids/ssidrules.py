@@ -30,9 +30,9 @@ def check_canary(w: WidsState, packet: Any, p: Dot11Packet, name: str, verb: str
         if w.can("SSIDCANARY"):
             device = "Access Point" if verb != "probing for" else "device"
             w.raise_alert("SSIDCANARY",
-                        f"IEEE80211 {device} {mac_str(transmitter)} {verb} canary SSID "
-                        f"\"{name}\" (rule {rule.name}: {rule.ssid})", packet, p,
-                        bssid=p.bssid, source=p.source, dest=p.dest)
+                          f"IEEE80211 {device} {mac_str(transmitter)} {verb} canary SSID "
+                          f"\"{name}\" (rule {rule.name}: {rule.ssid})", packet, p,
+                          bssid=p.bssid, source=p.source, dest=p.dest)
             remember(w.reported, key)
 
 
@@ -51,9 +51,9 @@ def check_spoof(w: WidsState, packet: Any, p: Dot11Packet, name: str, verb: str)
             continue
         if w.can("APSPOOF"):
             w.raise_alert("APSPOOF",
-                        f"IEEE80211 Unauthorized device ({mac_str(source)}) {verb} SSID "
-                        f"'{name}', matching APSPOOF rule {rule.name} which may indicate "
-                        "spoofing or impersonation", packet, p, bssid=p.bssid,
-                        source=source, dest=p.dest)
+                          f"IEEE80211 Unauthorized device ({mac_str(source)}) {verb} SSID "
+                          f"'{name}', matching APSPOOF rule {rule.name} which may indicate "
+                          "spoofing or impersonation", packet, p, bssid=p.bssid,
+                          source=source, dest=p.dest)
             remember(w.reported, key)
         break
