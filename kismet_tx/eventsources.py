@@ -66,9 +66,9 @@ class EventPublisher(Service):
     def attach_datasources(self, datasources: Any) -> None:
         datasources.state_listeners.append(self._datasource)
 
-    def attach_devices(self, tracker: Any, record: Callable[[Any], Any], dot11: Any) -> None:
+    def attach_devices(self, devices: Any, record: Callable[[Any], Any], dot11: Any) -> None:
         self._device_record = record
-        tracker.new_device_hooks.append(lambda device: self.bus.publish(
+        devices.new_device_hooks.append(lambda device: self.bus.publish(
             topics.NEW_DEVICE, lambda: {topics.NEW_DEVICE: record(device)}))
         dot11.ssid_hooks.append(self._ssid)
 
@@ -102,7 +102,7 @@ class EventPublisher(Service):
         bus.publish(topics.GPS_LOCATION, lambda: {topics.GPS_LOCATION: self._location()})
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         self._loop = LoopingCall(self.tick)
         self._loop.clock = self._clock
         self._loop.start(1.0, now=True)
@@ -110,4 +110,4 @@ class EventPublisher(Service):
     def stopService(self) -> Any:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        return super().stopService()
+        return Service.stopService(self)

@@ -114,7 +114,8 @@ def file_observer(path: str | os.PathLike[str]) -> tuple[ILogObserver, LogFileSi
     target.parent.mkdir(parents=True, exist_ok=True)
     sink = LogFileSink(LogFile.fromFullPath(str(target), rotateLength=ROTATE_BYTES,
                                             maxRotatedFiles=ROTATED_FILES))
-    return FileLogObserver(sink, file_line), sink
+    # Twisted annotates the file as IO[Any]; it only calls write() and flush().
+    return FileLogObserver(sink, file_line), sink  # type: ignore[arg-type]
 
 
 def observer(environ: Mapping[str, str] | None = None, stream: TextIO | None = None,

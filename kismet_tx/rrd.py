@@ -32,14 +32,14 @@ class Rrd:
     def __init__(self, aggregate_sum: bool = False) -> None:
         self._last = 0
         self._value = 0.0
-        self._minute = [0] * 60
-        self._hour = [0] * 60
-        self._day = [0] * 24
+        self._minute: list[float] = [0] * 60
+        self._hour: list[float] = [0] * 60
+        self._day: list[float] = [0] * 24
         self._sum = aggregate_sum
         #: Running totals of the minute and hour vectors (sum aggregation), so an
         #: add costs the same however full the vectors are.
-        self._mtotal = 0
-        self._htotal = 0
+        self._mtotal: float = 0
+        self._htotal: float = 0
 
     def add(self, now: float, value: float) -> None:
         """Record ``value`` at time ``now`` (seconds)."""

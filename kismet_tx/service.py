@@ -75,9 +75,10 @@ from kismet_tx.http.streams import StreamsArea
 from kismet_tx.http.system import SystemArea
 from kismet_tx.http.throttle import LOCKOUT_AFTER, LOCKOUT_SECONDS, LoginThrottle
 from kismet_tx.http.tls import tls_options
+from kismet_tx.kismetdb.inputs import LogInputs
 from kismet_tx.kismetdb.log import DRIVER as KISMETDB_DRIVER
 from kismet_tx.kismetdb.log import LOG_TYPE as KISMETDB_LOG_TYPE
-from kismet_tx.kismetdb.log import KismetdbLog, LogInputs
+from kismet_tx.kismetdb.log import KismetdbLog
 from kismet_tx.kismetdb.settings import KEYS as KISMETDB_KEYS
 from kismet_tx.kismetdb.settings import KismetdbSettings
 from kismet_tx.messagebus import ERROR, INFO, MESSAGE_FIELDS, MessageBus
@@ -86,7 +87,8 @@ from kismet_tx.plugins.api import PluginHost
 from kismet_tx.plugins.manager import PLUGIN_FIELDS, PluginManager
 from kismet_tx.rrd import RRD_FIELDS
 from kismet_tx.streams.logcatalog import LOG_FIELDS, LogCatalog
-from kismet_tx.streams.logfile import LogSettings, PacketLogService
+from kismet_tx.streams.logfile import PacketLogService
+from kismet_tx.streams.lognaming import LogSettings
 from kismet_tx.streams.pcapng import encode_options
 from kismet_tx.streams.producer import DEFAULT_BACKLOG
 from kismet_tx.streams.registry import STREAM_FIELDS, StreamRegistry
@@ -351,6 +353,7 @@ class KismetService(MultiService):
         self.chain.subscribe(self.channels, "channels", priority=50)
         self.fields.register(STREAM_FIELDS)
         self.streams = StreamRegistry(clock, packet_options=gps_epb_options)
+        self.streams.setServiceParent(self)
         # Streams and logs see each packet after every tracker (Kismet's logging position).
         self.chain.subscribe(self.streams.feed, "streams", priority=1000)
         if capture_system is None:

@@ -138,7 +138,7 @@ class SystemMonitor(Service):
         self._loop: LoopingCall | None = None
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         self._start = self._clock.seconds()
         self._loop = LoopingCall(self.sample)
         self._loop.clock = self._clock
@@ -147,7 +147,7 @@ class SystemMonitor(Service):
     def stopService(self) -> Any:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        return super().stopService()
+        return Service.stopService(self)
 
     def sample(self) -> None:
         """Take one sample of memory and device count."""

@@ -12,22 +12,22 @@ from dataclasses import dataclass
 
 from twisted.internet.interfaces import IReactorTime
 
-from kismet_tx.alerts.config import AlertConfig
-from kismet_tx.alerts.rates import DEFAULT_LIMIT, RateLimit, Throttle, TimeUnit, parse_rate
-from kismet_tx.alerts.system import DeviceWatch, SourceLike, SourceWatch, SystemAlerts
-from kismet_tx.alerts.tracker import (
+from kismet_tx.alerts.alert import (
     ALERT_FIELDS,
     Alert,
     AlertDefinition,
     AlertError,
     AlertThrottled,
-    AlertTracker,
     DuplicateAlert,
     Severity,
     UnknownAlert,
     UnknownPhy,
 )
-from kismet_tx.alerts.wids import Dot11Wids
+from kismet_tx.alerts.alerttracker import AlertTracker
+from kismet_tx.alerts.config import AlertConfig
+from kismet_tx.alerts.rates import DEFAULT_LIMIT, RateLimit, Throttle, TimeUnit, parse_rate
+from kismet_tx.alerts.system import DeviceWatch, SourceLike, SourceWatch, SystemAlerts
+from kismet_tx.alerts.wids.detector import Dot11Wids
 from kismet_tx.config import Config
 from kismet_tx.messagebus import MessageBus
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kismet_tx.alerts.alert import PHY_ANY, AlertDefinition
+from kismet_tx.alerts.alerttracker import AlertTracker
 from kismet_tx.alerts.rates import DEFAULT_LIMIT, RateLimit
-from kismet_tx.alerts.tracker import PHY_ANY, AlertDefinition, AlertTracker
 
 __all__ = ["BuiltinAlert", "define_builtins"]
 
@@ -23,15 +24,15 @@ class BuiltinAlert:
     limit: RateLimit = DEFAULT_LIMIT
 
 
-def define_builtins(tracker: AlertTracker, builtins: Iterable[BuiltinAlert],
+def define_builtins(alerts: AlertTracker, builtins: Iterable[BuiltinAlert],
                     phyid: int = PHY_ANY) -> list[AlertDefinition]:
     """Define each built-in kind that is not defined yet; returns their definitions."""
     out = []
     for item in builtins:
-        existing = tracker.definition(item.header)
+        existing = alerts.definition(item.header)
         if existing is None:
-            existing = tracker.define(item.header, item.description, klass=item.klass,
-                                      severity=item.severity, phyid=phyid,
-                                      default_limit=item.limit)
+            existing = alerts.define(item.header, item.description, klass=item.klass,
+                                     severity=item.severity, phyid=phyid,
+                                     default_limit=item.limit)
         out.append(existing)
     return out

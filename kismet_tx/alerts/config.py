@@ -20,9 +20,9 @@ from typing import TypeVar
 
 import pcre2
 
+from kismet_tx.alerts.alert import DEFAULT_BACKLOG
 from kismet_tx.alerts.macs import MacMatch
 from kismet_tx.alerts.rates import RateLimit, parse_alert_line
-from kismet_tx.alerts.tracker import DEFAULT_BACKLOG
 from kismet_tx.config import Config, ConfigError, SourceDefinitionError, parse_source_definition
 from kismet_tx.pcre import PcreError, compile_pcre
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from kismet_tx import keys
 
 __all__ = [
@@ -12,7 +10,7 @@ __all__ = [
     "EMPTY_MAC",
     "MacMatch",
     "device_key",
-    "parse_mac",
+    "mac_text",
 ]
 
 #: The MAC Kismet prints for an unset address.
@@ -21,15 +19,13 @@ BROADCAST_MAC = "FF:FF:FF:FF:FF:FF"
 #: The 802.11 phy's name.
 DOT11_PHY = "IEEE802.11"
 
-_MAC = re.compile(r"[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}")
 
+def mac_text(text: str) -> str:
+    """``"aa-bb-cc-dd-ee-ff"`` -> ``"AA:BB:CC:DD:EE:FF"``, the form alerts carry.
 
-def parse_mac(text: str) -> str:
-    """``"aa-bb-cc-dd-ee-ff"`` -> ``"AA:BB:CC:DD:EE:FF"``; ValueError if it is not a MAC."""
-    value = str(text).strip()
-    if not _MAC.fullmatch(value):
-        raise ValueError(f"invalid MAC address {text!r}")
-    return value.replace("-", ":").upper()
+    Parsed by :func:`kismet_tx.keys.parse_mac`; raises its MacError (a ValueError).
+    """
+    return keys.mac_str(keys.parse_mac(text))
 
 
 class MacMatch:
@@ -39,9 +35,9 @@ class MacMatch:
 
     def __init__(self, text: str) -> None:
         mac, slash, mask = str(text).strip().partition("/")
-        self.value = int(parse_mac(mac).replace(":", ""), 16)
-        self.mask = int(parse_mac(mask).replace(":", ""), 16) if slash else 0xFFFFFFFFFFFF
-        self.value &= self.mask
+        value = int.from_bytes(keys.parse_mac(mac), "big")
+        self.mask = int.from_bytes(keys.parse_mac(mask), "big") if slash else 0xFFFFFFFFFFFF
+        self.value = value & self.mask
         self.text = _render(self.value) + ("" if not slash else "/" + _render(self.mask))
 
     @property
@@ -69,4 +65,4 @@ def _render(value: int) -> str:
 
 def device_key(mac: str, phyname: str = DOT11_PHY) -> str:
     """The ``kismet.device.base.key`` of a device: ``4202770D00000000_4DC413D3B968``."""
-    return keys.device_key(keys.spkey_text(keys.phy_hash(phyname)), keys.parse_mac(parse_mac(mac)))
+    return keys.device_key(keys.spkey_text(keys.phy_hash(phyname)), keys.parse_mac(mac))

@@ -20,10 +20,11 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
+from kismet_tx.alerts.alert import AlertThrottled, Severity
+from kismet_tx.alerts.alerttracker import AlertTracker
 from kismet_tx.alerts.builtin import BuiltinAlert, define_builtins
 from kismet_tx.alerts.config import DEFAULT_IDLE_TIMEOUT
 from kismet_tx.alerts.macs import MacMatch
-from kismet_tx.alerts.tracker import AlertThrottled, AlertTracker, Severity
 from kismet_tx.chain import PacketChain
 
 __all__ = [
@@ -338,10 +339,10 @@ class SystemAlerts(Service):
             _log.failure("system alert check failed")
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         self._loop.start(self._interval, now=False)
 
     def stopService(self) -> Any:
         if self._loop.running:
             self._loop.stop()
-        return super().stopService()
+        return Service.stopService(self)

@@ -36,12 +36,13 @@ CONNECT_TIMEOUT = 10.0
 Outgoing = tuple[str, bytes, dict[str, Any]]
 
 
-class _Connection(TwistedProtocolConnection):
+# pika ships no type information, so its protocol class is Any to mypy.
+class _Connection(TwistedProtocolConnection):  # type: ignore[misc]
     """pika's protocol, telling its publisher when the TCP connection ends."""
 
     on_lost: Any = None
 
-    def connectionLost(self, reason: Any = None) -> None:  # type: ignore[override]
+    def connectionLost(self, reason: Any = None) -> None:
         try:
             super().connectionLost(reason)
         finally:
@@ -82,11 +83,11 @@ class AmqpLink(Service):
         return ""
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         self._connect()
 
     def stopService(self) -> Any:
-        super().stopService()
+        Service.stopService(self)
         if self._retry_call is not None and self._retry_call.active():
             self._retry_call.cancel()
         self._retry_call = None

@@ -47,7 +47,7 @@ class FanOut(MultiService):
     """Several publishers as one (AMQP and MQTT at once)."""
 
     def __init__(self, publishers: list[Any]) -> None:
-        super().__init__()
+        MultiService.__init__(self)
         self.publishers = publishers
         for publisher in publishers:
             if hasattr(publisher, "setServiceParent"):
@@ -82,7 +82,7 @@ class Exporter(MultiService):
                  chain: Any = None, packets: bool = False,
                  interval: float = DEFAULT_INTERVAL,
                  cooperator: task.Cooperator | None = None) -> None:
-        super().__init__()
+        MultiService.__init__(self)
         self.setName("exporter")
         self.publisher = publisher
         if hasattr(publisher, "setServiceParent"):
@@ -99,7 +99,7 @@ class Exporter(MultiService):
         self._packets = packets
         self.interval = interval
         self._cooperator = cooperator or task.Cooperator(
-            scheduler=lambda work: clock.callLater(0, work))  # type: ignore[arg-type]
+            scheduler=lambda work: clock.callLater(0, work))
         self._loop: task.LoopingCall | None = None
         self._since = 0
         self._scanning = False
@@ -132,7 +132,7 @@ class Exporter(MultiService):
     # -- service --------------------------------------------------------------
 
     def startService(self) -> None:
-        super().startService()
+        MultiService.startService(self)
         self._bus.subscribe(self._message)
         self._alert_listeners.append(self._alert)
         if self._packets and self._chain is not None:
@@ -147,7 +147,7 @@ class Exporter(MultiService):
             self._alert_listeners.remove(self._alert)
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        return super().stopService()
+        return MultiService.stopService(self)
 
     # -- devices --------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from twisted.application.service import Service
@@ -43,7 +44,7 @@ class MqttPublisher(Service):
         self.host, self.port, user, password = parse_mqtt_url(url)
         self._reactor = reactor
         self._bus = bus
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=mqtt.MQTTv5)
         if user is not None:
             self.client.username_pw_set(user, password)
@@ -67,7 +68,8 @@ class MqttPublisher(Service):
 
     def publish(self, routing_key: str, body: bytes, headers: dict[str, Any]) -> bool:
         """Queue one message (QoS 1); False (and counted) when paho's queue is full."""
-        properties = Properties(PacketTypes.PUBLISH)
+        # paho's Properties.__init__ has no annotations.
+        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         properties.UserProperty = [(str(k), str(v)) for k, v in headers.items()]
         info = self.client.publish(routing_key.replace(".", "/"), body, qos=1,
                                    properties=properties)
@@ -77,12 +79,12 @@ class MqttPublisher(Service):
         return True
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         self.client.connect_async(self.host, self.port, keepalive=30)
         self.client.loop_start()
 
     def stopService(self) -> Any:
-        super().stopService()
+        Service.stopService(self)
         self.client.disconnect()
         self.client.loop_stop()
         return None

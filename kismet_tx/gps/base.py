@@ -293,11 +293,14 @@ class Gps(Service):
 
     # -- lifecycle --------------------------------------------------------------------
 
+    def startService(self) -> None:
+        Service.startService(self)
+
     def stopService(self) -> Any:
         self._cancel_expiry()
         self.fixed = False
         self.connected = False
-        result = super().stopService()
+        result = Service.stopService(self)
         self._changed()
         return result
 

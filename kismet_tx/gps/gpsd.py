@@ -111,6 +111,7 @@ class GpsdProtocol(LineOnlyReceiver):
         self.gps = gps
 
     def connectionMade(self) -> None:
+        assert self.transport is not None  # set by the time a connection is made
         self.transport.write(WATCH)
         self.gps.connection_made(self)
 
@@ -128,7 +129,8 @@ class GpsdProtocol(LineOnlyReceiver):
 
     def lineLengthExceeded(self, line: bytes) -> None:
         self.gps.bad_line(line[:80])
-        self.transport.loseConnection()
+        if self.transport is not None:
+            self.transport.loseConnection()
 
     def connectionLost(self, reason: Failure = Failure(ConnectionError())) -> None:
         self.gps.connection_lost(self, reason)

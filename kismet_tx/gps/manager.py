@@ -51,7 +51,7 @@ class GpsTracker(MultiService):
                  server_name: str = "Kismet",
                  endpoint_factory: EndpointFactory = default_endpoint,
                  retry_policy: Callable[[], RetryPolicy] | None = None) -> None:
-        super().__init__()
+        MultiService.__init__(self)
         self.setName("gps")
         self._clock = clock
         self._reactor = reactor
@@ -201,10 +201,10 @@ class GpsTracker(MultiService):
     # -- lifecycle ----------------------------------------------------------------------
 
     def startService(self) -> None:
-        super().startService()
+        MultiService.startService(self)
         self._recompute()
 
     def stopService(self) -> Any:
-        result = super().stopService()
+        result = MultiService.stopService(self)
         self._recompute()
         return result

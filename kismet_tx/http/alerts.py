@@ -16,16 +16,11 @@ from typing import Any
 
 from klein import Klein
 
-from kismet_tx.alerts.macs import parse_mac
+from kismet_tx.alerts.alert import PHY_ANY, AlertError, DuplicateAlert, Severity
+from kismet_tx.alerts.alerttracker import AlertTracker
+from kismet_tx.alerts.macs import mac_text
 from kismet_tx.alerts.rates import DEFAULT_LIMIT, RateLimit
 from kismet_tx.alerts.system import WATCH_KINDS, DeviceWatch
-from kismet_tx.alerts.tracker import (
-    PHY_ANY,
-    AlertError,
-    AlertTracker,
-    DuplicateAlert,
-    Severity,
-)
 from kismet_tx.http.auth import Access
 from kismet_tx.http.commands import Command
 from kismet_tx.http.errors import BadRequest, Conflict, NotFound
@@ -189,7 +184,7 @@ class AlertsArea:
         for key in _MAC_KEYS:
             value = cmd.str(key)
             try:
-                macs[key] = parse_mac(value) if value else None
+                macs[key] = mac_text(value) if value else None
             except ValueError:
                 raise BadRequest(f"invalid MAC address in '{key}': {value!r}") from None
         channel = cmd.data.get("channel", "")

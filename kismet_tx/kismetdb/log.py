@@ -28,8 +28,7 @@ import contextlib
 import os
 import sqlite3
 import uuid as uuidlib
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from twisted.application.service import Service
@@ -39,13 +38,13 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from kismet_tx import __version__
-from kismet_tx.chain import PacketChain
 from kismet_tx.kismetdb import rows, schema
+from kismet_tx.kismetdb.inputs import LogInputs
 from kismet_tx.kismetdb.selection import PacketSelection
 from kismet_tx.kismetdb.settings import KismetdbSettings
 from kismet_tx.kismetdb.writer import DbWriter, open_database
-from kismet_tx.messagebus import ERROR, INFO, Message, MessageBus
-from kismet_tx.streams.logfile import LogSettings, LogTemplateError, expand_log_template
+from kismet_tx.messagebus import ERROR, INFO, Message
+from kismet_tx.streams.lognaming import LogSettings, LogTemplateError, expand_log_template
 from kismet_tx.tracker.changes import cooperator_on, scan_changed
 
 _log = Logger(namespace="kismet_tx.kismetdb")
@@ -64,31 +63,6 @@ DRIVER = {
     "kismet.logfile.type.description": "Unified Kismet log containing device, data source, "
                                        "packet, alert, and other runtime data",
 }
-
-
-@dataclass
-class LogInputs:
-    """What the log reads, handed in by the service (no upward imports)."""
-
-    chain: PacketChain
-    bus: MessageBus
-    #: Every device (the tracker's ``devices``), each with ``mod_time``.
-    devices: Callable[[], Iterable[Any]]
-    #: The REST API's record of a device.
-    device_record: Callable[[Any], Mapping[str, Any]]
-    #: The REST API's JSON encoder.
-    encode: rows.Encoder
-    #: Every datasource's record.
-    datasources: Callable[[], list[Mapping[str, Any]]]
-    #: The best location now, or None.
-    location: Callable[[], Any]
-    #: The ``kismet.system.*`` record for ``SYSTEM`` snapshots.
-    system_record: Callable[[], Mapping[str, Any]]
-    #: ``(location or None, record)`` of every GPS.
-    gps_records: Callable[[], list[tuple[Any, Mapping[str, Any]]]]
-    #: Alert listener lists to join (``AlertTracker.on_alert``), and phy names by id.
-    alert_listeners: list[Callable[[Any], Any]] | None = None
-    phy_name: Callable[[int], str | None] = lambda _: None
 
 
 class KismetdbLog(Service):
@@ -118,7 +92,7 @@ class KismetdbLog(Service):
         # The per-packet path, bound once the writer runs (see startService).
         self._writing = False
         self._selection = PacketSelection(settings)
-        self._packet_rows: list[tuple] = []
+        self._packet_rows: list[rows.Row] = []
         #: Packets not logged because the writer had stopped.
         self.lost_packets = 0
         #: Packets left out by the packet filter, data or duplicate settings.
@@ -180,7 +154,7 @@ class KismetdbLog(Service):
         raise LogTemplateError(f"no free log name for {naming.template}")
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         bus = self.inputs.bus
         for warning in self.settings.warnings:
             bus.post(warning, ERROR)
@@ -365,7 +339,7 @@ class KismetdbLog(Service):
     # -- closing -----------------------------------------------------------------------
 
     def stopService(self) -> Deferred[None]:
-        super().stopService()
+        Service.stopService(self)
         for loop in self._timers:
             if loop.running:
                 loop.stop()

@@ -14,6 +14,11 @@ from typing import Any
 
 from kismet_tx.messagebus import ALERT, DEBUG, ERROR, FATAL, INFO, Message
 
+#: A value SQLite stores (``bytes`` and ``memoryview`` as BLOB).
+SqlValue = int | float | str | bytes | memoryview | None
+#: One table row, in the table's column order.
+Row = tuple[SqlValue, ...]
+
 EMPTY_MAC = "00:00:00:00:00:00"
 DOT11 = "IEEE802.11"
 NO_UUID = "00000000-0000-0000-0000-000000000000"
@@ -62,7 +67,7 @@ class PacketRows:
         self.mac = MacStrings()
         self._packet_id = 0
 
-    def row(self, packet: Any) -> tuple:
+    def row(self, packet: Any) -> Row:
         """The row of ``packet``: the short one (:data:`schema.LEAN_PACKET_VALUES`) for a
         decoded packet without a fix, else the full one."""
         decoded = packet.decoded
@@ -79,7 +84,7 @@ class PacketRows:
             return row + (zlib.crc32(data), self._packet_id, packet.length)
         return self._full_row(packet, decoded, location)
 
-    def _full_row(self, packet: Any, decoded: Any, location: Any) -> tuple:
+    def _full_row(self, packet: Any, decoded: Any, location: Any) -> Row:
         sec, usec = split_time(packet.ts)
         if decoded is not None:
             phyname = DOT11
@@ -102,7 +107,7 @@ class PacketRows:
         return row + (0.0, zlib.crc32(data), self._packet_id, packet.length)
 
 
-def device_row(record: Mapping[str, Any], encode: Encoder) -> tuple:
+def device_row(record: Mapping[str, Any], encode: Encoder) -> Row:
     """The ``devices`` row of a device record (the REST API's record)."""
     signal = record.get(_B + "signal") or {}
     location = record.get(_B + "location")
@@ -119,7 +124,7 @@ def device_row(record: Mapping[str, Any], encode: Encoder) -> tuple:
             record[_B + "datasize"], record[_B + "type"], encode(record))
 
 
-def datasource_row(record: Mapping[str, Any], encode: Encoder) -> tuple:
+def datasource_row(record: Mapping[str, Any], encode: Encoder) -> Row:
     """The ``datasources`` row of a datasource record."""
     driver = record.get("kismet.datasource.type_driver") or {}
     return (record["kismet.datasource.uuid"], driver.get("kismet.datasource.driver.type", ""),
@@ -128,7 +133,7 @@ def datasource_row(record: Mapping[str, Any], encode: Encoder) -> tuple:
             record.get("kismet.datasource.interface", ""), encode(record))
 
 
-def alert_row(alert: Any, phyname: str, location: Any, encode: Encoder) -> tuple:
+def alert_row(alert: Any, phyname: str, location: Any, encode: Encoder) -> Row:
     """The ``alerts`` row of a raised alert."""
     sec, usec = split_time(alert.timestamp)
     lat, lon = location_columns(location)[:2]
@@ -145,14 +150,14 @@ def message_type(flags: int) -> str:
     return ""
 
 
-def message_row(message: Message, location: Any) -> tuple:
+def message_row(message: Message, location: Any) -> Row:
     """The ``messages`` row of a bus message."""
     lat, lon = location_columns(location)[:2]
     return (int(message.time), lat, lon, message_type(message.flags), message.text)
 
 
 def snapshot_row(ts: float, location: Any, snaptype: str, record: Any,
-                 encode: Encoder) -> tuple:
+                 encode: Encoder) -> Row:
     """A ``snapshots`` row."""
     sec, usec = split_time(ts)
     lat, lon = location_columns(location)[:2]

@@ -32,6 +32,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 
+from kismet_tx.kismetdb.rows import Row
+
 #: Rows handed to the thread at once.
 DEFAULT_CHUNK = 512
 #: Rows the queue may hold before chunks are dropped.
@@ -49,7 +51,6 @@ DRAIN_SECONDS = 2.0
 MAX_TRANSACTION_ROWS = 16_384
 
 _STOP = None
-Row = tuple
 Chunk = dict[str, list[Row]]
 
 

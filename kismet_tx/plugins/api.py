@@ -26,7 +26,7 @@ import txaio
 from twisted.plugin import IPlugin
 from zope.interface import Attribute
 
-from kismet_tx.alerts.tracker import AlertError, AlertThrottled
+from kismet_tx.alerts.alert import AlertError, AlertThrottled
 from kismet_tx.fields import FieldDef, FieldRegistry
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
 from kismet_tx.webmodules import JsModuleError, JsModules

@@ -20,7 +20,7 @@ import txaio
 from twisted.internet import task
 from twisted.python.failure import Failure
 
-from kismet_tx.alerts.tracker import AlertTracker
+from kismet_tx.alerts.alerttracker import AlertTracker
 from kismet_tx.chain import PacketChain
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.messagebus import MessageBus

@@ -1,14 +1,6 @@
 """Packet logs on disk: Kismet's ``log_types=pcapng`` with its log naming template.
 
-Config keys (Kismet's ``kismet_logging.conf``):
-
-- ``enable_logging`` (default true): false opens no log at all;
-- ``log_types``: comma-separated; ``pcapng`` is written here and ``kismet`` by
-  :mod:`kismet_tx.kismetdb.log`; any other type is reported on the message bus
-  and skipped;
-- ``log_prefix`` (default ``./``), ``log_title`` (default ``Kismet``);
-- ``log_template`` (default ``%p/%n-%D-%t-%i.%l``), expanded by
-  :func:`expand_log_template`.
+The settings and file names come from :mod:`kismet_tx.streams.lognaming`.
 
 A log is a stream like any HTTP client's: it is in the stream registry (type
 ``pcapng``, path = the file), it shares the all-packets
@@ -25,11 +17,8 @@ called, and the server carries on.
 from __future__ import annotations
 
 import os
-import re
-import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -38,118 +27,26 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
-from kismet_tx.config import Config
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
 from kismet_tx.streams.feed import ALL_PACKETS, EncodedBatch, EncodedFeed
+from kismet_tx.streams.lognaming import (
+    SEPARATE_LOG_TYPES,
+    SUPPORTED_LOG_TYPES,
+    LogSettings,
+    LogTemplateError,
+    expand_log_template,
+)
 from kismet_tx.streams.registry import StreamRegistry
 
 _log = Logger(namespace="kismet_tx.streams")
-_SLASHES = re.compile(r"/{2,}")
 
-#: Kismet's default ``log_template``.
-DEFAULT_LOG_TEMPLATE = "%p/%n-%D-%t-%i.%l"
-DEFAULT_LOG_PREFIX = "./"
-DEFAULT_LOG_TITLE = "Kismet"
-#: The log types this server writes.
-SUPPORTED_LOG_TYPES = ("pcapng", "kismet")
-#: Log types another service writes (``kismet``: :mod:`kismet_tx.kismetdb.log`).
-SEPARATE_LOG_TYPES = ("kismet",)
 #: Seconds between flushes of a log's write buffer to the file.
 FLUSH_INTERVAL = 1.0
 #: Bytes buffered in memory before a write reaches the file.
 WRITE_BUFFER = 256 * 1024
-#: ``%i`` tries the numbers 1 .. MAX_INCREMENT - 1.
-MAX_INCREMENT = 10_000
 
 #: ``listener(path, reason)``: a log stopped because its file failed.
 FailureListener = Callable[[str, str], None]
-
-
-class LogTemplateError(ValueError):
-    """The template cannot give a file name (every ``%i`` number is taken)."""
-
-
-def _taken(path: str, exists: Callable[[str], bool]) -> bool:
-    return exists(path) or exists(path + ".gz") or exists(path + ".bz2")
-
-
-def expand_log_template(template: str, *, prefix: str, title: str, log_type: str,
-                        start_time: float, home: str,
-                        exists: Callable[[str], bool] = os.path.exists) -> str:
-    """Expand Kismet's log naming codes.
-
-    ``%p`` the prefix with a trailing ``/``; ``%n`` the title; ``%d`` the start
-    date as ``Mmm-DD-YYYY``; ``%D`` as ``YYYYMMDD``; ``%t`` the start time as
-    ``HH-MM-SS``; ``%T`` as ``HHMMSS``; ``%l`` the log type; ``%h`` the home
-    directory; ``%i`` the lowest number from 1 for which neither the name nor
-    the name plus ``.gz`` or ``.bz2`` exists, and ``%I`` the same padded to five
-    digits. Dates and times are local. As in Kismet, any other code expands to
-    nothing. Runs of ``/`` become one (``%p/`` would otherwise give two).
-    """
-    stamp = time.localtime(start_time)
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    codes = {
-        "p": prefix, "n": title, "l": log_type, "h": home,
-        "d": time.strftime("%b-%d-%Y", stamp), "D": time.strftime("%Y%m%d", stamp),
-        "t": time.strftime("%H-%M-%S", stamp), "T": time.strftime("%H%M%S", stamp),
-    }
-    head: list[str] = []
-    tail: list[str] = []
-    increment: str | None = None
-    out = head
-    index = 0
-    while index < len(template):
-        char = template[index]
-        if char != "%":
-            out.append(char)
-            index += 1
-            continue
-        code = template[index + 1:index + 2]
-        index += 2
-        if code in ("i", "I") and increment is None:
-            increment = code
-            out = tail
-        else:
-            out.append(codes.get(code, ""))
-    before = _SLASHES.sub("/", "".join(head))
-    after = _SLASHES.sub("/", "".join(tail))
-    if increment is None:
-        return before
-    width = 5 if increment == "I" else 1
-    for number in range(1, MAX_INCREMENT):
-        candidate = f"{before}{number:0{width}d}{after}"
-        if not _taken(candidate, exists):
-            return candidate
-    raise LogTemplateError(f"every log number of {before}%{increment}{after} is taken")
-
-
-@dataclass(frozen=True, slots=True)
-class LogSettings:
-    """What the logging keys of the config say."""
-
-    enabled: bool = True
-    types: tuple[str, ...] = ()
-    prefix: str = DEFAULT_LOG_PREFIX
-    title: str = DEFAULT_LOG_TITLE
-    template: str = DEFAULT_LOG_TEMPLATE
-
-    @classmethod
-    def from_config(cls, config: Config) -> LogSettings:
-        """The settings from the logging keys of ``config``."""
-        types: list[str] = []
-        for value in config.get_list("log_types"):
-            for name in value.split(","):
-                name = name.strip().lower()
-                if name and name not in types:
-                    types.append(name)
-        return cls(
-            enabled=config.get_bool("enable_logging", True),
-            types=tuple(types),
-            prefix=config.get("log_prefix") or DEFAULT_LOG_PREFIX,
-            title=config.get("log_title") or DEFAULT_LOG_TITLE,
-            template=config.get("log_template") or DEFAULT_LOG_TEMPLATE,
-        )
 
 
 class PcapngLogfile:
@@ -315,10 +212,9 @@ class PcapngLogfile:
 
 
 class PacketLogService(Service):
-    """Opens the configured logs at start; at stop ends every stream and log.
+    """Opens the configured logs at start; at stop flushes and closes them.
 
-    Stopping closes the registry's streams too: each HTTP client's response is
-    ended cleanly and each log is flushed and closed.
+    The other streams (HTTP clients) are the registry's to end when it stops.
     """
 
     def __init__(self, settings: LogSettings, registry: StreamRegistry, bus: MessageBus,
@@ -339,7 +235,7 @@ class PacketLogService(Service):
         self._listeners.append(listener)
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         settings = self.settings
         if not settings.enabled:
             if settings.types:
@@ -414,5 +310,4 @@ class PacketLogService(Service):
     def stopService(self) -> Any:
         for log in list(self.logs):
             log.close()
-        self._registry.close_all()
-        return super().stopService()
+        return Service.stopService(self)

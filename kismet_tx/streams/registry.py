@@ -4,6 +4,7 @@ Field names follow Kismet's ``streaming_info_record`` (``streamtracker.h``);
 ``kismet.stream.dropped_packets`` is this server's addition. The chain calls
 :meth:`StreamRegistry.feed` once per packet, which costs nothing while no
 stream is open and otherwise hands the packet to :meth:`StreamRegistry.fanout`.
+The registry is a service: when it stops, it ends every stream cleanly.
 Fan-out reaches each stream registered with ``fanout=True`` (its ``offer``)
 and each shared :class:`~kismet_tx.streams.feed.EncodedFeed` (see
 :meth:`StreamRegistry.feed_for`), which encodes a packet once for all the
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, Protocol, cast
 
+from twisted.application.service import Service
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
@@ -106,11 +108,13 @@ class _Entry:
         }
 
 
-class StreamRegistry:
-    """Open streams by numeric id (1, 2, ...; never reused)."""
+class StreamRegistry(Service):
+    """Open streams by numeric id (1, 2, ...; never reused); a service that ends them
+    all, cleanly, when it stops."""
 
     def __init__(self, clock: IReactorTime,
                  packet_options: Callable[[Any], bytes] | None = None) -> None:
+        self.setName("streams")
         self._clock = clock
         self._packet_options = packet_options
         self._entries: dict[int, _Entry] = {}
@@ -176,6 +180,11 @@ class StreamRegistry:
                 self.close(stream_id)
             except Exception:
                 _log.failure("error closing stream {stream_id}", stream_id=stream_id)
+
+    def stopService(self) -> None:
+        """Server stop: every client's response is ended, every log flushed and closed."""
+        Service.stopService(self)
+        self.close_all()
 
     def get(self, stream_id: int) -> dict[str, Any] | None:
         """The ``kismet.stream.*`` record of one stream."""

@@ -415,4 +415,4 @@ def test_state_stays_bounded() -> None:
     for i in range(5000):
         bssid = bytes([0x02, 0, 0, 0, i >> 8, i & 0xFF])
         wids.send(beacon(bssid=bssid, security=wpa2(mfpc=True)))
-    assert len(wids.system.wids._bss) <= 4096
+    assert len(wids.system.wids.bss) <= 4096

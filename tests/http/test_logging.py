@@ -9,7 +9,8 @@ from typing import Any
 from kismet_tx.http.logging import LoggingArea
 from kismet_tx.messagebus import MessageBus
 from kismet_tx.streams.logcatalog import LogCatalog
-from kismet_tx.streams.logfile import LogSettings, PacketLogService
+from kismet_tx.streams.logfile import PacketLogService
+from kismet_tx.streams.lognaming import LogSettings
 from kismet_tx.streams.registry import StreamRegistry
 
 from .conftest import Server, basic

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from twisted.internet import task
 
-from kismet_tx.alerts.tracker import AlertTracker
+from kismet_tx.alerts.alerttracker import AlertTracker
 from kismet_tx.chain import PacketChain
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.messagebus import MessageBus

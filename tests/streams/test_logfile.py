@@ -12,12 +12,11 @@ from twisted.internet import task
 from kismet_tx.config import Config
 from kismet_tx.messagebus import ERROR, MessageBus
 from kismet_tx.streams.feed import ALL_PACKETS
-from kismet_tx.streams.logfile import (
+from kismet_tx.streams.logfile import FLUSH_INTERVAL, PacketLogService
+from kismet_tx.streams.lognaming import (
     DEFAULT_LOG_TEMPLATE,
-    FLUSH_INTERVAL,
     LogSettings,
     LogTemplateError,
-    PacketLogService,
     expand_log_template,
 )
 from kismet_tx.streams.packet import Packet
