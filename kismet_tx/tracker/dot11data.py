@@ -44,9 +44,9 @@ from kismet_tx.tracker.dot11update import (
     COUNTED,
     EXISTING,
     MEMBER,
-    RADIO,
     RECEIVED,
     SENT,
+    TRANSMITTER,
     DeviceUpdate,
 )
 
@@ -110,10 +110,10 @@ class DataFrames(DeviceUpdate):
         update = self.update
         bssid_dev = src_dev = dst_dev = None
         if bssid is not None and not bssid[0] & 1 and bssid != EMPTY_MAC:
-            roles = SENT | RADIO if src == bssid else MEMBER
+            roles = TRANSMITTER if src == bssid else MEMBER
             bssid_dev = update(bssid, roles | existing, TYPE_DEVICE)
         if src != bssid and src is not None and not src[0] & 1 and src != EMPTY_MAC:
-            roles = SENT | RADIO if distrib == DISTRIB_TO else SENT
+            roles = TRANSMITTER if distrib == DISTRIB_TO else SENT
             src_dev = update(src, roles | existing, TYPE_DEVICE)
         if dst != src and dst != bssid and dst is not None and not dst[0] & 1 \
                 and dst != EMPTY_MAC:
@@ -192,14 +192,14 @@ class DataFrames(DeviceUpdate):
         update = self.update
         bssid_dev = src_dev = dst_dev = tx_dev = rx_dev = None
         if bssid is not None and not bssid[0] & 1 and bssid != EMPTY_MAC:
-            roles = SENT | RADIO if src == bssid else MEMBER
+            roles = TRANSMITTER if src == bssid else MEMBER
             bssid_dev = update(bssid, roles | existing, TYPE_DEVICE)
         if src != bssid and src is not None and not src[0] & 1 and src != EMPTY_MAC:
             src_dev = update(src, SENT | existing, TYPE_DEVICE)
         if dst is not None and dst != src and dst != bssid and valid_mac(dst):
             dst_dev = update(dst, direction(dst) | existing, TYPE_INFERRED)
         if tx is not None and tx != src and tx != dst and tx != bssid and valid_mac(tx):
-            tx_dev = update(tx, SENT | RADIO | existing, TYPE_DEVICE)
+            tx_dev = update(tx, TRANSMITTER | existing, TYPE_DEVICE)
         if rx is not None and rx != src and rx != dst and rx != bssid and rx != tx \
                 and valid_mac(rx):
             rx_dev = update(rx, direction(rx) | existing, TYPE_DEVICE)

@@ -37,7 +37,7 @@ from kismet_tx.tracker.dot11state import (
     TYPESET_BEACON_AP,
     TYPESET_PROBE_AP,
 )
-from kismet_tx.tracker.dot11update import MEMBER, RADIO, RECEIVED, SENT
+from kismet_tx.tracker.dot11update import MEMBER, RECEIVED, TRANSMITTER
 
 ST_ASSOC_REQ = 0
 ST_REASSOC_REQ = 2
@@ -75,9 +75,9 @@ class ManagementFrames(SsidUpdate):
         update = self.update
         bssid_dev = src_dev = dst_dev = None
         if bssid is not None and not bssid[0] & 1 and bssid != EMPTY_MAC:
-            bssid_dev = update(bssid, SENT | RADIO if src == bssid else MEMBER, TYPE_DEVICE)
+            bssid_dev = update(bssid, TRANSMITTER if src == bssid else MEMBER, TYPE_DEVICE)
         if src != bssid and src is not None and not src[0] & 1 and src != EMPTY_MAC:
-            src_dev = update(src, SENT | RADIO, TYPE_DEVICE)
+            src_dev = update(src, TRANSMITTER, TYPE_DEVICE)
         if dst != src and dst != bssid and not dst[0] & 1 and dst != EMPTY_MAC:
             dst_dev = update(dst, RECEIVED, TYPE_INFERRED)
         chan = self._chan
@@ -168,7 +168,7 @@ class ManagementFrames(SsidUpdate):
         self._is_data = False
         self._dsize = 0
         self._crypt = 0
-        dev = self.update(bssid, SENT | RADIO, TYPE_DEVICE)
+        dev = self.update(bssid, TRANSMITTER, TYPE_DEVICE)
         assert dev is not None
         dev.last_bssid = bssid
         ap = dev.ap
@@ -215,7 +215,7 @@ class ManagementFrames(SsidUpdate):
         self._is_data = False
         self._dsize = 0
         self._crypt = 0
-        dev = self.update(src, SENT | RADIO, TYPE_DEVICE)
+        dev = self.update(src, TRANSMITTER, TYPE_DEVICE)
         assert dev is not None
         dev.last_bssid = EMPTY_MAC
         chan = self._chan

@@ -48,6 +48,8 @@ RADIO = 8
 EXISTING = 16
 #: A BSSID named by a frame it did not transmit.
 MEMBER = 0
+#: The frame's transmitter: it sent the frame, and the radio levels are its own.
+TRANSMITTER = SENT | RADIO
 
 #: Canonical int objects for dBm values, so devices share them.
 DBM = tuple(range(-256, 256))
