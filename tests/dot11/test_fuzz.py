@@ -19,7 +19,7 @@ from kismet_tx.dot11 import (
     parse_rsn,
     parse_wpa,
 )
-from kismet_tx.dot11.ies import (
+from kismet_tx.dot11.elements import (
     parse_country,
     parse_ht_capabilities,
     parse_ht_operation,
