@@ -22,8 +22,9 @@ from typing import Any, ClassVar
 
 from twisted.internet.interfaces import IDelayedCall
 
-from kismet_tx.capture.datasource import Datasource, DriverInfo
+from kismet_tx.capture.datasource import Datasource
 from kismet_tx.capture.pcapfile import PumpSchedule
+from kismet_tx.capture.sourcerecord import DriverInfo
 from kismet_tx.capture.system import META, CaptureError, FrameBatch
 from kismet_tx.config import SourceDefinitionError
 from kismet_tx.kismetdb.schema import open_read_only

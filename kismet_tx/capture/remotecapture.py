@@ -24,10 +24,10 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Factory, Protocol
 from twisted.python.failure import Failure
 
-from kismet_tx.capture.datasource import SourceOptions
+from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.external.frames import MAX_FRAME
 from kismet_tx.capture.remote import RemoteSession, RemoteSource
-from kismet_tx.capture.tracker import DatasourceTracker
+from kismet_tx.capture.sourcecommands import SourceOptions
 from kismet_tx.config import Config, SourceDefinitionError, parse_source_definition
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
 

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 from twisted.application.service import Service
 
 from kismet_tx.capture.channelspec import ChannelError, WifiChannel, parse_channel
-from kismet_tx.capture.datasource import Datasource, DriverInfo, SourceStateError
+from kismet_tx.capture.datasource import Datasource
 from kismet_tx.capture.external.frames import V3, Message, ProtocolError
+from kismet_tx.capture.sourcecommands import SourceStateError
+from kismet_tx.capture.sourcerecord import DriverInfo
 from kismet_tx.capture.system import CaptureError
 from kismet_tx.fields import FieldDef
 from kismet_tx.messagebus import ERROR

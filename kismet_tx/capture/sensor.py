@@ -28,7 +28,8 @@ from twisted.internet.interfaces import IPushProducer
 from twisted.internet.protocol import ClientFactory, Protocol
 from zope.interface import implementer
 
-from kismet_tx.capture.datasource import Datasource, SourceCommandError, SourceStateError
+from kismet_tx.capture.datasource import Datasource
+from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.external.frames import (
     SIGNATURE,
     V3,
@@ -40,8 +41,8 @@ from kismet_tx.capture.external.frames import (
     ProtocolError,
     encode,
 )
+from kismet_tx.capture.sourcecommands import SourceCommandError, SourceStateError
 from kismet_tx.capture.system import META
-from kismet_tx.capture.tracker import DatasourceTracker
 from kismet_tx.config import SourceDefinitionError
 from kismet_tx.messagebus import ERROR, MessageBus
 

@@ -12,7 +12,6 @@ from collections import deque
 
 import pytest
 
-from kismet_tx.capture.datasource import SourceCommandError, SourceStateError
 from kismet_tx.capture.external.frames import V2, V3, Message, encode
 from kismet_tx.capture.memory import MemoryCaptureSystem
 from kismet_tx.capture.remote import (
@@ -23,6 +22,7 @@ from kismet_tx.capture.remote import (
 )
 from kismet_tx.capture.remotecapture import RemoteCapture
 from kismet_tx.capture.sensor import Sensor, parse_args
+from kismet_tx.capture.sourcecommands import SourceCommandError, SourceStateError
 from kismet_tx.capture.system import WirelessInfo, iter_batch
 from kismet_tx.messagebus import ERROR
 from tests.capture.conftest import RADIO, FakeFDReactor, make_rig, radiotap_beacon

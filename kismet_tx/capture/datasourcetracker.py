@@ -26,16 +26,13 @@ from typing import Any
 from twisted.application.service import MultiService
 from twisted.internet.interfaces import IReactorFDSet, IReactorTime
 
-from kismet_tx.capture.datasource import (
-    Datasource,
-    PacketSink,
-    SourceDefaults,
-    SourceOptions,
-)
+from kismet_tx.capture.datasource import Datasource, PacketSink
 from kismet_tx.capture.kismetdb import SUFFIX as KISMETDB_SUFFIX
 from kismet_tx.capture.kismetdb import KismetdbSource
 from kismet_tx.capture.linuxwifi import LinuxWifiSource
 from kismet_tx.capture.pcapfile import PROGRESS_INTERVAL, PcapFileSource
+from kismet_tx.capture.sourcecommands import SourceOptions
+from kismet_tx.capture.sourcerecord import SourceDefaults
 from kismet_tx.capture.system import CaptureError, CaptureSystem
 from kismet_tx.config import SourceDefinitionError, parse_source_definition
 from kismet_tx.fields import FieldDef
