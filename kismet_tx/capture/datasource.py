@@ -51,7 +51,8 @@ PacketSink = Callable[["Datasource", int, FrameBatch], int]
 class Datasource(Service, ABC):
     """The common life of every capture; drivers implement the ``_*_capture`` hooks."""
 
-    driver: ClassVar[DriverInfo]
+    #: What this source type is and can do; a class attribute unless a source sets its own.
+    driver: DriverInfo
     #: ``retry`` when the definition does not say; None follows the defaults.
     retry_by_default: ClassVar[bool | None] = None
 
@@ -172,7 +173,7 @@ class Datasource(Service, ABC):
     # -- service --------------------------------------------------------------
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         if self.enabled and not self.capturing:
             self._try_open()
 
@@ -181,7 +182,7 @@ class Datasource(Service, ABC):
         if self.capturing:
             self._stop_capture()
             self.capturing = False
-        return super().stopService()
+        return Service.stopService(self)
 
     # -- commands -------------------------------------------------------------
 

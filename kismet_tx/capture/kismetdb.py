@@ -160,7 +160,7 @@ class KismetdbSource(PumpSchedule, Datasource):
     def _wait(self, sec: int, usec: int) -> float:
         """Seconds until a row stamped ``sec.usec`` is due (realtime mode)."""
         ts = sec + usec / 1e6
-        now = self._clock.seconds()
+        now: float = self._clock.seconds()
         if self._anchor is None:
             self._anchor = (now, ts)
         start, first = self._anchor
