@@ -33,9 +33,9 @@ from twisted.internet.testing import MemoryReactorClock
 
 from bench.gen_synthetic_capture import main as generate
 from bench.report import best_of, rate, row
+from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.linux import LinuxCaptureSystem
 from kismet_tx.capture.system import META, batch_len
-from kismet_tx.capture.tracker import DatasourceTracker
 from kismet_tx.chain import PacketChain
 from kismet_tx.channels import ChannelTracker
 from kismet_tx.config import Config

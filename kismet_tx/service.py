@@ -14,18 +14,18 @@ from twisted.logger import Logger
 from twisted.web.server import Site
 
 from kismet_tx.alerts import ALERT_FIELDS, build_alerts
-from kismet_tx.capture.datasource import (
+from kismet_tx.capture.datasourcetracker import PROBED_FIELDS, DatasourceTracker, SourceConflict
+from kismet_tx.capture.pcapfile import REPLAY_FIELDS
+from kismet_tx.capture.remote import REMOTE_FIELDS
+from kismet_tx.capture.remotecapture import RemoteCaptureService
+from kismet_tx.capture.sourcecommands import parse_rate
+from kismet_tx.capture.sourcerecord import (
     DATASOURCE_FIELDS,
     DEFAULTS_FIELDS,
     DRIVER_FIELDS,
     SourceDefaults,
-    parse_rate,
 )
-from kismet_tx.capture.pcapfile import REPLAY_FIELDS
-from kismet_tx.capture.remote import REMOTE_FIELDS
-from kismet_tx.capture.remotecapture import RemoteCaptureService
 from kismet_tx.capture.system import CaptureSystem
-from kismet_tx.capture.tracker import PROBED_FIELDS, DatasourceTracker, SourceConflict
 from kismet_tx.chain import PacketChain
 from kismet_tx.channels import CHANNEL_FIELDS, ChannelTracker
 from kismet_tx.config import Config, ConfigError, SourceDefinitionError

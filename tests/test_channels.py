@@ -6,9 +6,9 @@ from pathlib import Path
 
 from twisted.internet import task
 
+from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.linux import LinuxCaptureSystem
 from kismet_tx.capture.system import pack_batch
-from kismet_tx.capture.tracker import DatasourceTracker
 from kismet_tx.chain import PacketChain
 from kismet_tx.channels import ChannelTracker
 from kismet_tx.messagebus import MessageBus

@@ -7,19 +7,17 @@ posts a message on the bus. A capture that fails goes to the error state and,
 with ``retry`` on, is re-opened on a backoff: 5 s, 10 s, 20 s, 40 s, then every
 60 s until it opens or is closed.
 
-Commands that do not fit the current state raise :class:`SourceStateError`
-(the HTTP layer answers 409); unusable arguments raise
-:class:`SourceCommandError` (400). Both are raised before anything changes.
+Commands that do not fit the current state raise
+:class:`~kismet_tx.capture.sourcecommands.SourceStateError`, unusable arguments
+:class:`~kismet_tx.capture.sourcecommands.SourceCommandError`; both are raised
+before anything changes.  The record's fields are in :mod:`.sourcerecord`.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from twisted.application.service import Service
@@ -28,9 +26,15 @@ from twisted.logger import Logger
 
 from kismet_tx import __version__
 from kismet_tx.capture.channelspec import ChannelError, WifiChannel, parse_channel
+from kismet_tx.capture.sourcecommands import (
+    SourceCommandError,
+    SourceIncapable,
+    SourceOptions,
+    SourceStateError,
+    check_hop_rate,
+)
+from kismet_tx.capture.sourcerecord import DriverInfo, SourceDefaults, source_key
 from kismet_tx.capture.system import CaptureError, FrameBatch, batch_len
-from kismet_tx.config import SourceDefinitionError
-from kismet_tx.fields import FieldDef
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
 from kismet_tx.rrd import Rrd
 
@@ -38,317 +42,6 @@ _log = Logger(namespace="kismet_tx.capture")
 
 #: Retry delays after consecutive failures, seconds; the last one repeats.
 RETRY_DELAYS = (5.0, 10.0, 20.0, 40.0, 60.0)
-#: Highest accepted hop rate, channels per second.
-MAX_HOP_RATE = 100.0
-
-DRIVER_FIELDS = (
-    FieldDef("kismet.datasource.driver.type", "string", "datasource type"),
-    FieldDef("kismet.datasource.driver.description", "string", "datasource description"),
-    FieldDef(
-        "kismet.datasource.driver.probe_capable", "uint8", "datasource can automatically probe"
-    ),
-    FieldDef("kismet.datasource.driver.probe_ipc", "uint8", "datasource needs IPC to probe"),
-    FieldDef("kismet.datasource.driver.list_capable", "uint8", "datasource can list interfaces"),
-    FieldDef(
-        "kismet.datasource.driver.list_ipc", "uint8", "datasource needs IPC to list interfaces"
-    ),
-    FieldDef(
-        "kismet.datasource.driver.local_capable", "uint8", "datasource can support local interfaces"
-    ),
-    FieldDef(
-        "kismet.datasource.driver.local_ipc", "uint8", "datasource needs IPC for local interfaces"
-    ),
-    FieldDef(
-        "kismet.datasource.driver.remote_capable", "uint8", "datasource can support remote capture"
-    ),
-    FieldDef(
-        "kismet.datasource.driver.passive_capable",
-        "uint8",
-        "datasource can support passive capture",
-    ),
-    FieldDef("kismet.datasource.driver.tuning_capable", "uint8", "datasource can control channels"),
-    FieldDef("kismet.datasource.driver.hop_capable", "uint8", "datasource can hop channels"),
-)
-
-DATASOURCE_FIELDS = (
-    FieldDef("kismet.datasource.uuid", "uuid", "UUID"),
-    FieldDef("kismet.datasource.source_key", "uint32", "hashed UUID key"),
-    FieldDef(
-        "kismet.datasource.source_number", "uint64", "internal source number per server instance"
-    ),
-    FieldDef("kismet.datasource.name", "string", "human-readable name"),
-    FieldDef("kismet.datasource.definition", "string", "original source= definition"),
-    FieldDef("kismet.datasource.interface", "string", "interface"),
-    FieldDef("kismet.datasource.capture_interface", "string", "interface capturing packets"),
-    FieldDef("kismet.datasource.hardware", "string", "hardware / chipset"),
-    FieldDef("kismet.datasource.type_driver", "kismet.datasource.driver", "datasource driver"),
-    FieldDef(
-        "kismet.datasource.paused",
-        "uint8",
-        "capture is paused (no packets will be processed from this source)",
-    ),
-    FieldDef("kismet.datasource.running", "uint8", "capture is running"),
-    FieldDef("kismet.datasource.remote", "uint8", "capture is connected from a remote server"),
-    FieldDef("kismet.datasource.passive", "uint8", "capture is a post-able passive capture"),
-    FieldDef("kismet.datasource.dlt", "uint32", "DLT (link type)"),
-    FieldDef("kismet.datasource.linktype_override", "uint32", "overridden link type"),
-    FieldDef("kismet.datasource.datasource_version", "string", "datasource binary version"),
-    FieldDef("kismet.datasource.ipc_pid", "int64",
-             "capture process (kismet_tx captures in its own process)"),
-    FieldDef("kismet.datasource.remote_ip", "string", "IP if a remote datasource"),
-    FieldDef("kismet.datasource.warning", "string", "warning or unusual interface state"),
-    FieldDef("kismet.datasource.channels", "vector[string]", "supported channels"),
-    FieldDef("kismet.datasource.hopping", "uint8", "source is channel hopping"),
-    FieldDef("kismet.datasource.channel", "string", "current channel"),
-    FieldDef("kismet.datasource.hop_rate", "double", "hop rate if channel hopping"),
-    FieldDef("kismet.datasource.hop_channels", "vector[string]", "hop pattern if hopping"),
-    FieldDef("kismet.datasource.hop_split", "uint8", "split hopping among same type interfaces"),
-    FieldDef(
-        "kismet.datasource.hop_offset", "uint32", "offset into hopping list for multiple sources"
-    ),
-    FieldDef("kismet.datasource.hop_shuffle", "uint8", "shuffle channels while hopping"),
-    FieldDef(
-        "kismet.datasource.hop_shuffle_skip",
-        "uint32",
-        "number of channels skipped by source during hop shuffling",
-    ),
-    FieldDef("kismet.datasource.error", "uint8", "source is in error state"),
-    FieldDef("kismet.datasource.error_reason", "string", "last known reason for error state"),
-    FieldDef("kismet.datasource.num_packets", "uint64", "number of packets seen by source"),
-    FieldDef(
-        "kismet.datasource.num_error_packets",
-        "uint64",
-        "number of invalid/error packets seen by source",
-    ),
-    FieldDef("kismet.datasource.packets_rrd", "kismet.common.rrd", "received packet rate RRD"),
-    FieldDef(
-        "kismet.datasource.packets_datasize_rrd",
-        "kismet.common.rrd",
-        "received data RRD (in bytes)",
-    ),
-    FieldDef("kismet.datasource.retry", "uint8", "source will try to re-open after failure"),
-    FieldDef(
-        "kismet.datasource.retry_attempts", "uint32", "consecutive unsuccessful retry attempts"
-    ),
-    FieldDef(
-        "kismet.datasource.total_retry_attempts", "uint32", "total unsuccessful retry attempts"
-    ),
-    FieldDef("kismet.datasource.info.antenna_type", "string", "user-supplied antenna type"),
-    FieldDef("kismet.datasource.info.antenna_gain", "double", "user-supplied antenna gain in dB"),
-    FieldDef(
-        "kismet.datasource.info.antenna_orientation", "double", "user-supplied antenna orientation"
-    ),
-    FieldDef(
-        "kismet.datasource.info.antenna_beamwidth", "double", "user-supplied antenna beamwidth"
-    ),
-    FieldDef("kismet.datasource.info.amp_type", "string", "user-supplied amplifier type"),
-    FieldDef("kismet.datasource.info.amp_gain", "double", "user-supplied amplifier gain in dB"),
-)
-
-
-class SourceCommandError(ValueError):
-    """A command's arguments are unusable for this source (HTTP 400)."""
-
-
-class SourceIncapable(SourceCommandError):
-    """The source cannot do this at all (no tuning, no hopping) or the radio refused:
-    Kismet answers 500, "the channel or hopping pattern cannot be set"."""
-
-
-class SourceStateError(RuntimeError):
-    """A command does not fit the source's current state (HTTP 409)."""
-
-
-@dataclass(frozen=True, slots=True)
-class DriverInfo:
-    """What a datasource type is and can do (``kismet.datasource.driver.*``)."""
-
-    type: str
-    description: str
-    list_capable: bool = False
-    local_capable: bool = True
-    tune_capable: bool = False
-    hop_capable: bool = False
-    probe_capable: bool = False
-
-    def record(self) -> dict[str, Any]:
-        """The ``kismet.datasource.driver.*`` record."""
-        return {
-            "kismet.datasource.driver.type": self.type,
-            "kismet.datasource.driver.description": self.description,
-            "kismet.datasource.driver.probe_capable": int(self.probe_capable),
-            "kismet.datasource.driver.probe_ipc": 0,
-            "kismet.datasource.driver.list_capable": int(self.list_capable),
-            "kismet.datasource.driver.list_ipc": 0,
-            "kismet.datasource.driver.local_capable": int(self.local_capable),
-            "kismet.datasource.driver.local_ipc": 0,
-            "kismet.datasource.driver.remote_capable": 0,
-            "kismet.datasource.driver.passive_capable": 0,
-            "kismet.datasource.driver.tuning_capable": int(self.tune_capable),
-            "kismet.datasource.driver.hop_capable": int(self.hop_capable),
-        }
-
-
-def parse_rate(text: str) -> float:
-    """A hop rate in channels per second from ``5``, ``5/sec``, ``30/min`` or ``1/hour``."""
-    value, _, unit = text.strip().lower().partition("/")
-    divisor = {
-        "": 1.0,
-        "s": 1.0,
-        "sec": 1.0,
-        "second": 1.0,
-        "m": 60.0,
-        "min": 60.0,
-        "minute": 60.0,
-        "h": 3600.0,
-        "hour": 3600.0,
-    }.get(unit.strip())
-    try:
-        rate = float(value)
-    except ValueError:
-        rate = math.nan
-    if divisor is None or not math.isfinite(rate):
-        raise ValueError(f"bad rate {text!r}: expected N, N/sec, N/min or N/hour")
-    return rate / divisor
-
-
-def check_hop_rate(rate: float) -> float:
-    """Reject hop rates that are not finite, not positive or absurdly high."""
-    if not math.isfinite(rate) or rate <= 0 or rate > MAX_HOP_RATE:
-        raise SourceCommandError(
-            f"hop rate must be above 0 and at most {MAX_HOP_RATE:g} "
-            f"channels per second, got {rate!r}"
-        )
-    return rate
-
-
-def source_key(uuid: str) -> int:
-    """Kismet's per-source key: the Adler-32 of the UUID text."""
-    return zlib.adler32(uuid.encode("ascii")) & 0xFFFFFFFF
-
-
-class SourceOptions:
-    """A definition's ``opt=val`` options with typed accessors.
-
-    Malformed values raise :class:`SourceDefinitionError` naming the option.
-    """
-
-    def __init__(self, options: Mapping[str, str]) -> None:
-        self._options = dict(options)
-        self.used: set[str] = set()
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._options
-
-    def text(self, key: str, default: str | None = None) -> str | None:
-        """A string option."""
-        self.used.add(key)
-        return self._options.get(key, default)
-
-    def flag(self, key: str, default: bool) -> bool:
-        """A boolean option (true/false, yes/no, on/off, 1/0)."""
-        self.used.add(key)
-        value = self._options.get(key)
-        if value is None:
-            return default
-        word = value.strip().lower()
-        if word in ("true", "yes", "on", "1"):
-            return True
-        if word in ("false", "no", "off", "0"):
-            return False
-        raise SourceDefinitionError(f"option {key}={value!r} must be true or false")
-
-    def number(self, key: str, default: float | None = None) -> float | None:
-        """A numeric option."""
-        self.used.add(key)
-        value = self._options.get(key)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise SourceDefinitionError(f"option {key}={value!r} must be a number")
-        return number
-
-    def rate(self, key: str, default: float) -> float:
-        """A hop rate option (``5/sec``)."""
-        self.used.add(key)
-        value = self._options.get(key)
-        if value is None:
-            return default
-        try:
-            return check_hop_rate(parse_rate(value))
-        except (ValueError, SourceCommandError) as exc:
-            raise SourceDefinitionError(f"option {key}: {exc}") from None
-
-    def unknown(self) -> list[str]:
-        """Options no accessor asked for."""
-        return sorted(set(self._options) - self.used)
-
-
-@dataclass(frozen=True, slots=True)
-class SourceDefaults:
-    """Defaults for new sources (``kismet.datasourcetracker.default.*``)."""
-
-    hop: bool = True
-    hop_rate: float = 5.0
-    split: bool = False
-    random_order: bool = False
-    retry_on_error: bool = True
-    #: Remote capture TCP listener (``remote_capture_listen``/``_port``; empty when off).
-    remote_listen: str = ""
-    remote_port: int = 0
-
-    def record(self) -> dict[str, Any]:
-        """The ``/datasource/defaults`` record."""
-        return {
-            "kismet.datasourcetracker.default.hop_rate": self.hop_rate,
-            "kismet.datasourcetracker.default.hop": int(self.hop),
-            "kismet.datasourcetracker.default.split": int(self.split),
-            "kismet.datasourcetracker.default.random_order": int(self.random_order),
-            "kismet.datasourcetracker.default.retry_on_error": int(self.retry_on_error),
-            "kismet.datasourcetracker.default.remote_cap_listen": self.remote_listen,
-            "kismet.datasourcetracker.default.remote_cap_port": self.remote_port,
-            "kismet.datasourcetracker.default.remote_cap_timestamp": 0,
-        }
-
-
-DEFAULTS_FIELDS = (
-    FieldDef("kismet.datasourcetracker.default.hop_rate", "double", "default hop rate for sources"),
-    FieldDef("kismet.datasourcetracker.default.hop", "uint8", "do sources hop by default"),
-    FieldDef(
-        "kismet.datasourcetracker.default.split",
-        "uint8",
-        "split channels among sources with the same type",
-    ),
-    FieldDef(
-        "kismet.datasourcetracker.default.random_order",
-        "uint8",
-        "scramble channel order to maximize use of overlap",
-    ),
-    FieldDef(
-        "kismet.datasourcetracker.default.retry_on_error",
-        "uint8",
-        "re-open sources if an error occurs",
-    ),
-    FieldDef(
-        "kismet.datasourcetracker.default.remote_cap_listen",
-        "string",
-        "listen address for remote capture",
-    ),
-    FieldDef(
-        "kismet.datasourcetracker.default.remote_cap_port",
-        "uint32",
-        "listen port for remote capture",
-    ),
-    FieldDef(
-        "kismet.datasourcetracker.default.remote_cap_timestamp",
-        "uint8",
-        "overwrite remote capture timestamps with server time",
-    ),
-)
 
 #: ``sink(source, dlt, batch)`` hands a batch to the packet chain and returns
 #: how many of its frames were error packets (bad FCS, malformed).
@@ -358,7 +51,8 @@ PacketSink = Callable[["Datasource", int, FrameBatch], int]
 class Datasource(Service, ABC):
     """The common life of every capture; drivers implement the ``_*_capture`` hooks."""
 
-    driver: ClassVar[DriverInfo]
+    #: What this source type is and can do; a class attribute unless a source sets its own.
+    driver: DriverInfo
     #: ``retry`` when the definition does not say; None follows the defaults.
     retry_by_default: ClassVar[bool | None] = None
 
@@ -479,7 +173,7 @@ class Datasource(Service, ABC):
     # -- service --------------------------------------------------------------
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         if self.enabled and not self.capturing:
             self._try_open()
 
@@ -488,7 +182,7 @@ class Datasource(Service, ABC):
         if self.capturing:
             self._stop_capture()
             self.capturing = False
-        return super().stopService()
+        return Service.stopService(self)
 
     # -- commands -------------------------------------------------------------
 

@@ -22,8 +22,9 @@ from typing import Any, ClassVar
 
 from twisted.internet.interfaces import IDelayedCall
 
-from kismet_tx.capture.datasource import Datasource, DriverInfo
+from kismet_tx.capture.datasource import Datasource
 from kismet_tx.capture.pcapfile import PumpSchedule
+from kismet_tx.capture.sourcerecord import DriverInfo
 from kismet_tx.capture.system import META, CaptureError, FrameBatch
 from kismet_tx.config import SourceDefinitionError
 from kismet_tx.kismetdb.schema import open_read_only
@@ -159,7 +160,7 @@ class KismetdbSource(PumpSchedule, Datasource):
     def _wait(self, sec: int, usec: int) -> float:
         """Seconds until a row stamped ``sec.usec`` is due (realtime mode)."""
         ts = sec + usec / 1e6
-        now = self._clock.seconds()
+        now: float = self._clock.seconds()
         if self._anchor is None:
             self._anchor = (now, ts)
         start, first = self._anchor

@@ -31,14 +31,10 @@ from kismet_tx.capture.channelspec import (
     parse_channel,
 )
 from kismet_tx.capture.channelspec import parse_channel_list as _parse_list
-from kismet_tx.capture.datasource import (
-    Datasource,
-    DriverInfo,
-    SourceCommandError,
-    SourceIncapable,
-    SourceStateError,
-)
+from kismet_tx.capture.datasource import Datasource
 from kismet_tx.capture.reader import DEFAULT_BATCH, CaptureReader
+from kismet_tx.capture.sourcecommands import SourceCommandError, SourceIncapable, SourceStateError
+from kismet_tx.capture.sourcerecord import DriverInfo
 from kismet_tx.capture.system import (
     CaptureError,
     CaptureHandle,

@@ -30,7 +30,8 @@ from typing import Any, ClassVar
 from twisted.internet.interfaces import IDelayedCall
 from twisted.internet.task import LoopingCall
 
-from kismet_tx.capture.datasource import Datasource, DriverInfo
+from kismet_tx.capture.datasource import Datasource
+from kismet_tx.capture.sourcerecord import DriverInfo
 from kismet_tx.capture.system import (
     META,
     META_SIZE,

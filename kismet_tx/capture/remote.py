@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
@@ -46,6 +46,11 @@ PING_INTERVAL = 5.0
 PEER_TIMEOUT = 30.0
 #: Control messages (anything but packets) a sensor may send per second.
 MAX_CONTROL_RATE = 200
+
+
+def _u32(value: object) -> TypeGuard[int]:
+    """An int that fits 32 unsigned bits."""
+    return isinstance(value, int) and 0 <= value < 1 << 32
 
 
 def _text(body: dict[str, Any], key: str, what: str) -> str:
@@ -128,8 +133,7 @@ class RemoteSession:
             raise ProtocolError("packet data before the source was opened")
         content = packet.get("content")
         dlt, ts_s, ts_us = packet.get("dlt"), packet.get("ts_s", 0), packet.get("ts_us", 0)
-        if not isinstance(content, bytes) or not all(
-                isinstance(v, int) and 0 <= v < 1 << 32 for v in (dlt, ts_s, ts_us)):
+        if not isinstance(content, bytes) or not (_u32(dlt) and _u32(ts_s) and _u32(ts_us)):
             raise ProtocolError("packet block without binary content, link type or timestamp")
         return dlt, content, ts_s, min(ts_us, 999_999)
 

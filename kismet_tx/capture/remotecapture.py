@@ -24,10 +24,10 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Factory, Protocol
 from twisted.python.failure import Failure
 
-from kismet_tx.capture.datasource import SourceOptions
+from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.external.frames import MAX_FRAME
 from kismet_tx.capture.remote import RemoteSession, RemoteSource
-from kismet_tx.capture.tracker import DatasourceTracker
+from kismet_tx.capture.sourcecommands import SourceOptions
 from kismet_tx.config import Config, SourceDefinitionError, parse_source_definition
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
 
@@ -37,9 +37,9 @@ DEFAULT_PORT = 3501
 class RemoteCapture:
     """Every sensor session, and the sources they feed."""
 
-    def __init__(self, *, tracker: DatasourceTracker, bus: MessageBus, clock: IReactorTime,
+    def __init__(self, *, sources: DatasourceTracker, bus: MessageBus, clock: IReactorTime,
                  max_frame: int = MAX_FRAME) -> None:
-        self._tracker = tracker
+        self._sources = sources
         self._bus = bus
         self._clock = clock
         self.max_frame = max_frame
@@ -71,7 +71,7 @@ class RemoteCapture:
     def check_new(self, uuid: str, sourcetype: str, session: RemoteSession) -> str | None:
         """Why a ``NEWSOURCE`` cannot be accepted, or None."""
         if uuid:
-            existing = self._tracker.get(uuid)
+            existing = self._sources.get(uuid)
             if existing is not None and not isinstance(existing, RemoteSource):
                 return f"UUID {uuid} belongs to a local source ({existing.definition!r})"
         if any(ord(ch) < 0x20 for ch in sourcetype):
@@ -84,9 +84,9 @@ class RemoteCapture:
         uuid = announced["uuid"] or (
             f"{zlib.adler32(announced['sourcetype'].encode()) & 0xFFFFFFFF:08X}-0000-0000-0000-"
             f"{zlib.adler32(announced['definition'].encode()) & 0xFFFFFFFF:012X}")
-        source = self._tracker.get(uuid)
+        source = self._sources.get(uuid)
         if not isinstance(source, RemoteSource):
-            source = self._tracker.adopt(lambda number: self._build(number, uuid, announced))
+            source = self._sources.adopt(lambda number: self._build(number, uuid, announced))
             self._bus.post(f"Remote capture {session.peer}: new source "
                            f"'{source.source_name}' ({announced['sourcetype']}, UUID {uuid})",
                            INFO)
@@ -103,7 +103,7 @@ class RemoteCapture:
         return RemoteSource(
             sourcetype=announced["sourcetype"], interface=interface, options=options,
             definition=definition, uuid=uuid, number=number, clock=self._clock,
-            bus=self._bus, sink=self._tracker.sink, defaults=self._tracker.defaults,
+            bus=self._bus, sink=self._sources.sink, defaults=self._sources.defaults,
             gps_listeners=self.gps_listeners)
 
     def stop(self) -> None:
@@ -121,16 +121,17 @@ class RemoteCaptureProtocol(Protocol):
         self._capture = capture
 
     def connectionMade(self) -> None:
-        peer = self.transport.getPeer()
+        transport = self.transport
+        assert transport is not None, "connectionMade without a transport"
+        peer = transport.getPeer()
         self.session = self._capture.session(
-            getattr(peer, "host", str(peer)), self.transport.write,
-            self.transport.loseConnection, "tcp")
+            getattr(peer, "host", str(peer)), transport.write, transport.loseConnection, "tcp")
 
     def dataReceived(self, data: bytes) -> None:
         if self.session is not None:
             self.session.data_received(data)
 
-    def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
+    def connectionLost(self, reason: Failure | None = None) -> None:
         if self.session is not None:
             self.session.connection_lost("connection closed")
 
@@ -148,13 +149,13 @@ class RemoteCaptureFactory(Factory):
 class RemoteCaptureService(MultiService):
     """The remote capture server and (when enabled) its TCP listener."""
 
-    def __init__(self, config: Config, tracker: DatasourceTracker, bus: MessageBus,
+    def __init__(self, config: Config, sources: DatasourceTracker, bus: MessageBus,
                  reactor: Any) -> None:
-        super().__init__()
+        MultiService.__init__(self)
         self.setName("remote_capture")
         self._bus = bus
         self.capture = RemoteCapture(
-            tracker=tracker, bus=bus, clock=reactor,
+            sources=sources, bus=bus, clock=reactor,
             max_frame=config.get_int("remote_capture_max_frame", MAX_FRAME))
         self.listener: internet.TCPServer | None = None
         self._listen_error: CannotListenError | None = None
@@ -169,7 +170,7 @@ class RemoteCaptureService(MultiService):
     def privilegedStartService(self) -> None:
         # twistd binds ports here; a port in use must not stop the whole server.
         try:
-            super().privilegedStartService()
+            MultiService.privilegedStartService(self)
         except CannotListenError as exc:
             self._listen_error = exc
             if self.listener is not None:
@@ -184,7 +185,7 @@ class RemoteCaptureService(MultiService):
                 self._listen_error = exc
                 self.listener.disownServiceParent()
                 self.listener = None
-        super().startService()
+        MultiService.startService(self)
         if self._listen_error is not None:
             self._bus.post(f"Remote capture TCP listener not started: {self._listen_error}; "
                            "the websocket still takes sensors", ERROR)
@@ -203,4 +204,4 @@ class RemoteCaptureService(MultiService):
 
     def stopService(self) -> Any:
         self.capture.stop()
-        return super().stopService()
+        return MultiService.stopService(self)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from twisted.application.service import Service
 
 from kismet_tx.capture.channelspec import ChannelError, WifiChannel, parse_channel
-from kismet_tx.capture.datasource import Datasource, DriverInfo, SourceStateError
+from kismet_tx.capture.datasource import Datasource
 from kismet_tx.capture.external.frames import V3, Message, ProtocolError
+from kismet_tx.capture.sourcecommands import SourceStateError
+from kismet_tx.capture.sourcerecord import DriverInfo
 from kismet_tx.capture.system import CaptureError
 from kismet_tx.fields import FieldDef
 from kismet_tx.messagebus import ERROR
@@ -128,13 +130,12 @@ class RemoteSource(Datasource):
             raise ProtocolError("GPS block is not a map")
         lat, lon = block.get("lat"), block.get("lon")
         alt, fix = block.get("alt", 0.0), block.get("fix", 3)
-        if not all(isinstance(v, int | float) and math.isfinite(v) and not isinstance(v, bool)
-                   for v in (lat, lon, alt)) or not isinstance(fix, int):
+        if not (_finite(lat) and _finite(lon) and _finite(alt)) or not isinstance(fix, int):
             raise ProtocolError("GPS block without numeric lat, lon, alt and fix")
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise ProtocolError(f"GPS position {lat}, {lon} is off the globe")
-        name = block.get("name") if isinstance(block.get("name"), str) else "remote"
-        return float(lat), float(lon), float(alt), fix, name
+        name = block.get("name")
+        return float(lat), float(lon), float(alt), fix, name if isinstance(name, str) else "remote"
 
     def set_gps(self, reported: tuple[float, float, float, int, str]) -> None:
         """The sensor moved (or reported its first position)."""
@@ -195,6 +196,11 @@ class RemoteSource(Datasource):
         """One run of same-link-type packets from the sensor."""
         self.dlt = dlt
         self.deliver((buffer, meta))
+
+
+def _finite(value: object) -> TypeGuard[float]:
+    """A finite int or float (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _channel_or_none(text: str) -> WifiChannel | None:

@@ -28,7 +28,8 @@ from twisted.internet.interfaces import IPushProducer
 from twisted.internet.protocol import ClientFactory, Protocol
 from zope.interface import implementer
 
-from kismet_tx.capture.datasource import Datasource, SourceCommandError, SourceStateError
+from kismet_tx.capture.datasource import Datasource
+from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.external.frames import (
     SIGNATURE,
     V3,
@@ -40,8 +41,8 @@ from kismet_tx.capture.external.frames import (
     ProtocolError,
     encode,
 )
+from kismet_tx.capture.sourcecommands import SourceCommandError, SourceStateError
 from kismet_tx.capture.system import META
-from kismet_tx.capture.tracker import DatasourceTracker
 from kismet_tx.config import SourceDefinitionError
 from kismet_tx.messagebus import ERROR, MessageBus
 
@@ -115,16 +116,16 @@ class Sensor:
     """The sensor's one source and its link to the server (either transport)."""
 
     def __init__(self, options: argparse.Namespace, reactor: Any,
-                 tracker: DatasourceTracker | None = None) -> None:
+                 sources: DatasourceTracker | None = None) -> None:
         self.options = options
         self.reactor = reactor
         self.bus = MessageBus(reactor)
-        if tracker is None:
+        if sources is None:
             from kismet_tx.capture.linux import LinuxCaptureSystem
 
-            tracker = DatasourceTracker(clock=reactor, reactor=reactor, bus=self.bus,
+            sources = DatasourceTracker(clock=reactor, reactor=reactor, bus=self.bus,
                                         sink=self._sink, system=LinuxCaptureSystem())
-        self.tracker = tracker
+        self.sources = sources
         self.source: Datasource | None = None
         self.exit_code = 0
         self.sent_packets = 0
@@ -150,7 +151,7 @@ class Sensor:
 
     def start(self) -> None:
         """Connect (again)."""
-        self.tracker.startService()
+        self.sources.startService()
         self.connect()
 
     def connect(self) -> None:
@@ -171,7 +172,7 @@ class Sensor:
         self.log(f"INFO: Connected to '{self.options.host}:{self.options.port}'...")
         self._stop_source()
         try:
-            built = self.tracker.build(self.options.source)
+            built = self.sources.build(self.options.source)
         except SourceDefinitionError as exc:
             self.log(f"FATAL: bad --source: {exc}")
             self.exit_code = 2
@@ -248,13 +249,13 @@ class Sensor:
         seqno = message.seqno
         self._stop_source()
         try:
-            source = self.tracker.add(self.options.source)
+            source = self.sources.add(self.options.source)
         except SourceDefinitionError as exc:
             self.send(Message("OPENREPORT", {"seqno": seqno, "msg": str(exc)}, code=1))
             return
         if not source.capturing:
             reason = source.error_reason or "could not open"
-            self.tracker.remove(source.uuid)
+            self.sources.remove(source.uuid)
             self.send(Message("OPENREPORT", {"seqno": seqno, "msg": reason}, code=1))
             return
         self.source = source
@@ -299,7 +300,7 @@ class Sensor:
         self._held = False
         source, self.source = self.source, None
         if source is not None:
-            self.tracker.remove(source.uuid)
+            self.sources.remove(source.uuid)
 
     def _sink(self, source: Datasource, dlt: int, batch: tuple[bytes, bytes]) -> int:
         send = self._send
@@ -357,8 +358,9 @@ class _TcpProtocol(Protocol):
         self.sensor = sensor
 
     def connectionMade(self) -> None:
-        self.sensor.connected(self.transport.write, self.transport.loseConnection,
-                              self.transport)
+        transport = self.transport
+        assert transport is not None, "connectionMade without a transport"
+        self.sensor.connected(transport.write, transport.loseConnection, transport)
 
     def dataReceived(self, data: bytes) -> None:
         self.sensor.data_received(data)
@@ -384,8 +386,8 @@ def main(argv: list[str] | None = None) -> int:
     from twisted.internet import reactor
 
     sensor = Sensor(options, reactor)
-    reactor.callWhenRunning(sensor.start)  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.callWhenRunning(sensor.start)
+    reactor.run()
     return sensor.exit_code
 
 

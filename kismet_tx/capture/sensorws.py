@@ -32,7 +32,7 @@ class _SensorProtocol(WebSocketClientProtocol):
 
 class _SensorFactory(WebSocketClientFactory):
     def __init__(self, sensor: Sensor, url: str) -> None:
-        super().__init__(url)
+        WebSocketClientFactory.__init__(self, url)
         self.sensor = sensor
         self.setProtocolOptions(maxMessagePayloadSize=0, maxFramePayloadSize=0)
 

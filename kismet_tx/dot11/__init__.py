@@ -2,13 +2,16 @@
 
 Entry point: :func:`decode_packet` ``(dlt, data) -> Dot11Packet``.  Layers:
 
-* :mod:`.linklayer` - radiotap / PPI / Prism / AVS / raw 802.11 capture headers
-  (:func:`decode_link`), giving a lazy :class:`RadioInfo`;
+* :mod:`.radiotap`, :mod:`.linklayer` - radiotap / PPI / Prism / AVS / raw 802.11
+  capture headers (:func:`decode_link`), giving a lazy :class:`RadioInfo`
+  (:mod:`.radio`);
 * :mod:`.frames` - the MAC header object (:class:`Dot11Frame`, :func:`mac_str`);
-* :mod:`.packet` - :func:`decode_packet`, :func:`decode_frame`, :class:`Dot11Packet`;
-* :mod:`.mgmt` - management fixed fields; :mod:`.ies` - lazy, cached IEs;
-* :mod:`.rsn`, :mod:`.vendor`, :mod:`.crypt` - RSN/WPA/WPS/WMM and Kismet's
-  crypt bitsets and strings; :mod:`.eapol` - LLC and EAPOL.
+* :mod:`.decode` - :func:`decode_packet`, :func:`decode_frame`; :mod:`.packet` -
+  :class:`Dot11Packet`, the decoded record with its lazy bodies;
+* :mod:`.mgmt` - management fixed fields; :mod:`.ies` - lazy, cached IEs, with
+  single-IE bodies in :mod:`.elements`;
+* :mod:`.rsn`, :mod:`.vendor` - RSN/WPA/WPS/WMM; :mod:`.cryptbits`,
+  :mod:`.crypt` - Kismet's crypt bitsets and strings; :mod:`.eapol` - LLC and EAPOL.
 
 Every decoder returns a result or raises :class:`MalformedFrame`.
 """
@@ -16,6 +19,7 @@ Every decoder returns a result or raises :class:`MalformedFrame`.
 from __future__ import annotations
 
 from .crypt import crypt_set, crypt_to_legacy, crypt_to_simple_string, crypt_to_string
+from .decode import decode_frame, decode_packet
 from .eapol import EAPOL, LLC, parse_eapol, parse_llc
 from .errors import MalformedFrame, UnsupportedLinkType
 from .frames import (
@@ -39,7 +43,7 @@ from .linklayer import (
     decode_link,
 )
 from .mgmt import MgmtFixed, parse_fixed
-from .packet import Dot11Packet, decode_frame, decode_packet
+from .packet import Dot11Packet
 from .radio import RadioInfo, channel_to_freq, freq_to_channel
 from .rsn import SecurityInfo, parse_rsn, parse_wpa
 from .text import munge_to_printable

@@ -79,7 +79,7 @@ DATA_SUBTYPES: dict[int, str] = {
     10: "qos_data_cf_poll", 11: "qos_data_cf_ack_poll", 12: "qos_null", 14: "qos_cf_poll",
     15: "qos_cf_ack_poll",
 }  # fmt: skip
-_SUBTYPE_TABLES = (MGMT_SUBTYPES, CTRL_SUBTYPES, DATA_SUBTYPES, {})
+_SUBTYPE_TABLES: tuple[dict[int, str], ...] = (MGMT_SUBTYPES, CTRL_SUBTYPES, DATA_SUBTYPES, {})
 
 BROADCAST = b"\xff\xff\xff\xff\xff\xff"
 
@@ -167,7 +167,8 @@ class Dot11Frame:
     @property
     def duration(self) -> int:
         """Duration/ID field."""
-        return _U16.unpack_from(self.raw, self.start + 2)[0]
+        duration: int = _U16.unpack_from(self.raw, self.start + 2)[0]
+        return duration
 
     @property
     def seq(self) -> int | None:
@@ -187,7 +188,8 @@ class Dot11Frame:
         if self.type != TYPE_DATA or not self.subtype & 0x08:
             return None
         off = self.start + (30 if self.flags & 0x03 == 3 else 24)
-        return _U16.unpack_from(self.raw, off)[0]
+        qos: int = _U16.unpack_from(self.raw, off)[0]
+        return qos
 
     @property
     def ht_control(self) -> int | None:
@@ -195,11 +197,13 @@ class Dot11Frame:
         if not self.flags & 0x80:
             return None
         if self.type == TYPE_MGMT:
-            return _U32.unpack_from(self.raw, self.start + 24)[0]
-        if self.type == TYPE_DATA and self.subtype & 0x08:
+            off = self.start + 24
+        elif self.type == TYPE_DATA and self.subtype & 0x08:
             off = self.start + (32 if self.flags & 0x03 == 3 else 26)
-            return _U32.unpack_from(self.raw, off)[0]
-        return None
+        else:
+            return None
+        htc: int = _U32.unpack_from(self.raw, off)[0]
+        return htc
 
     @property
     def tods(self) -> bool:

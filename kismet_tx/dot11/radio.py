@@ -11,7 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["RadioInfo", "RADIO_FIELDS", "make_index_map", "freq_to_channel", "channel_to_freq"]
+__all__ = [
+    "RadioInfo",
+    "RADIO_FIELDS",
+    "IndexMap",
+    "make_index_map",
+    "freq_to_channel",
+    "channel_to_freq",
+]
+
+#: Value position of each RADIO_FIELDS entry (-1: absent), then per extra
+#: radiotap namespace the positions of its antenna (-1: none) and signal.
+IndexMap = tuple[int, ...]
 
 #: Attribute names stored in a RadioInfo, in index-map order.
 RADIO_FIELDS: tuple[str, ...] = (
@@ -43,9 +54,14 @@ _VHT_BW, _VHT_MCS_NSS, _HDR_CHAN = _POS["vht_bw"], _POS["vht_mcs_nss"], _POS["he
 _CHAINS = len(RADIO_FIELDS)
 
 
-def make_index_map(positions: dict[str, int]) -> tuple[int, ...]:
-    """Index map for RadioInfo: value position per field, -1 if absent."""
-    return tuple(positions.get(name, -1) for name in RADIO_FIELDS)
+def make_index_map(
+    positions: dict[str, int], chains: Sequence[tuple[int, int]] = ()
+) -> IndexMap:
+    """Index map for RadioInfo: value position per field, -1 if absent, then the
+    ``(antenna, signal)`` value positions of each chain."""
+    return tuple(positions.get(name, -1) for name in RADIO_FIELDS) + tuple(
+        pos for chain in chains for pos in chain
+    )
 
 
 _CHANNEL_MEMO: dict[int | None, int | None] = {None: None}
@@ -124,16 +140,40 @@ class RadioInfo:
 
     __slots__ = ("_v", "_m")
 
+    _v: tuple[Any, ...]
+    _m: IndexMap
+    # Stored fields, read through the index map by the properties set up below.
+    tsft: int | None
+    flags: int | None
+    rate_500kbps: int | None
+    freq_mhz: int | None
+    chan_flags: int | None
+    signal_dbm: int | None
+    noise_dbm: int | None
+    signal_rssi: int | None
+    noise_rssi: int | None
+    antenna: int | None
+    mcs_known: int | None
+    mcs_flags: int | None
+    mcs_index: int | None
+    ampdu_ref: int | None
+    vht_known: int | None
+    vht_flags: int | None
+    vht_bw: int | None
+    vht_mcs_nss: bytes | None
+    timestamp: int | None
+    header_channel: int | None
+
     def __init__(
         self,
         values: tuple[Any, ...],
-        index_map: tuple[int, ...],
+        index_map: IndexMap,
         chains: Sequence[tuple[int, int]] = (),
     ) -> None:
-        # Absent fields have index -1; the map carries the per-chain
-        # (antenna, signal) value positions as its last item.
+        # ``index_map`` covers RADIO_FIELDS (absent: -1); the per-chain
+        # (antenna, signal) value positions follow it.
         self._v = values
-        self._m = index_map + (tuple(chains),)
+        self._m = index_map + tuple(pos for chain in chains for pos in chain)
 
     def _get(self, pos: int) -> Any:
         i = self._m[pos]
@@ -152,7 +192,7 @@ class RadioInfo:
     @property
     def channel(self) -> int | None:
         """Channel number: the header's own (Prism/AVS) or derived from the frequency."""
-        ch = self._get(_HDR_CHAN)
+        ch: int | None = self._get(_HDR_CHAN)
         if ch is not None:
             return ch
         return freq_to_channel(self._get(_FREQ))
@@ -222,7 +262,10 @@ class RadioInfo:
     def chain_signals(self) -> list[tuple[int | None, int]]:
         """Per-chain ``(antenna, signal dBm)`` pairs from extra radiotap namespaces."""
         v = self._v
-        return [(v[a] if a >= 0 else None, v[s]) for a, s in self._m[_CHAINS]]
+        m = self._m
+        return [
+            (v[m[k]] if m[k] >= 0 else None, v[m[k + 1]]) for k in range(_CHAINS, len(m), 2)
+        ]
 
     def as_dict(self) -> dict[str, Any]:
         """Every stored field plus the derived channel (for logging and tests)."""

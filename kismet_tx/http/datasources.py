@@ -18,13 +18,9 @@ from typing import Any
 
 from klein import Klein
 
-from kismet_tx.capture.datasource import (
-    Datasource,
-    SourceCommandError,
-    SourceIncapable,
-    SourceStateError,
-)
-from kismet_tx.capture.tracker import DatasourceTracker, SourceConflict, SourceOpenError
+from kismet_tx.capture.datasource import Datasource
+from kismet_tx.capture.datasourcetracker import DatasourceTracker, SourceConflict, SourceOpenError
+from kismet_tx.capture.sourcecommands import SourceCommandError, SourceIncapable, SourceStateError
 from kismet_tx.config import SourceDefinitionError
 from kismet_tx.http.auth import ADMIN, Access
 from kismet_tx.http.errors import BadRequest, CommandFailed, Conflict, NotFound

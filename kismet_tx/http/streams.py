@@ -35,8 +35,8 @@ from typing import Any
 
 from klein import Klein
 
+from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.system import DLT_IEEE802_11
-from kismet_tx.capture.tracker import DatasourceTracker
 from kismet_tx.http.auth import ADMIN, Access
 from kismet_tx.http.errors import NotFound
 from kismet_tx.http.routing import (

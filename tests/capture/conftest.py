@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from twisted.internet import task
 
-from kismet_tx.capture.datasource import SourceDefaults
+from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.memory import MemoryCaptureSystem
+from kismet_tx.capture.sourcerecord import SourceDefaults
 from kismet_tx.capture.system import FrameBatch, WirelessInfo, iter_batch
-from kismet_tx.capture.tracker import DatasourceTracker
 from kismet_tx.messagebus import MessageBus
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from kismet_tx.capture.datasource import SourceCommandError, SourceStateError
 from kismet_tx.capture.linux import LinuxCaptureSystem
 from kismet_tx.capture.linuxwifi import LinuxWifiSource
 from kismet_tx.capture.memory import MemoryCaptureSystem
+from kismet_tx.capture.sourcecommands import SourceCommandError, SourceStateError
 from kismet_tx.capture.system import CaptureError, WirelessInfo
 from kismet_tx.messagebus import ERROR
 from tests.capture.conftest import (

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from twisted.internet import task
 
-from kismet_tx.capture.datasource import SourceStateError
+from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.linux import LinuxCaptureSystem
 from kismet_tx.capture.memory import MemoryCaptureSystem
 from kismet_tx.capture.pcapfile import PcapFileSource
+from kismet_tx.capture.sourcecommands import SourceStateError
 from kismet_tx.capture.system import DLT_IEEE802_11
-from kismet_tx.capture.tracker import DatasourceTracker
 from kismet_tx.chain import PacketChain
 from kismet_tx.config import SourceDefinitionError
 from kismet_tx.messagebus import ERROR, MessageBus

@@ -12,7 +12,6 @@ from collections import deque
 
 import pytest
 
-from kismet_tx.capture.datasource import SourceCommandError, SourceStateError
 from kismet_tx.capture.external.frames import V2, V3, Message, encode
 from kismet_tx.capture.memory import MemoryCaptureSystem
 from kismet_tx.capture.remote import (
@@ -23,6 +22,7 @@ from kismet_tx.capture.remote import (
 )
 from kismet_tx.capture.remotecapture import RemoteCapture
 from kismet_tx.capture.sensor import Sensor, parse_args
+from kismet_tx.capture.sourcecommands import SourceCommandError, SourceStateError
 from kismet_tx.capture.system import WirelessInfo, iter_batch
 from kismet_tx.messagebus import ERROR
 from tests.capture.conftest import RADIO, FakeFDReactor, make_rig, radiotap_beacon
@@ -33,7 +33,7 @@ class Link:
 
     def __init__(self, protocol: int = V3) -> None:
         self.server = make_rig()
-        self.capture = RemoteCapture(tracker=self.server.tracker, bus=self.server.bus,
+        self.capture = RemoteCapture(sources=self.server.tracker, bus=self.server.bus,
                                      clock=self.server.clock)
         self.server.tracker.startService()
         self.fd = FakeFDReactor()
@@ -45,7 +45,7 @@ class Link:
         self.sensor_rig = make_rig(system=system, reactor=self.fd)
         options = parse_args(["--connect", "127.0.0.1:3501", "--source", "wlan0:name=mast",
                               "--protocol", str(protocol)])
-        self.sensor = Sensor(options, self.sensor_rig.clock, tracker=self.sensor_rig.tracker)
+        self.sensor = Sensor(options, self.sensor_rig.clock, sources=self.sensor_rig.tracker)
         self.sensor_rig.tracker._sink = self.sensor._sink
         self.to_server: deque[bytes] = deque()
         self.to_sensor: deque[bytes] = deque()
@@ -166,7 +166,7 @@ def test_a_lost_sensor_leaves_an_error_and_the_same_source_comes_back() -> None:
 
 def test_silent_peers_time_out() -> None:
     rig = make_rig()
-    capture = RemoteCapture(tracker=rig.tracker, bus=rig.bus, clock=rig.clock)
+    capture = RemoteCapture(sources=rig.tracker, bus=rig.bus, clock=rig.clock)
     dropped: list[bool] = []
     capture.session("192.0.2.9", lambda data: None, lambda: dropped.append(True), "tcp")
     rig.clock.advance(HANDSHAKE_TIMEOUT)

@@ -6,11 +6,12 @@ import os
 
 import pytest
 
-from kismet_tx.capture.datasource import SourceDefaults, parse_rate
+from kismet_tx.capture.datasourcetracker import SourceConflict
 from kismet_tx.capture.linuxwifi import LinuxWifiSource
 from kismet_tx.capture.pcapfile import PcapFileSource
+from kismet_tx.capture.sourcecommands import parse_rate
+from kismet_tx.capture.sourcerecord import SourceDefaults
 from kismet_tx.capture.system import DLT_IEEE802_11
-from kismet_tx.capture.tracker import SourceConflict
 from kismet_tx.config import SourceDefinitionError
 from tests.capture.conftest import DATA, RADIO, FakeFDReactor, Rig, beacon, make_rig
 

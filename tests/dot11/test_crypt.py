@@ -11,7 +11,7 @@ from kismet_tx.dot11 import (
     crypt_to_simple_string,
     crypt_to_string,
 )
-from kismet_tx.dot11 import crypt as c
+from kismet_tx.dot11 import cryptbits as c
 from kismet_tx.dot11.crypt import crypt_from_flags
 
 from .builders import rsn_ie, wpa_ie

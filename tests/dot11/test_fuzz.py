@@ -19,7 +19,7 @@ from kismet_tx.dot11 import (
     parse_rsn,
     parse_wpa,
 )
-from kismet_tx.dot11.ies import (
+from kismet_tx.dot11.elements import (
     parse_country,
     parse_ht_capabilities,
     parse_ht_operation,
@@ -27,7 +27,8 @@ from kismet_tx.dot11.ies import (
     parse_vht_capabilities,
     parse_vht_operation,
 )
-from kismet_tx.dot11.linklayer import decode_avs, decode_ppi, decode_prism, decode_radiotap
+from kismet_tx.dot11.linklayer import decode_avs, decode_ppi, decode_prism
+from kismet_tx.dot11.radiotap import decode_radiotap
 from kismet_tx.dot11.vendor import parse_owe_transition, parse_wmm, parse_wps
 
 from .builders import rt_basic

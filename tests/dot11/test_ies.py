@@ -7,8 +7,7 @@ import struct
 import pytest
 
 from kismet_tx.dot11 import IESet, MalformedFrame, ies_for, munge_to_printable, parse_rsn
-from kismet_tx.dot11.ies import (
-    clear_ie_cache,
+from kismet_tx.dot11.elements import (
     parse_country,
     parse_ht_capabilities,
     parse_ht_operation,
@@ -17,6 +16,7 @@ from kismet_tx.dot11.ies import (
     parse_vht_capabilities,
     parse_vht_operation,
 )
+from kismet_tx.dot11.ies import clear_ie_cache
 from kismet_tx.dot11.rsn import parse_wpa, suite_name
 from kismet_tx.dot11.vendor import parse_owe_transition, parse_wmm, parse_wps
 

@@ -7,8 +7,9 @@ import struct
 import pytest
 
 from kismet_tx.dot11 import MalformedFrame, UnsupportedLinkType, decode_link
-from kismet_tx.dot11.linklayer import decode_avs, decode_ppi, decode_prism, decode_radiotap
+from kismet_tx.dot11.linklayer import decode_avs, decode_ppi, decode_prism
 from kismet_tx.dot11.radio import RadioInfo, channel_to_freq, freq_to_channel
+from kismet_tx.dot11.radiotap import decode_radiotap
 
 from .builders import AP, ctrl, radiotap, rt_basic, with_fcs
 

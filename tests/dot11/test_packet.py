@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from kismet_tx.dot11 import MalformedFrame, UnsupportedLinkType, decode_packet
-from kismet_tx.dot11 import crypt as c
+from kismet_tx.dot11 import cryptbits as c
 
 from .builders import AP, BCAST, STA, beacon_body, ctrl, data, ie, mgmt, rsn_ie, rt_basic, with_fcs
 from .test_eapol import M1, SNAP_EAPOL, eapol_key

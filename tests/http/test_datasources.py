@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from kismet_tx.capture.datasourcetracker import NO_UUID, DatasourceTracker
 from kismet_tx.capture.linux import LinuxCaptureSystem
 from kismet_tx.capture.memory import MemoryCaptureSystem
 from kismet_tx.capture.system import DLT_IEEE802_11
-from kismet_tx.capture.tracker import NO_UUID, DatasourceTracker
 from kismet_tx.chain import PacketChain
 from kismet_tx.channels import ChannelTracker
 from kismet_tx.http.channels import ChannelsArea

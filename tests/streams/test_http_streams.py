@@ -21,8 +21,8 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.web.server import Site
 
+from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.memory import MemoryCaptureSystem
-from kismet_tx.capture.tracker import DatasourceTracker
 from kismet_tx.chain import PacketChain
 from kismet_tx.dot11 import decode_packet
 from kismet_tx.http.datasources import DatasourcesArea

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from kismet_tx.capture.datasource import DATASOURCE_FIELDS
+from kismet_tx.capture.sourcerecord import DATASOURCE_FIELDS
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.rrd import RRD_FIELDS
 from kismet_tx.tracker import DEVICE_FIELDS

@@ -217,6 +217,7 @@ class FrameDecoder:
         have = len(buf) - start
         if have < V0_HEADER.size:
             return 0
+        size: int  # bytes of this frame, header included
         signature, word, length = V0_HEADER.unpack_from(buf, start)
         if signature != SIGNATURE:
             raise ProtocolError(f"bad frame signature 0x{signature:08X} (expected 0xDECAFBAD)")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from google.protobuf.message import DecodeError, EncodeError
+from google.protobuf.message import Message as ProtoMessage
 
 from kismet_tx.capture.external import datasource_pb2 as ds
 from kismet_tx.capture.external import kismet_pb2 as kp
@@ -23,6 +24,10 @@ NAMES = {
 }
 KINDS = {name: kind for kind, names in NAMES.items() for name in names}
 
+_M = TypeVar("_M", bound=ProtoMessage)
+#: Reports that carry a SubSuccess and a MsgbusMessage.
+_Report = ds.OpenSourceReport | ds.ConfigureReport | ds.ErrorReport
+
 
 def command(name: str, seqno: int, payload: bytes) -> bytes:
     """The v0 ``Command`` wrapper."""
@@ -39,12 +44,12 @@ def uncommand(payload: bytes) -> tuple[str, int, bytes]:
     return cmd.command, cmd.seqno, cmd.content
 
 
-def _hop_from(hop: Any) -> dict[str, Any]:
+def _hop_from(hop: ds.SubChanhop) -> dict[str, Any]:
     return {"channels": list(hop.channels), "rate": hop.rate, "shuffle": hop.shuffle,
             "skip": hop.shuffle_skip, "offset": hop.offset}
 
 
-def _hop_into(hop: Any, body: dict[str, Any]) -> None:
+def _hop_into(hop: ds.SubChanhop, body: dict[str, Any]) -> None:
     hop.channels.extend(body.get("channels") or [])
     if body.get("rate") is not None:
         hop.rate = float(body["rate"])
@@ -56,13 +61,13 @@ def _hop_into(hop: Any, body: dict[str, Any]) -> None:
         hop.offset = int(body["offset"])
 
 
-def _result(report: Any) -> tuple[int, int, str]:
+def _result(report: _Report) -> tuple[int, int, str]:
     """(seqno, code, message text) of a report's SubSuccess/MsgbusMessage."""
     msg = report.message.msgtext if report.HasField("message") else ""
     return report.success.seqno, 0 if report.success.success else 1, msg
 
 
-def _dec_packet(pb: Any) -> dict[str, Any]:
+def _dec_packet(pb: ds.DataReport) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if pb.HasField("packet"):
         p = pb.packet
@@ -94,7 +99,7 @@ def decode(name: str, seqno: int, payload: bytes) -> Message:
         raise ProtocolError(f"{name} is not a valid protobuf message: {exc}") from None
 
 
-def _parsed(cls: Any, payload: bytes) -> Any:
+def _parsed(cls: type[_M], payload: bytes) -> _M:
     message = cls()
     message.ParseFromString(payload)
     return message
@@ -115,7 +120,7 @@ def _d_open_report(seqno: int, payload: bytes) -> Message:
     return Message("OPENREPORT", body, seqno, code)
 
 
-def _tuning_from(r: Any, body: dict[str, Any]) -> dict[str, Any]:
+def _tuning_from(r: ds.Configure | ds.ConfigureReport, body: dict[str, Any]) -> dict[str, Any]:
     """The channel / hopping of a Configure or ConfigureReport into ``body``."""
     if r.HasField("channel"):
         body["channel"] = r.channel.channel
@@ -170,7 +175,7 @@ _DECODERS: dict[str, Callable[[int, bytes], Message]] = {
 }
 
 
-def _success(report: Any, message: Message) -> None:
+def _success(report: _Report, message: Message) -> None:
     report.success.success = message.code == 0
     report.success.seqno = int(message.body.get("seqno", 0))
     text = message.body.get("msg") or message.body.get("text")
@@ -180,7 +185,7 @@ def _success(report: Any, message: Message) -> None:
             kp.MsgbusMessage.ERROR
 
 
-def _e_packet(message: Message) -> Any:
+def _e_packet(message: Message) -> ds.DataReport:
     r = ds.DataReport()
     packet = message.body.get("packet")
     if packet is not None:
@@ -202,7 +207,7 @@ def _e_packet(message: Message) -> Any:
     return r
 
 
-def _e_open_report(message: Message) -> Any:
+def _e_open_report(message: Message) -> ds.OpenSourceReport:
     body = message.body
     r = ds.OpenSourceReport(dlt=int(body.get("dlt", 0)))
     _success(r, message)
@@ -218,7 +223,10 @@ def _e_open_report(message: Message) -> Any:
     return r
 
 
-def _tuning_into(r: Any, message: Message) -> Any:
+_Tuning = TypeVar("_Tuning", ds.Configure, ds.ConfigureReport)
+
+
+def _tuning_into(r: _Tuning, message: Message) -> _Tuning:
     """A message's channel / hopping into a Configure or ConfigureReport."""
     if message.body.get("channel"):
         r.channel.channel = message.body["channel"]
@@ -227,27 +235,29 @@ def _tuning_into(r: Any, message: Message) -> Any:
     return r
 
 
-def _e_config_report(message: Message) -> Any:
+def _e_config_report(message: Message) -> ds.ConfigureReport:
     r = ds.ConfigureReport()
     _success(r, message)
     return _tuning_into(r, message)
 
 
-def _e_config(message: Message) -> Any:
+def _e_config(message: Message) -> ds.Configure:
     return _tuning_into(ds.Configure(), message)
 
 
-def _e_error(message: Message) -> Any:
+def _e_error(message: Message) -> ds.ErrorReport:
     r = ds.ErrorReport()
     _success(r, Message("ERROR", message.body, message.seqno, 1))
     return r
 
 
-_ENCODERS: dict[str, Callable[[Message], Any]] = {
+_ENCODERS: dict[str, Callable[[Message], ProtoMessage]] = {
     "PING": lambda m: kp.Ping(),
     "PONG": lambda m: kp.Pong(ping_seqno=int(m.body.get("ping_seqno", m.seqno))),
     "SHUTDOWN": lambda m: kp.ExternalShutdown(reason=str(m.body.get("reason", ""))),
-    "MESSAGE": lambda m: kp.MsgbusMessage(msgtype=int(m.body.get("type", 2)),
+    # protobuf's stubs type an enum field by its wrapper class; any int is accepted.
+    "MESSAGE": lambda m: kp.MsgbusMessage(msgtype=cast(kp.MsgbusMessage.MessageType,
+                                                       int(m.body.get("type", 2))),
                                           msgtext=str(m.body.get("text", ""))),
     "ERROR": _e_error,
     "NEWSOURCE": lambda m: ds.NewSource(definition=m.body["definition"],

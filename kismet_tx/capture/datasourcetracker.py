@@ -21,21 +21,18 @@ import random
 import uuid as uuidlib
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from twisted.application.service import MultiService
 from twisted.internet.interfaces import IReactorFDSet, IReactorTime
 
-from kismet_tx.capture.datasource import (
-    Datasource,
-    PacketSink,
-    SourceDefaults,
-    SourceOptions,
-)
+from kismet_tx.capture.datasource import Datasource, PacketSink
 from kismet_tx.capture.kismetdb import SUFFIX as KISMETDB_SUFFIX
 from kismet_tx.capture.kismetdb import KismetdbSource
 from kismet_tx.capture.linuxwifi import LinuxWifiSource
 from kismet_tx.capture.pcapfile import PROGRESS_INTERVAL, PcapFileSource
+from kismet_tx.capture.sourcecommands import SourceOptions
+from kismet_tx.capture.sourcerecord import SourceDefaults
 from kismet_tx.capture.system import CaptureError, CaptureSystem
 from kismet_tx.config import SourceDefinitionError, parse_source_definition
 from kismet_tx.fields import FieldDef
@@ -51,6 +48,8 @@ PROBED_FIELDS = (
         "kismet.datasource.probed.wireless", "uint8", "the interface is a Wi-Fi radio (kismet_tx)"
     ),
 )
+
+_Source = TypeVar("_Source", bound=Datasource)
 
 NO_UUID = "00000000-0000-0000-0000-000000000000"
 _FILE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".dump")
@@ -89,7 +88,7 @@ class DatasourceTracker(MultiService):
         rng: random.Random | None = None,
         progress_interval: float = PROGRESS_INTERVAL,
     ) -> None:
-        super().__init__()
+        MultiService.__init__(self)
         self.setName("datasources")
         self._clock = clock
         self._reactor = reactor
@@ -270,15 +269,19 @@ class DatasourceTracker(MultiService):
         """Where the sources hand their packets (the packet chain)."""
         return self._sink
 
-    def adopt(self, build: Callable[[int], Datasource]) -> Datasource:
+    def adopt(self, build: Callable[[int], _Source]) -> _Source:
         """Add a source built elsewhere (remote capture); ``build`` gets its number."""
         source = build(self._next_number)
+        self._hold(source)
+        return source
+
+    def _hold(self, source: Datasource) -> None:
+        """Keep an adopted source under its UUID, as a child service."""
         if source.uuid in self._by_uuid:
             raise SourceConflict(f"a source with UUID {source.uuid} already exists")
         self._next_number += 1
         self._by_uuid[source.uuid] = source
         source.setServiceParent(self)
-        return source
 
     def remove(self, uuid: str) -> None:
         """Stop and forget a source."""

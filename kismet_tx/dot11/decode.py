@@ -1,0 +1,219 @@
+"""Decoding one capture record: capture header and 802.11 MAC header, bodies on demand.
+
+:func:`decode_packet` always decodes the capture header and the MAC header
+into a :class:`Dot11Packet`; everything else is read lazily from it.  This is
+the per-frame hot path: the radiotap fast path and the MAC header are inline.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from .errors import MalformedFrame
+from .frames import (
+    MGMT_FIXED_LEN,
+    ST_BA,
+    ST_BAR,
+    ST_BF_POLL,
+    ST_CFEND,
+    ST_CFEND_ACK,
+    ST_NDPA,
+    ST_PSPOLL,
+    ST_RTS,
+    ST_TRIGGER,
+    TYPE_CTRL,
+    TYPE_DATA,
+    TYPE_MGMT,
+)
+from .linklayer import DLT_IEEE802_11, DLT_RADIOTAP, decode_link
+from .packet import LAZY_FCS, NO_INDEX_MAP, Dot11Packet
+from .radio import IndexMap
+from .radiotap import RADIOTAP_LAYOUTS, radiotap_fast
+
+__all__ = ["decode_packet", "decode_frame"]
+
+_U64 = struct.Struct("<Q")
+_H24 = struct.Struct("<xB2x6s6s6sH")
+_H16 = struct.Struct("<xB2x6s6s")
+_H10 = struct.Struct("<xB2x6s")
+_new = object.__new__
+# Minimum management fixed-field bytes, by subtype.
+_FIXED_LEN = tuple(MGMT_FIXED_LEN.get(i, 0) for i in range(16))
+# Control subtypes whose header carries a transmitter address (addr2).
+_CTRL_HAS_TA = frozenset({ST_TRIGGER, 3, ST_BF_POLL, ST_NDPA, ST_BAR, ST_BA, ST_PSPOLL,
+                          ST_RTS, ST_CFEND, ST_CFEND_ACK})  # fmt: skip
+
+
+def decode_packet(dlt: int, data: bytes | bytearray | memoryview) -> Dot11Packet:
+    """Decode one capture record of link type ``dlt``.
+
+    Raises :class:`MalformedFrame` (or its subclass ``UnsupportedLinkType``)
+    when the capture header cannot be decoded, for 802.11 protocol version != 0,
+    or when the frame is too short for its MAC header (management frames: for
+    their fixed fields too).
+    """
+    if type(data) is not bytes:
+        data = bytes(data)
+    rv: tuple[Any, ...] | None
+    rm: IndexMap
+    fl: int | None = None
+    if dlt == DLT_RADIOTAP:
+        # Fast path: cached layout for a single-bitmap radiotap header.
+        try:
+            key = _U64.unpack_from(data, 0)[0]
+        except struct.error:
+            raise MalformedFrame("radiotap header shorter than 8 bytes") from None
+        layout = RADIOTAP_LAYOUTS.get(key)
+        start = (key >> 16) & 0xFFFF
+        if layout is None or start > len(data):
+            radio, start, fl = radiotap_fast(data)
+            rv, rm = radio._v, radio._m
+        else:
+            st, rm, fpos = layout
+            if st is None:
+                rv = ()
+            else:
+                rv = st.unpack_from(data, 0)
+                if fpos >= 0:
+                    fl = rv[fpos]
+    elif dlt == DLT_IEEE802_11:
+        rv = None
+        rm = NO_INDEX_MAP
+        start = 0
+    else:
+        link_radio, start = decode_link(dlt, data)
+        if link_radio is None:
+            rv = None
+            rm = NO_INDEX_MAP
+        else:
+            rv, rm = link_radio._v, link_radio._m
+            fl = link_radio.flags
+    end = len(data)
+    fcs = False
+    pad = 0
+    if fl:
+        if fl & 0x10:
+            fcs = True
+            end -= 4
+        pad = fl & 0x20
+    f = _new(Dot11Packet)
+    f.dlt = dlt
+    f._rv = rv
+    f._rm = rm
+    f.fcs_present = fcs
+    # The FCS verdict is known now unless a CRC has to be computed.
+    if fl and fl & 0x40:
+        f._fcs_ok = False
+        f._lazy = LAZY_FCS
+    elif not fcs:
+        f._fcs_ok = None
+        f._lazy = LAZY_FCS
+    else:
+        f._lazy = 0
+    # -- MAC header (kept inline: this is the per-frame hot path) --
+    n = end - start
+    if n < 10:
+        raise MalformedFrame("802.11 frame shorter than 10 bytes")
+    fc0 = data[start]
+    if fc0 & 0x03:
+        raise MalformedFrame(f"802.11 protocol version {fc0 & 3}")
+    ftype = (fc0 >> 2) & 0x03
+    sub = fc0 >> 4
+    f.raw = data
+    f.start = start
+    f.end = end
+    f.type = ftype
+    f.subtype = sub
+    if ftype == TYPE_DATA or ftype == TYPE_MGMT:
+        if n < 24:
+            raise MalformedFrame("802.11 frame shorter than its 24-byte header")
+        fl, a1, a2, a3, sc = _H24.unpack_from(data, start)
+        f.flags = fl
+        f.addr1 = a1
+        f.addr2 = a2
+        f.addr3 = a3
+        f.seqctl = sc
+        hdr = 24
+        if ftype == TYPE_DATA:
+            ds = fl & 0x03
+            if ds == 0:
+                f.dest = a1
+                f.source = a2
+                f.bssid = a3
+            elif ds == 1:
+                f.bssid = a1
+                f.source = a2
+                f.dest = a3
+            elif ds == 2:
+                f.dest = a1
+                f.bssid = a2
+                f.source = a3
+            else:
+                if n < 30:
+                    raise MalformedFrame("4-address frame shorter than 30 bytes")
+                f.bssid = None
+                f.dest = a3
+                f.source = data[start + 24 : start + 30]
+                hdr = 30
+            if sub & 0x08:
+                hdr += 6 if fl & 0x80 else 2
+                if n < hdr:
+                    raise MalformedFrame("QoS data frame shorter than its QoS/HT control")
+        else:
+            f.dest = a1
+            f.source = a2
+            f.bssid = a3
+            if fl & 0x80:
+                hdr = 28
+                if n < 28:
+                    raise MalformedFrame("+HTC frame shorter than its HT control")
+            if n - hdr < _FIXED_LEN[sub] and not fl & 0x40:
+                raise MalformedFrame("management frame shorter than its fixed fields")
+        if pad:
+            hdr = (hdr + 3) & ~3
+            if hdr > n:
+                hdr = n
+        f.body_offset = start + hdr
+        return f
+    # Control and extension frames: short headers, no sequence control.
+    f.seqctl = None
+    f.addr3 = None
+    f.bssid = None
+    if ftype == TYPE_CTRL and sub in _CTRL_HAS_TA:
+        if n < 16:
+            raise MalformedFrame("control frame shorter than 16 bytes")
+        fl, a1, a2 = _H16.unpack_from(data, start)
+        f.addr2 = a2
+        f.source = a2
+        hdr = 16
+        if sub == ST_PSPOLL:
+            f.bssid = a1
+        elif sub == ST_CFEND or sub == ST_CFEND_ACK:
+            f.bssid = a2
+    else:
+        fl, a1 = _H10.unpack_from(data, start)
+        f.addr2 = None
+        f.source = None
+        hdr = 10
+    f.flags = fl
+    f.addr1 = a1
+    f.dest = a1
+    f.body_offset = start + hdr
+    return f
+
+
+def decode_frame(
+    data: bytes | bytearray | memoryview, start: int = 0, end: int | None = None
+) -> Dot11Packet:
+    """Decode a bare 802.11 frame ``data[start:end]`` (no capture header, no FCS).
+
+    The result's ``raw`` is the frame's own bytes (``start`` is 0 in it).
+    """
+    if end is None:
+        end = len(data)
+    if start < 0 or end > len(data) or start > end:
+        raise MalformedFrame("frame bounds outside the data")
+    if start or end != len(data):
+        data = data[start:end]
+    return decode_packet(DLT_IEEE802_11, data)
