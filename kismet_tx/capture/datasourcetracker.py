@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 import uuid as uuidlib
 import zlib
 from collections.abc import Callable
@@ -87,6 +88,7 @@ class DatasourceTracker(MultiService):
         defaults: SourceDefaults | None = None,
         rng: random.Random | None = None,
         progress_interval: float = PROGRESS_INTERVAL,
+        work_timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         MultiService.__init__(self)
         self.setName("datasources")
@@ -98,6 +100,8 @@ class DatasourceTracker(MultiService):
         self.defaults = defaults or SourceDefaults()
         self._rng = rng if rng is not None else random.Random()
         self._progress_interval = progress_interval
+        #: Times a replay's slices of work (PcapFileSource.REPLAY_SLICE).
+        self._work_timer = work_timer
         self._by_uuid: dict[str, Datasource] = {}
         self._next_number = 0
         #: Called with (source, "new" | "opened" | "closed" | "error") for every source.
@@ -228,7 +232,8 @@ class DatasourceTracker(MultiService):
         )
         source: Datasource
         if kind == "pcapfile":
-            source = PcapFileSource(progress_interval=self._progress_interval, **common)
+            source = PcapFileSource(progress_interval=self._progress_interval,
+                                    work_timer=self._work_timer, **common)
         elif kind == "kismetdb":
             source = KismetdbSource(**common)
         else:

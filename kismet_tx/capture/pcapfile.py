@@ -5,8 +5,11 @@ Options (in the definition, ``/path/file.pcapng:realtime=true,loop=true``):
 - ``realtime`` (default false): honour the capture's own timing, scheduled on
   the injected clock; false replays as fast as the pipeline goes.
 - ``loop`` (default false): start again at the end of the file.
-- ``batch`` (default 1024): frames handed to the chain before yielding to the
-  reactor, so HTTP stays responsive during a full-speed replay.
+- ``batch`` (default 1024): the most frames handed to the chain before yielding
+  to the reactor. A full-speed replay also yields once it has worked for
+  :data:`REPLAY_SLICE` seconds (timed by the injected ``work_timer``, checked
+  every :data:`CHUNK` frames), however large the batch, so HTTP answers stay
+  quick whatever each frame costs.
 
 Reading uses ``next_batch``. pcapy-ng 2.1.0 raises on a record cut short at the
 end of a file and loses the frames of the batch it was filling; the reader
@@ -25,6 +28,8 @@ record's ``kismet.datasource.replay.*`` fields, and posted as a message every
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from twisted.internet.interfaces import IDelayedCall
@@ -49,6 +54,10 @@ from kismet_tx.fields import FieldDef
 from kismet_tx.messagebus import ERROR
 
 DEFAULT_BATCH = 1024
+#: Longest run of replay work in one reactor turn, seconds.
+REPLAY_SLICE = 0.010
+#: Frames delivered between two looks at the time spent.
+CHUNK = 256
 MAX_BATCH = 65536
 #: Seconds between progress messages.
 PROGRESS_INTERVAL = 5.0
@@ -104,9 +113,11 @@ class PcapFileSource(PumpSchedule, Datasource):
     retry_by_default: ClassVar[bool | None] = False
 
     def __init__(
-        self, *, system: CaptureSystem, progress_interval: float = PROGRESS_INTERVAL, **base: Any
+        self, *, system: CaptureSystem, progress_interval: float = PROGRESS_INTERVAL,
+        work_timer: Callable[[], float] = time.perf_counter, **base: Any
     ) -> None:
         super().__init__(**base)
+        self._work_timer = work_timer
         options = base["options"]
         self._system = system
         self.path = self.interface
@@ -302,6 +313,8 @@ class PcapFileSource(PumpSchedule, Datasource):
         """Deliver up to one batch of due frames, then yield to the reactor."""
         self._call = None
         budget = self.batch_size
+        timer = self._work_timer
+        deadline = timer() + REPLAY_SLICE
         try:
             while budget > 0 and self.capturing and not self.paused:
                 if self._pending is None:
@@ -314,7 +327,7 @@ class PcapFileSource(PumpSchedule, Datasource):
                 batch = self._pending
                 start = self._pending_index
                 count = batch_len(batch)
-                limit = min(count, start + budget)
+                limit = min(count, start + budget, start + CHUNK)
                 if self.realtime:
                     stop, wait = self._due_prefix(batch, start, limit)
                 else:
@@ -330,6 +343,8 @@ class PcapFileSource(PumpSchedule, Datasource):
                     if self.capturing and not self.paused:
                         self._schedule(wait)
                     return
+                if timer() >= deadline:
+                    break
         except CaptureError as exc:
             self.fail(str(exc))
             return
