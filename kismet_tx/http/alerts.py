@@ -28,8 +28,10 @@ from kismet_tx.alerts.tracker import (
 )
 from kismet_tx.http.auth import Access
 from kismet_tx.http.commands import Command
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, Conflict, NotFound
-from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, HttpContext, Text, endpoint
+from kismet_tx.http.results import Text
+from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, endpoint
 from kismet_tx.http.windows import window_records
 
 _MAC_KEYS = ("bssid", "source", "dest", "other")
@@ -99,25 +101,25 @@ class AlertsArea:
     #: Its records may name local files: hidden from anonymous callers.
     scrub_for_anonymous = True
 
-    def __init__(self, ctx: HttpContext, tracker: AlertTracker, devices: DeviceWatch) -> None:
+    def __init__(self, ctx: HttpContext, alerts: AlertTracker, watch: DeviceWatch) -> None:
         self.ctx = ctx
-        self._tracker = tracker
-        self._devices = devices
+        self._alerts = alerts
+        self._watch = watch
 
     # -- reads ------------------------------------------------------------------------
 
     @endpoint(app, "/alerts/definitions", methods=GET_POST)
     def definitions(self, call: ApiRequest) -> Any:
-        return _shape(call, [d.record() for d in self._tracker.definitions()])
+        return _shape(call, [d.record() for d in self._alerts.definitions()])
 
     @endpoint(app, "/alerts/all_alerts", methods=GET_POST)
     def all_alerts(self, call: ApiRequest) -> Any:
-        return _shape(call, self._tracker.records())
+        return _shape(call, self._alerts.records())
 
     @endpoint(app, "/alerts/alerts_view", methods=GET_POST)
     def alerts_view(self, call: ApiRequest) -> Any:
         """The alert backlog, paged, searched and sorted like a device view."""
-        return window_records(call, self._tracker.records())
+        return window_records(call, self._alerts.records())
 
     def _since(self, call: ApiRequest, ts: str) -> dict[str, Any]:
         now = self.ctx.clock.seconds()
@@ -125,7 +127,7 @@ class AlertsArea:
         if stamp < 0:
             stamp = now + stamp
         return {
-            "kismet.alert.list": _shape(call, self._tracker.records(self._tracker.since(stamp))),
+            "kismet.alert.list": _shape(call, self._alerts.records(self._alerts.since(stamp))),
             "kismet.alert.timestamp": now,
         }
 
@@ -141,7 +143,7 @@ class AlertsArea:
     def by_id(self, call: ApiRequest, alert_id: str) -> Any:
         alert = None
         if alert_id.isdigit():
-            alert = self._tracker.by_hash(int(alert_id))
+            alert = self._alerts.by_hash(int(alert_id))
         if alert is None:
             raise NotFound(f"/alerts/by-id/{alert_id}/alert", f"No alert with id {alert_id}")
         record = alert.record()
@@ -170,8 +172,8 @@ class AlertsArea:
                 raise BadRequest(str(exc)) from None
         phyname = cmd.str("phyname")
         try:
-            phyid = self._tracker.phy_id(phyname) if phyname else PHY_ANY
-            self._tracker.define(name, description, klass=klass, severity=severity,
+            phyid = self._alerts.phy_id(phyname) if phyname else PHY_ANY
+            self._alerts.define(name, description, klass=klass, severity=severity,
                                  phyid=phyid, limit=limit)
         except DuplicateAlert as exc:
             raise Conflict(f"Could not define alert: {exc}") from None
@@ -182,7 +184,7 @@ class AlertsArea:
     def _raise(self, call: ApiRequest) -> Any:
         cmd = call.cmd
         name = cmd.str("name", required=True)
-        if self._tracker.definition(name) is None:
+        if self._alerts.definition(name) is None:
             raise BadRequest(f"Unknown alert type '{name}'")
         text = cmd.str("text", default="")
         macs: dict[str, str | None] = {}
@@ -196,7 +198,7 @@ class AlertsArea:
         if isinstance(channel, bool) or not isinstance(channel, (str, int, float)):
             raise BadRequest("'channel' must be a string")
         try:
-            self._tracker.raise_alert(name, text, channel=str(channel), **macs)
+            self._alerts.raise_alert(name, text, channel=str(channel), **macs)
         except AlertError as exc:
             raise BadRequest(str(exc)) from None
         return Text("Alert raised\n")
@@ -223,9 +225,9 @@ class AlertsArea:
         macs: Iterable[str] = _watch_macs(call.cmd)
         try:
             if action == "add":
-                self._devices.add(kind, macs)
+                self._watch.add(kind, macs)
             else:
-                self._devices.remove(kind, macs)
+                self._watch.remove(kind, macs)
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
         return Text("")
@@ -242,4 +244,4 @@ class AlertsArea:
 
     @endpoint(app, "/devices/alerts/mac/<kind>/macs", methods=GET_POST, access=Access.LOGIN)
     def macs(self, call: ApiRequest, kind: str) -> Any:
-        return self._devices.macs(self._kind(kind))
+        return self._watch.macs(self._kind(kind))

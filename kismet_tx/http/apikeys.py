@@ -20,8 +20,10 @@ from typing import Any
 from klein import Klein
 
 from kismet_tx.http.auth import ADMIN, Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, Conflict, Forbidden, NotFound
-from kismet_tx.http.routing import CMD, GET, POST, ApiRequest, HttpContext, Text, endpoint
+from kismet_tx.http.results import Text
+from kismet_tx.http.routing import CMD, GET, POST, ApiRequest, endpoint
 
 #: The name Kismet keeps for the sessions of password logins.
 WEB_LOGON = "web logon"

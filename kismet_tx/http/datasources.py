@@ -27,8 +27,9 @@ from kismet_tx.capture.datasource import (
 from kismet_tx.capture.tracker import DatasourceTracker, SourceConflict, SourceOpenError
 from kismet_tx.config import SourceDefinitionError
 from kismet_tx.http.auth import ADMIN, Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, CommandFailed, Conflict, NotFound
-from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, HttpContext, endpoint
+from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, endpoint
 
 _BY_UUID = "/datasource/by-uuid/<uuid>"
 
@@ -67,30 +68,30 @@ class DatasourcesArea:
     #: Its records may name local files: hidden from anonymous callers.
     scrub_for_anonymous = True
 
-    def __init__(self, ctx: HttpContext, tracker: DatasourceTracker) -> None:
+    def __init__(self, ctx: HttpContext, sources: DatasourceTracker) -> None:
         self.ctx = ctx
-        self._tracker = tracker
+        self._sources = sources
 
     # -- reads --------------------------------------------------------------------
 
     @endpoint(app, "/datasource/all_sources", methods=GET_POST)
     def all_sources(self, call: ApiRequest) -> Any:
-        records = [source.record() for source in self._tracker.sources()]
+        records = [source.record() for source in self._sources.sources()]
         spec = call.cmd.fields()
         return records if spec is None else list(spec.apply_many(records))
 
     @endpoint(app, "/datasource/types", methods=GET_POST)
     def types(self, call: ApiRequest) -> Any:
-        return self._tracker.types()
+        return self._sources.types()
 
     @endpoint(app, "/datasource/defaults", methods=GET_POST)
     def defaults(self, call: ApiRequest) -> Any:
-        return self._tracker.defaults.record()
+        return self._sources.defaults.record()
 
     @endpoint(app, "/datasource/list_interfaces", methods=GET_POST, access=Access.LOGIN,
               roles=(ADMIN,))
     def list_interfaces(self, call: ApiRequest) -> Any:
-        return self._tracker.list_interfaces()
+        return self._sources.list_interfaces()
 
     @endpoint(app, _BY_UUID + "/source", methods=GET_POST)
     def source(self, call: ApiRequest, uuid: str) -> Any:
@@ -104,7 +105,7 @@ class DatasourcesArea:
     def add_source(self, call: ApiRequest) -> Any:
         definition = call.cmd.str("definition", required=True)
         try:
-            source = self._tracker.add_from_command(definition)
+            source = self._sources.add_from_command(definition)
         except SourceConflict as exc:
             raise Conflict(str(exc)) from None
         except SourceOpenError as exc:
@@ -172,7 +173,7 @@ class DatasourcesArea:
     # -- helpers ----------------------------------------------------------------------
 
     def _find(self, call: ApiRequest, uuid: str) -> Datasource:
-        source = self._tracker.get(uuid)
+        source = self._sources.get(uuid)
         if source is None:
             path = call.request.path.decode("utf-8", "replace")
             raise NotFound(path, f"no datasource with UUID {uuid}")

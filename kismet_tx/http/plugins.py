@@ -18,9 +18,11 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from kismet_tx.http.auth import Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.csrf import check_csrf
 from kismet_tx.http.errors import HttpError, MethodNotAllowed, NotFound, Unauthorized
-from kismet_tx.http.routing import ANY, GET_POST, ApiRequest, HttpContext, RouteInfo, Text, endpoint
+from kismet_tx.http.results import Text
+from kismet_tx.http.routing import ANY, GET_POST, ApiRequest, RouteInfo, endpoint
 from kismet_tx.http.serialize import FORMATS
 from kismet_tx.plugins.api import PluginHttpError, PluginRequest, Route
 from kismet_tx.plugins.manager import LoadedPlugin, PluginManager

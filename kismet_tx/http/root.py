@@ -24,7 +24,8 @@ from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import RequestRedirect
 
 from kismet_tx.http.errors import HttpError, MethodNotAllowed, NotFound
-from kismet_tx.http.routing import RouteInfo, common_headers, routes_of, write_error
+from kismet_tx.http.results import common_headers, write_error
+from kismet_tx.http.routing import RouteInfo, routes_of
 from kismet_tx.http.static import StaticFiles
 
 _SLASHES = re.compile(rb"/{2,}")

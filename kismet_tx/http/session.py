@@ -5,17 +5,10 @@ from __future__ import annotations
 from klein import Klein
 
 from kismet_tx.http.auth import ADMIN, ANY_ROLE, Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, Forbidden, Unauthorized
-from kismet_tx.http.routing import (
-    GET,
-    GET_POST,
-    POST,
-    ApiRequest,
-    HttpContext,
-    Text,
-    endpoint,
-    set_session_cookie,
-)
+from kismet_tx.http.results import Text
+from kismet_tx.http.routing import GET, GET_POST, POST, ApiRequest, endpoint, set_session_cookie
 
 
 class SessionArea:

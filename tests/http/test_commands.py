@@ -12,8 +12,9 @@ import pytest
 from klein import Klein
 
 from kismet_tx.http.commands import Command, parse_command, parse_form, read_body
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, PayloadTooLarge
-from kismet_tx.http.routing import CMD, POST, ApiRequest, HttpContext, endpoint
+from kismet_tx.http.routing import CMD, POST, ApiRequest, endpoint
 
 from .conftest import Server, basic
 
