@@ -6,9 +6,10 @@ the root keeps its own route table (each area's :class:`RouteInfo` rules, one
 werkzeug map per area), asks each area in turn and hands the request to the
 first that matches (its Klein resource renders it). When none does, GET and
 HEAD fall back to the web UI's static files (no login, as in Kismet); then
-comes Kismet's 405 when only the verb is wrong, else its 404. Routes answer GET and POST only: HEAD, OPTIONS, TRACE
-and any other verb on a route get Kismet's 405 with an ``Allow`` header (the
-router would otherwise answer HEAD as a GET; Kismet answers it 405 too).
+comes Kismet's 405 when only the verb is wrong, else its 404. Routes answer GET
+and POST only: HEAD, OPTIONS, TRACE and any other verb on a route get Kismet's
+405 with an ``Allow`` header (the router would otherwise answer HEAD as a GET;
+Kismet answers it 405 too).
 """
 
 from __future__ import annotations
