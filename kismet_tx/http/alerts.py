@@ -83,7 +83,7 @@ def _severity(cmd: Command) -> int:
 
 def _watch_macs(cmd: Command) -> list[str]:
     macs: list[str] = []
-    single = cmd.str("mac")
+    single = cmd.text("mac")
     if single:
         macs.append(single)
     many = cmd.str_list("macs")
@@ -156,11 +156,11 @@ class AlertsArea:
               access=Access.LOGIN)
     def define_alert(self, call: ApiRequest) -> Any:
         cmd = call.cmd
-        name = cmd.str("name", required=True).strip()
+        name = cmd.text("name", required=True).strip()
         if not name:
             raise BadRequest("'name' must not be empty")
-        description = cmd.str("description", required=True)
-        klass = cmd.str("class", default="OTHER").strip() or "OTHER"
+        description = cmd.text("description", required=True)
+        klass = cmd.text("class", default="OTHER").strip() or "OTHER"
         severity = _severity(cmd)
         limit: RateLimit | None = None
         if cmd.data.get("throttle") is not None or cmd.data.get("burst") is not None:
@@ -170,7 +170,7 @@ class AlertsArea:
                     _text_or_number(cmd, "burst", f"{DEFAULT_LIMIT.burst_rate}/sec"))
             except ValueError as exc:
                 raise BadRequest(str(exc)) from None
-        phyname = cmd.str("phyname")
+        phyname = cmd.text("phyname")
         try:
             phyid = self._alerts.phy_id(phyname) if phyname else PHY_ANY
             self._alerts.define(name, description, klass=klass, severity=severity,
@@ -183,13 +183,13 @@ class AlertsArea:
 
     def _raise(self, call: ApiRequest) -> Any:
         cmd = call.cmd
-        name = cmd.str("name", required=True)
+        name = cmd.text("name", required=True)
         if self._alerts.definition(name) is None:
             raise BadRequest(f"Unknown alert type '{name}'")
-        text = cmd.str("text", default="")
+        text = cmd.text("text", default="")
         macs: dict[str, str | None] = {}
         for key in _MAC_KEYS:
-            value = cmd.str(key)
+            value = cmd.text(key)
             try:
                 macs[key] = parse_mac(value) if value else None
             except ValueError:

@@ -103,7 +103,7 @@ class DatasourcesArea:
 
     @endpoint(app, "/datasource/add_source", ext=CMD, methods=POST, access=Access.LOGIN)
     def add_source(self, call: ApiRequest) -> Any:
-        definition = call.cmd.str("definition", required=True)
+        definition = call.cmd.text("definition", required=True)
         try:
             source = self._sources.add_from_command(definition)
         except SourceConflict as exc:
@@ -128,7 +128,7 @@ class DatasourcesArea:
         rate = _rate(cmd, "rate")
         if rate is None:
             rate = _rate(cmd, "hoprate")
-        shuffle = cmd.bool("shuffle")
+        shuffle = cmd.flag("shuffle")
         if channels is None and rate is None:
             raise BadRequest(
                 "channel control API requires either 'channel' or 'channels' and 'rate'"

@@ -62,7 +62,7 @@ class DevicesArea:
     @endpoint(app, "/devices/summary/devices", methods=GET_POST)
     def summary(self, call: ApiRequest) -> Any:
         """The endpoint document's summary: fields, regex, wrapper (datatables too)."""
-        if call.cmd.bool("datatable", default=False) or "draw" in request_vars(call):
+        if call.cmd.flag("datatable", default=False) or "draw" in request_vars(call):
             return self._view_rows(call, self._view("all"), None, datatable=True)
         return self.q.listing(self.ctx, self.devices.devices(), call.cmd)
 
@@ -152,17 +152,17 @@ class DevicesArea:
     def set_name(self, call: ApiRequest, key: str) -> Text:
         """Set the user's name of a device (``username``)."""
         device = self.q.device_by_key(key)
-        self.devices.set_username(device, call.cmd.str("username", required=True))
+        self.devices.set_username(device, call.cmd.text("username", required=True))
         return Text("Device name set\n")
 
     @endpoint(app, "/devices/by-key/<key>/set_tag", ext=CMD, methods=POST, access=Access.LOGIN)
     def set_tag(self, call: ApiRequest, key: str) -> Text:
         """Set (or, with an empty value, remove) one tag of a device."""
         device = self.q.device_by_key(key)
-        tag = call.cmd.str("tagname", required=True)
+        tag = call.cmd.text("tagname", required=True)
         if not tag:
             raise BadRequest("'tagname' must not be empty")
-        self.devices.set_tag(device, tag, call.cmd.str("tagvalue", default="") or "")
+        self.devices.set_tag(device, tag, call.cmd.text("tagvalue", default="") or "")
         return Text("Device tag set\n")
 
     # -- views ------------------------------------------------------------------------
@@ -183,7 +183,7 @@ class DevicesArea:
         if last_time is not None:
             since = self.devices.relative_time(last_time)
         return self._view_rows(call, view, since,
-                               datatable=bool(call.cmd.bool("datatable", default=False)))
+                               datatable=bool(call.cmd.flag("datatable", default=False)))
 
     @endpoint(app, "/devices/views/<view_id>/last-time/<ts>/devices", methods=GET_POST)
     def view_last_time(self, call: ApiRequest, view_id: str, ts: str) -> Any:

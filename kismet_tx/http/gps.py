@@ -66,7 +66,7 @@ class GpsArea:
 
     @endpoint(app, "/gps/add_gps", ext=CMD, methods=POST, access=Access.LOGIN)
     def add_gps(self, call: ApiRequest) -> Any:
-        definition = call.cmd.str("definition", required=True)
+        definition = call.cmd.text("definition", required=True)
         try:
             gps = self._gps.add(definition)
         except GpsConflict as exc:

@@ -56,8 +56,8 @@ class SessionArea:
         if auth.credentials.password and (call.identity is None
                                           or call.identity.role != ADMIN):
             raise Forbidden("A login is already configured; log in to change it")
-        username = call.cmd.form.get("username") or call.cmd.str("username")
-        password = call.cmd.form.get("password") or call.cmd.str("password")
+        username = call.cmd.form.get("username") or call.cmd.text("username")
+        password = call.cmd.form.get("password") or call.cmd.text("password")
         if not username or not password:
             raise BadRequest("Missing username or password in request")
         _check_storable(username, password)
