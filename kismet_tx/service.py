@@ -136,7 +136,7 @@ class KismetService(MultiService):
                         self.plugins, self.export, self.aggregate, events.publisher,
                         self.http):
             if service is not None:
-                service.setServiceParent(self)
+                service.setServiceParent(self)  # type: ignore[no-untyped-call]  # untyped in Twisted
         self._cli_sources = list(sources or [])
         self._pending_sources = self._cli_sources + config.get_list("source")
         #: ``source=`` definitions from the config, and their UUIDs (for reload).

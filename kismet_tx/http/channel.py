@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
+from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IReactorTime
-from twisted.internet.main import CONNECTION_DONE
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.http import HTTPChannel
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from kismet_tx.http.site import KismetSite
 
 _log = Logger(namespace="kismet_tx.http")
+
+#: The default reason of :meth:`BoundedChannel.connectionLost`.
+CONNECTION_LOST = Failure(ConnectionDone())
 
 #: Seconds a connection refused with 413 goes on draining the client's body
 #: before it is closed.
@@ -87,7 +90,7 @@ class BoundedChannel(HTTPChannel):
         HTTPChannel.requestDone(self, request)
         self._awaiting_head = True
 
-    def connectionLost(self, reason: Failure = CONNECTION_DONE) -> None:
+    def connectionLost(self, reason: Failure = CONNECTION_LOST) -> None:
         self._head_arrived()
         self.site.connection_closed(self)
         HTTPChannel.connectionLost(self, reason)

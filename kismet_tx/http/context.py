@@ -32,7 +32,7 @@ class HttpContext:
     cooperator: task.Cooperator | None = None
     timer: Callable[[], float] = time.perf_counter
 
-    def cooperate(self, iterator: Iterator[Any]) -> task.CooperativeTask:
+    def cooperate(self, iterator: Iterator[Any]) -> task.CooperativeTask[Any]:
         """Run ``iterator`` cooperatively on the injected (or global) cooperator."""
         if self.cooperator is None:
             return task.cooperate(iterator)
@@ -51,8 +51,8 @@ class HttpContext:
         """
         try:
             next(steps)
-        except StopIteration as finished:
-            return defer.succeed(finished.value)
+        except StopIteration as at_once:
+            return defer.succeed(at_once.value)
         outcome: list[Any] = []
 
         def drive() -> Iterator[None]:

@@ -91,7 +91,7 @@ def _until_finished(request: Any) -> defer.Deferred[None] | None:
     """
     if request.finished or request.channel is None:
         return None
-    done = request.notifyFinish()
+    done: defer.Deferred[None] = request.notifyFinish()
     done.addErrback(lambda _: None)
     return done
 
@@ -147,7 +147,7 @@ class ListProducer:
         self._ctx = ctx
         self._request = request
         self._chunks = chunks
-        self._task: task.CooperativeTask | None = None
+        self._task: task.CooperativeTask[Any] | None = None
         self._done = False
         self._wrote = False
         self.done: defer.Deferred[None] = defer.Deferred()

@@ -15,12 +15,17 @@ from typing import Any
 
 from twisted.application.service import Service
 from twisted.internet import defer
-from twisted.internet.interfaces import IAddress, IListeningPort, IReactorSSL, IReactorTCP
-from twisted.internet.ssl import ContextFactory
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.interfaces import (
+    IAddress,
+    IListeningPort,
+    IOpenSSLContextFactory,
+    IReactorSSL,
+    IReactorTCP,
+)
 from twisted.logger import Logger
-from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
-from twisted.web.server import Site
+from twisted.web.server import Request, Site
 
 from kismet_tx.http.channel import BoundedChannel, BoundedRequest, close_connections
 from kismet_tx.http.commands import DEFAULT_MAX_BODY
@@ -54,8 +59,7 @@ class KismetSite(Site):
                  max_body: int = DEFAULT_MAX_BODY,
                  max_per_address: int = DEFAULT_MAX_PER_ADDRESS,
                  head_timeout: float = DEFAULT_HEAD_TIMEOUT) -> None:
-        Site.__init__(self, resource, reactor=reactor,  # type: ignore[no-untyped-call]  # untyped in Twisted
-                      logFormatter=path_only_log,
+        Site.__init__(self, resource, reactor=reactor, logFormatter=path_only_log,
                       timeout=idle_timeout if idle_timeout > 0 else None)
         self.open_connections = 0
         self.max_body = max_body
@@ -67,7 +71,7 @@ class KismetSite(Site):
         #: Every open connection, closed cleanly at stop.
         self.channels: set[BoundedChannel] = set()
 
-    def buildProtocol(self, addr: IAddress) -> BoundedChannel | None:
+    def buildProtocol(self, addr: IAddress | None) -> Any:
         """A channel for a new connection, or None (Twisted then closes it) when its
         address already holds ``max_per_address`` connections."""
         host = str(getattr(addr, "host", ""))
@@ -79,7 +83,7 @@ class KismetSite(Site):
                           "({count} refused so far)", host=host, held=held,
                           count=self.refused_connections)
             return None
-        channel: BoundedChannel | None = Site.buildProtocol(self, addr)  # type: ignore[no-untyped-call]  # untyped in Twisted
+        channel: BoundedChannel | None = Site.buildProtocol(self, addr)
         if channel is not None:
             self.per_address[host] = held + 1
             channel.counted_host = host
@@ -108,7 +112,7 @@ class KismetSite(Site):
         return close_connections(self.channels, self.reactor, timeout)
 
 
-def path_only_log(timestamp: str, request: IRequest) -> str:
+def path_only_log(timestamp: str, request: Request) -> str:
     """An access log line without the query (which may carry a password)."""
     path = request.uri.partition(b"?")[0].decode("ascii", "replace")
     host = getattr(request.getClientAddress(), "host", "-")
@@ -119,7 +123,7 @@ class HttpServer(Service):
     """Listens for the site on one TCP port, under TLS when given its context."""
 
     def __init__(self, site: KismetSite, reactor: IReactorTCP, port: int, interface: str,
-                 tls: ContextFactory | None = None, backlog: int = LISTEN_BACKLOG) -> None:
+                 tls: IOpenSSLContextFactory | None = None, backlog: int = LISTEN_BACKLOG) -> None:
         self.site = site
         self.reactor = reactor
         self.port = port
@@ -130,31 +134,36 @@ class HttpServer(Service):
         self.listening: IListeningPort | None = None
 
     def privilegedStartService(self) -> None:
-        Service.privilegedStartService(self)  # type: ignore[no-untyped-call]  # untyped in Twisted
+        Service.privilegedStartService(self)
         self._listen()
 
     def startService(self) -> None:
-        Service.startService(self)  # type: ignore[no-untyped-call]  # untyped in Twisted
+        Service.startService(self)
         self._listen()
 
     def _listen(self) -> None:
         if self.listening is not None:
             return
         if self.tls is None:
-            self.listening = self.reactor.listenTCP(self.port, self.site, self.backlog,
-                                                    self.interface)
+            self.listening = self.reactor.listenTCP(
+                self.port, self.site, self.backlog,  # type: ignore[arg-type]  # Site's factory typing
+                self.interface)
         else:
             reactor: IReactorSSL = self.reactor  # type: ignore[assignment]  # TLS needs IReactorSSL
             self.listening = reactor.listenSSL(self.port, self.site, self.tls, self.backlog,
                                                self.interface)
 
     def stopService(self) -> defer.Deferred[None]:
-        Service.stopService(self)  # type: ignore[no-untyped-call]  # untyped in Twisted
+        Service.stopService(self)
         port, self.listening = self.listening, None
         if port is None:
             return defer.succeed(None)
-        return defer.maybeDeferred(port.stopListening)
+        stopped = port.stopListening()
+        return stopped if stopped is not None else defer.succeed(None)
 
-    def address(self) -> IAddress | None:
+    def address(self) -> IPv4Address | IPv6Address | None:
         """Where the server listens, once started."""
-        return self.listening.getHost() if self.listening is not None else None
+        if self.listening is None:
+            return None
+        host = self.listening.getHost()
+        return host if isinstance(host, (IPv4Address, IPv6Address)) else None

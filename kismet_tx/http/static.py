@@ -40,7 +40,7 @@ from zope.interface import implementer
 _log = Logger(namespace="kismet_tx.http")
 
 #: Runs an iterator cooperatively (``HttpContext.cooperate``, or Twisted's global one).
-Cooperate = Callable[[Iterator[None]], task.CooperativeTask]
+Cooperate = Callable[[Iterator[None]], task.CooperativeTask[Iterator[None]]]
 
 #: The web UI shipped with the package.
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
@@ -102,7 +102,7 @@ class CooperativeProducer:
         self.chunks = chunks
         self.request = request
         self.cooperate = cooperate
-        self.task: task.CooperativeTask | None = None
+        self.task: task.CooperativeTask[Iterator[None]] | None = None
 
     def start(self) -> None:
         """Set the chunk producer up (its own ``start`` seeks to the range and would
