@@ -9,11 +9,11 @@ from typing import Any
 from twisted.application.service import MultiService
 from twisted.internet import defer
 
-from kismet_tx.build.capture import build_capture
-from kismet_tx.build.chain import fill_chain
-from kismet_tx.build.http import build_areas, build_context, build_http
-from kismet_tx.build.outputs import build_events, build_exports, build_logs, build_plugins
-from kismet_tx.build.tracking import build_alert_system, build_trackers
+from kismet_tx.builders.capture import build_capture
+from kismet_tx.builders.chain import fill_chain
+from kismet_tx.builders.http import build_areas, build_context, build_http
+from kismet_tx.builders.outputs import build_events, build_exports, build_logs, build_plugins
+from kismet_tx.builders.tracking import build_alert_system, build_trackers
 from kismet_tx.capture.datasource import DATASOURCE_FIELDS, DEFAULTS_FIELDS, DRIVER_FIELDS
 from kismet_tx.capture.pcapfile import REPLAY_FIELDS
 from kismet_tx.capture.system import CaptureSystem
@@ -56,7 +56,7 @@ GC_YOUNG_THRESHOLD = 10_000
 
 
 class KismetService(MultiService):
-    """The whole server: each floor built by its builder (``kismet_tx/build/``), the
+    """The whole server: each floor built by its builder (``kismet_tx/builders/``), the
     packet chain filled in stage order, every long-lived part a child service."""
 
     def __init__(self, config: Config, homedir: Path, reactor: Any,

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from twisted.internet import task
 
-from kismet_tx.build.tracking import gps_epb_options
+from kismet_tx.builders.tracking import gps_epb_options
 from kismet_tx.gps.location import FIX_3D, NO_FIX, Location
 from kismet_tx.gps.pcapng import KISMET_PEN, OPT_CUSTOM_BINARY, parse_gps_option
 from kismet_tx.streams.feed import EncodedFeed
