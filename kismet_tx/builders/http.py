@@ -41,11 +41,8 @@ from kismet_tx.http.phy80211 import Phy80211Area
 from kismet_tx.http.plugins import PluginsArea
 from kismet_tx.http.remotecapture import RemoteCaptureArea
 from kismet_tx.http.root import ApiRoot
-from kismet_tx.http.session import SessionArea
-from kismet_tx.http.ssids import SsidsArea
-from kismet_tx.http.streams import StreamsArea
-from kismet_tx.http.system import SystemArea
 from kismet_tx.http.serialize import Serializer
+from kismet_tx.http.session import SessionArea
 from kismet_tx.http.site import (
     DEFAULT_HEAD_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT,
@@ -53,7 +50,10 @@ from kismet_tx.http.site import (
     HttpServer,
     KismetSite,
 )
+from kismet_tx.http.ssids import SsidsArea
 from kismet_tx.http.static import StaticFiles
+from kismet_tx.http.streams import StreamsArea
+from kismet_tx.http.system import SystemArea
 from kismet_tx.http.throttle import LOCKOUT_AFTER, LOCKOUT_SECONDS, LoginThrottle
 from kismet_tx.http.tls import tls_options
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
