@@ -125,7 +125,7 @@ class PluginsArea:
 
     @staticmethod
     def _failed(failure: Failure) -> Failure:
-        if failure.check(PluginHttpError):
+        if isinstance(failure.value, PluginHttpError):
             return Failure(_as_http(failure.value))
         return failure
 

@@ -309,7 +309,8 @@ class StreamsArea:
 
 
 def _path(call: ApiRequest) -> str:
-    return call.request.path.decode("utf-8", "replace")
+    path: bytes = call.request.path
+    return path.decode("utf-8", "replace")
 
 
 def _mac_or_none(text: str) -> bytes | None:
