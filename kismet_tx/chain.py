@@ -18,6 +18,11 @@ packet goes through undecoded and is counted as ``unsupported``.
 One subscriber raising never stops the others: the exception is logged (once
 per subscriber per minute of repeats, not per packet) and counted against
 that subscriber.
+
+:data:`STAGES` is the frame's path through the chain, top to bottom: each
+stage's name and position (its priority). The service registers each
+subscriber by stage name (:meth:`PacketChain.register`); the chain knows the
+stages but none of the floors above it that fill them.
 """
 
 from __future__ import annotations
@@ -124,6 +129,44 @@ class Subscription:
     callback: Subscriber
 
 
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One step of a frame's path: who runs there, and at which position."""
+
+    name: str
+    position: int
+    what: str
+
+
+#: The frame's path, first to last. Equal positions run in registration order.
+STAGES: tuple[Stage, ...] = (
+    Stage("sensorgps", -1001, "a remote sensor's reported position (gps/sensor.py)"),
+    Stage("gps", -1000, "the best GPS location, for every later stage (gps/manager.py)"),
+    Stage("devices", 10, "the device tracker's 802.11 phy (tracker/dot11.py)"),
+    Stage("channels", 50, "per-channel packet and device counts (channels.py)"),
+    Stage("alerts", 60, "WIDS rules, after the devices they count against (alerts/)"),
+    Stage("devicewatch", 61, "devicefound/devicelost watch of chosen MACs (alerts/)"),
+    Stage("plugins", 500, "plugin packet callbacks, unless they ask otherwise (plugins/)"),
+    Stage("streams", 1000, "pcapng streams and the pcapng log (streams/registry.py)"),
+    Stage("kismetdb", 1000, "the .kismet log's packet rows (kismetdb/log.py)"),
+    Stage("export", 1001, "packets published to the message bus (export/feed.py)"),
+)
+
+_POSITIONS = {stage.name: stage.position for stage in STAGES}
+
+
+class UnknownStage(KeyError):
+    """A subscriber was registered under a name :data:`STAGES` does not hold."""
+
+
+def stage_position(name: str) -> int:
+    """The position of the stage ``name``; :class:`UnknownStage` if there is none."""
+    try:
+        return _POSITIONS[name]
+    except KeyError:
+        raise UnknownStage(name) from None
+
+
 #: Seconds between two logged tracebacks of the same failing subscriber.
 FAILURE_LOG_INTERVAL = 60.0
 
@@ -158,6 +201,11 @@ class PacketChain:
         self.failures.setdefault(name, 0)
         self._rebuild()
         return subscription
+
+    def register(self, stage: str, callback: Subscriber) -> Subscription:
+        """Subscribe ``callback`` as the stage ``stage`` of :data:`STAGES`, at its
+        position; :class:`UnknownStage` if the table has no such stage."""
+        return self.subscribe(callback, stage, stage_position(stage))
 
     def unsubscribe(self, name: str) -> None:
         """Stop calling the subscriber ``name``."""

@@ -33,7 +33,7 @@ class Options(usage.Options):
     ]
 
     def __init__(self) -> None:
-        super().__init__()
+        usage.Options.__init__(self)
         self["sources"] = []
 
     def opt_c(self, definition: str) -> None:

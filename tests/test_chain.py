@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from twisted.internet import task
 
 from kismet_tx.capture.system import pack_batch
-from kismet_tx.chain import BAD_FCS, MALFORMED, OK, UNSUPPORTED, Packet, PacketChain
+from kismet_tx.chain import (
+    BAD_FCS,
+    MALFORMED,
+    OK,
+    STAGES,
+    UNSUPPORTED,
+    Packet,
+    PacketChain,
+    UnknownStage,
+    stage_position,
+)
 from kismet_tx.dot11.errors import MalformedFrame, UnsupportedLinkType
 
 
@@ -170,3 +181,38 @@ def test_real_decoder_is_the_default() -> None:
     good, short = packets
     assert good.decoded.freq_mhz == 2462 and not good.error
     assert short.status == MALFORMED
+
+
+# -- the stage table ---------------------------------------------------------------
+
+
+def test_register_places_a_stage_at_its_position_and_refuses_unknown_ones(
+        chain: PacketChain) -> None:
+    chain.register("streams", lambda p: None)
+    chain.register("devices", lambda p: None)
+    assert [(s.name, s.priority) for s in chain.subscribers()] == [
+        ("devices", stage_position("devices")), ("streams", stage_position("streams"))]
+    with pytest.raises(UnknownStage):
+        chain.register("nosuchstage", lambda p: None)
+
+
+def test_the_running_server_fills_the_chain_in_table_order(tmp_path: Path) -> None:
+    from twisted.internet.testing import MemoryReactorClock
+
+    from kismet_tx.capture.memory import MemoryCaptureSystem
+    from kismet_tx.config import Config
+    from kismet_tx.service import KNOWN_KEYS, build_service
+
+    config = Config.from_text(f"log_types=kismet,pcapng\nlog_prefix={tmp_path}\n",
+                              name="<test>", home=str(tmp_path), known_keys=KNOWN_KEYS)
+    service = build_service(config, tmp_path, MemoryReactorClock(),
+                            capture_system=MemoryCaptureSystem())
+    service.startService()
+    try:
+        names = [s.name for s in service.chain.subscribers()]
+        table = [stage.name for stage in STAGES]
+        assert names == [name for name in table if name in names]
+        assert {"sensorgps", "gps", "devices", "channels", "alerts", "devicewatch",
+                "streams", "kismetdb"} <= set(names)
+    finally:
+        service.stopService()

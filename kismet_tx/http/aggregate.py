@@ -13,7 +13,8 @@ from typing import Any
 from klein import Klein
 
 from kismet_tx.export.aggregate import AggregateStore
-from kismet_tx.http.routing import GET_POST, ApiRequest, HttpContext, endpoint
+from kismet_tx.http.context import HttpContext
+from kismet_tx.http.routing import GET_POST, ApiRequest, endpoint
 
 
 class AggregateArea:

@@ -23,8 +23,10 @@ from kismet_tx.alerts.rates import DEFAULT_LIMIT, RateLimit
 from kismet_tx.alerts.system import WATCH_KINDS, DeviceWatch
 from kismet_tx.http.auth import Access
 from kismet_tx.http.commands import Command
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, Conflict, NotFound
-from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, HttpContext, Text, endpoint
+from kismet_tx.http.results import Text
+from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, endpoint
 from kismet_tx.http.windows import window_records
 
 _MAC_KEYS = ("bssid", "source", "dest", "other")
@@ -76,7 +78,7 @@ def _severity(cmd: Command) -> int:
 
 def _watch_macs(cmd: Command) -> list[str]:
     macs: list[str] = []
-    single = cmd.str("mac")
+    single = cmd.text("mac")
     if single:
         macs.append(single)
     many = cmd.str_list("macs")
@@ -94,25 +96,25 @@ class AlertsArea:
     #: Its records may name local files: hidden from anonymous callers.
     scrub_for_anonymous = True
 
-    def __init__(self, ctx: HttpContext, tracker: AlertTracker, devices: DeviceWatch) -> None:
+    def __init__(self, ctx: HttpContext, alerts: AlertTracker, watch: DeviceWatch) -> None:
         self.ctx = ctx
-        self._tracker = tracker
-        self._devices = devices
+        self._alerts = alerts
+        self._watch = watch
 
     # -- reads ------------------------------------------------------------------------
 
     @endpoint(app, "/alerts/definitions", methods=GET_POST)
     def definitions(self, call: ApiRequest) -> Any:
-        return _shape(call, [d.record() for d in self._tracker.definitions()])
+        return _shape(call, [d.record() for d in self._alerts.definitions()])
 
     @endpoint(app, "/alerts/all_alerts", methods=GET_POST)
     def all_alerts(self, call: ApiRequest) -> Any:
-        return _shape(call, self._tracker.records())
+        return _shape(call, self._alerts.records())
 
     @endpoint(app, "/alerts/alerts_view", methods=GET_POST)
     def alerts_view(self, call: ApiRequest) -> Any:
         """The alert backlog, paged, searched and sorted like a device view."""
-        return window_records(call, self._tracker.records())
+        return window_records(call, self._alerts.records())
 
     def _since(self, call: ApiRequest, ts: str) -> dict[str, Any]:
         now = self.ctx.clock.seconds()
@@ -120,7 +122,7 @@ class AlertsArea:
         if stamp < 0:
             stamp = now + stamp
         return {
-            "kismet.alert.list": _shape(call, self._tracker.records(self._tracker.since(stamp))),
+            "kismet.alert.list": _shape(call, self._alerts.records(self._alerts.since(stamp))),
             "kismet.alert.timestamp": now,
         }
 
@@ -136,7 +138,7 @@ class AlertsArea:
     def by_id(self, call: ApiRequest, alert_id: str) -> Any:
         alert = None
         if alert_id.isdigit():
-            alert = self._tracker.by_hash(int(alert_id))
+            alert = self._alerts.by_hash(int(alert_id))
         if alert is None:
             raise NotFound(f"/alerts/by-id/{alert_id}/alert", f"No alert with id {alert_id}")
         record = alert.record()
@@ -149,11 +151,11 @@ class AlertsArea:
               access=Access.LOGIN)
     def define_alert(self, call: ApiRequest) -> Any:
         cmd = call.cmd
-        name = cmd.str("name", required=True).strip()
+        name = cmd.text("name", required=True).strip()
         if not name:
             raise BadRequest("'name' must not be empty")
-        description = cmd.str("description", required=True)
-        klass = cmd.str("class", default="OTHER").strip() or "OTHER"
+        description = cmd.text("description", required=True)
+        klass = cmd.text("class", default="OTHER").strip() or "OTHER"
         severity = _severity(cmd)
         limit: RateLimit | None = None
         if cmd.data.get("throttle") is not None or cmd.data.get("burst") is not None:
@@ -163,10 +165,10 @@ class AlertsArea:
                     _text_or_number(cmd, "burst", f"{DEFAULT_LIMIT.burst_rate}/sec"))
             except ValueError as exc:
                 raise BadRequest(str(exc)) from None
-        phyname = cmd.str("phyname")
+        phyname = cmd.text("phyname")
         try:
-            phyid = self._tracker.phy_id(phyname) if phyname else PHY_ANY
-            self._tracker.define(name, description, klass=klass, severity=severity,
+            phyid = self._alerts.phy_id(phyname) if phyname else PHY_ANY
+            self._alerts.define(name, description, klass=klass, severity=severity,
                                  phyid=phyid, limit=limit)
         except DuplicateAlert as exc:
             raise Conflict(f"Could not define alert: {exc}") from None
@@ -176,13 +178,13 @@ class AlertsArea:
 
     def _raise(self, call: ApiRequest) -> Any:
         cmd = call.cmd
-        name = cmd.str("name", required=True)
-        if self._tracker.definition(name) is None:
+        name = cmd.text("name", required=True)
+        if self._alerts.definition(name) is None:
             raise BadRequest(f"Unknown alert type '{name}'")
-        text = cmd.str("text", default="")
+        text = cmd.text("text", default="")
         macs: dict[str, str | None] = {}
         for key in _MAC_KEYS:
-            value = cmd.str(key)
+            value = cmd.text(key)
             try:
                 macs[key] = mac_text(value) if value else None
             except ValueError:
@@ -191,7 +193,7 @@ class AlertsArea:
         if isinstance(channel, bool) or not isinstance(channel, (str, int, float)):
             raise BadRequest("'channel' must be a string")
         try:
-            self._tracker.raise_alert(name, text, channel=str(channel), **macs)
+            self._alerts.raise_alert(name, text, channel=str(channel), **macs)
         except AlertError as exc:
             raise BadRequest(str(exc)) from None
         return Text("Alert raised\n")
@@ -218,9 +220,9 @@ class AlertsArea:
         macs: Iterable[str] = _watch_macs(call.cmd)
         try:
             if action == "add":
-                self._devices.add(kind, macs)
+                self._watch.add(kind, macs)
             else:
-                self._devices.remove(kind, macs)
+                self._watch.remove(kind, macs)
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
         return Text("")
@@ -237,4 +239,4 @@ class AlertsArea:
 
     @endpoint(app, "/devices/alerts/mac/<kind>/macs", methods=GET_POST, access=Access.LOGIN)
     def macs(self, call: ApiRequest, kind: str) -> Any:
-        return self._devices.macs(self._kind(kind))
+        return self._watch.macs(self._kind(kind))

@@ -20,8 +20,10 @@ from typing import Any
 from klein import Klein
 
 from kismet_tx.http.auth import ADMIN, Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, Conflict, Forbidden, NotFound
-from kismet_tx.http.routing import CMD, GET, POST, ApiRequest, HttpContext, Text, endpoint
+from kismet_tx.http.results import Text
+from kismet_tx.http.routing import CMD, GET, POST, ApiRequest, endpoint
 
 #: The name Kismet keeps for the sessions of password logins.
 WEB_LOGON = "web logon"
@@ -32,7 +34,7 @@ MAX_DURATION = 100 * 365 * 86400
 
 
 def _label(call: ApiRequest, key: str) -> str:
-    value = call.cmd.str(key, required=True)
+    value = call.cmd.text(key, required=True)
     if not value or len(value) > MAX_LABEL or any(ord(c) < 0x20 or c == "\x7f" for c in value):
         raise BadRequest(f"'{key}' must be 1 to {MAX_LABEL} printable characters")
     return value

@@ -378,6 +378,7 @@ def _arg(request: Any, name: bytes) -> str | None:
     if not values:
         return None
     try:
-        return values[-1].decode("utf-8")
+        value: bytes = values[-1]
+        return value.decode("utf-8")
     except UnicodeDecodeError:
         return None

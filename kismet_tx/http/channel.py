@@ -18,15 +18,23 @@ for that, so a client reading a stream gets every byte and its clean end.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
+from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web.http import HTTPChannel
 from twisted.web.server import Request
 
+if TYPE_CHECKING:
+    from kismet_tx.http.site import KismetSite
+
 _log = Logger(namespace="kismet_tx.http")
+
+#: The default reason of :meth:`BoundedChannel.connectionLost`.
+CONNECTION_LOST = Failure(ConnectionDone())
 
 #: Seconds a connection refused with 413 goes on draining the client's body
 #: before it is closed.
@@ -40,25 +48,26 @@ class BoundedChannel(HTTPChannel):
     however slowly it trickles (a connection that sends nothing is the idle
     timeout's)."""
 
-    _refused = False
+    site: KismetSite
+    #: Whether a body over the cap was refused (nothing more is read).
+    refused = False
     _waiters: list[defer.Deferred[None]] | None = None
     #: Set while the connection is a websocket (``http/websocket.py``): closes it.
     upgraded: Any = None
     _head_deadline: Any = None
     _awaiting_head = True
+    #: The client address this connection counts against at the site, while open.
+    counted_host: str | None = None
 
     def connectionMade(self) -> None:
-        super().connectionMade()
-        channels = getattr(self.site, "channels", None)
-        if channels is not None:
-            channels.add(self)
+        HTTPChannel.connectionMade(self)
+        self.site.connection_opened(self)
 
     def _await_head(self) -> None:
         """Start the deadline for the request head that is arriving."""
-        timeout = getattr(self.site, "head_timeout", None)
-        clock = getattr(self.site, "reactor", None)
-        if timeout and clock is not None and self._head_deadline is None:
-            self._head_deadline = clock.callLater(timeout, self._head_too_slow)
+        timeout = self.site.head_timeout
+        if timeout and self._head_deadline is None:
+            self._head_deadline = self.site.reactor.callLater(timeout, self._head_too_slow)
 
     def _head_arrived(self) -> None:
         self._awaiting_head = False
@@ -69,23 +78,22 @@ class BoundedChannel(HTTPChannel):
     def _head_too_slow(self) -> None:
         self._head_deadline = None
         _log.info("closing a connection whose request head took over {timeout} s",
-                  timeout=getattr(self.site, "head_timeout", 0))
-        if self.transport is not None:
-            self.transport.abortConnection()
+                  timeout=self.site.head_timeout)
+        self._abort()
 
-    def requestDone(self, request: Any) -> None:
-        super().requestDone(request)
+    def _abort(self) -> None:
+        transport: Any = self.transport  # a TCP or TLS transport: ITCPTransport
+        if transport is not None and transport.connected:
+            transport.abortConnection()
+
+    def requestDone(self, request: Request) -> None:
+        HTTPChannel.requestDone(self, request)
         self._awaiting_head = True
 
-    def connectionLost(self, reason: Any) -> None:
+    def connectionLost(self, reason: Failure = CONNECTION_LOST) -> None:
         self._head_arrived()
-        channels = getattr(self.site, "channels", None)
-        if channels is not None:
-            channels.discard(self)
-        release = getattr(self.site, "release_address", None)
-        if release is not None:
-            release(self)
-        super().connectionLost(reason)
+        self.site.connection_closed(self)
+        HTTPChannel.connectionLost(self, reason)
         waiters, self._waiters = self._waiters or [], None
         for waiter in waiters:
             waiter.callback(None)
@@ -100,53 +108,47 @@ class BoundedChannel(HTTPChannel):
 
     def refuse_body(self) -> None:
         """Answer 413, drop what is still coming and close the connection."""
-        if self._refused:
+        if self.refused:
             return
-        self._refused = True
-        limit = getattr(self.site, "max_body", 0)
-        body = f"request body over {limit} bytes\n".encode()
+        self.refused = True
+        body = f"request body over {self.site.max_body} bytes\n".encode()
         head = (b"HTTP/1.1 413 Payload Too Large\r\nServer: Kismet\r\n"
                 b"Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
                 b"Content-Length: %d\r\n\r\n" % len(body))
-        self.transport.write(head + body)
+        transport: Any = self.transport
+        transport.write(head + body)
         # A lingering close: end our side after the answer (FIN), go on reading and
         # dropping what the client still sends, and close for good a moment later.
         # Closing at once with its body unread would reset the connection, and the
         # client could lose the 413 before reading it.
         # (A TLS transport has no half-close: it is closed at once.)
-        half_close = getattr(self.transport, "loseWriteConnection", None)
-        clock = getattr(self.site, "reactor", None)
-        if half_close is None or clock is None:
+        half_close = getattr(transport, "loseWriteConnection", None)
+        if half_close is None:
             self.loseConnection()
             return
         half_close()
-        clock.callLater(LINGER_SECONDS, self._linger_done)
-
-    def _linger_done(self) -> None:
-        if self.transport is not None and self.transport.connected:
-            self.transport.abortConnection()
+        self.site.reactor.callLater(LINGER_SECONDS, self._abort)
 
     def allHeadersReceived(self) -> None:
         self._head_arrived()
-        limit = getattr(self.site, "max_body", None)
-        if limit is not None and self.length is not None and self.length > limit:
+        if self.length is not None and self.length > self.site.max_body:
             self.refuse_body()
             return
-        super().allHeadersReceived()
+        HTTPChannel.allHeadersReceived(self)
 
     def dataReceived(self, data: bytes) -> None:
         if self._awaiting_head and self._head_deadline is None:
             self._await_head()
-        if not self._refused:
-            super().dataReceived(data)
+        if not self.refused:
+            HTTPChannel.dataReceived(self, data)
 
     def rawDataReceived(self, data: bytes) -> None:
-        if not self._refused:
-            super().rawDataReceived(data)
+        if not self.refused:
+            HTTPChannel.rawDataReceived(self, data)
 
     def allContentReceived(self) -> None:
-        if not self._refused:
-            super().allContentReceived()
+        if not self.refused:
+            HTTPChannel.allContentReceived(self)
 
 
 class BoundedRequest(Request):
@@ -155,15 +157,14 @@ class BoundedRequest(Request):
     _received = 0
 
     def handleContentChunk(self, data: bytes) -> None:
-        channel: Any = self.channel
-        if channel is None or getattr(channel, "_refused", False):
+        channel = self.channel
+        if not isinstance(channel, BoundedChannel) or channel.refused:
             return
         self._received += len(data)
-        limit = getattr(channel.site, "max_body", None)
-        if limit is not None and self._received > limit:
+        if self._received > channel.site.max_body:
             channel.refuse_body()
             return
-        super().handleContentChunk(data)
+        Request.handleContentChunk(self, data)
 
 
 def close_connections(channels: Iterable[BoundedChannel], clock: IReactorTime,

@@ -7,7 +7,8 @@ from typing import Any
 from klein import Klein
 
 from kismet_tx.channels import ChannelTracker
-from kismet_tx.http.routing import GET_POST, ApiRequest, HttpContext, endpoint
+from kismet_tx.http.context import HttpContext
+from kismet_tx.http.routing import GET_POST, ApiRequest, endpoint
 
 
 class ChannelsArea:

@@ -146,7 +146,7 @@ class Command:
             raise BadRequest(f"'{key}' must be {label}")
         return value
 
-    def str(self, key: str, *, required: bool = False, default: str | None = None) -> Any:
+    def text(self, key: str, *, required: bool = False, default: str | None = None) -> Any:
         """A string option."""
         return self._get(key, (str,), "a string", required, default)
 
@@ -165,7 +165,7 @@ class Command:
         value = self._get(key, (int, float), "a number", required, default)
         return float(value) if value is not None else None
 
-    def bool(self, key: str, *, required: bool = False, default: bool | None = None) -> Any:
+    def flag(self, key: str, *, required: bool = False, default: bool | None = None) -> Any:
         """A boolean option; ``true``/``false`` strings and 0/1 are accepted too."""
         value = self.data.get(key, _MISSING)
         if value is _MISSING or value is None:
@@ -180,7 +180,7 @@ class Command:
             return value.lower() in ("true", "1")
         raise BadRequest(f"'{key}' must be a boolean")
 
-    def list(self, key: str, *, required: bool = False,
+    def items(self, key: str, *, required: bool = False,
              default: list[Any] | None = None) -> Any:
         """A list option."""
         return self._get(key, (list,), "a list", required, default)
@@ -188,7 +188,7 @@ class Command:
     def str_list(self, key: str, *, required: bool = False,
                  default: list[str] | None = None) -> Any:
         """A list of strings."""
-        value = self.list(key, required=required, default=default)
+        value = self.items(key, required=required, default=default)
         if value is not None and not all(isinstance(v, str) for v in value):
             raise BadRequest(f"'{key}' must be a list of strings")
         return value
@@ -220,4 +220,4 @@ class Command:
 
     def wrapper(self) -> str | None:
         """The optional ``wrapper`` key name."""
-        return self.str("wrapper")
+        return self.text("wrapper")

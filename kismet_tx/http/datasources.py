@@ -23,8 +23,9 @@ from kismet_tx.capture.datasourcetracker import DatasourceTracker, SourceConflic
 from kismet_tx.capture.sourcecommands import SourceCommandError, SourceIncapable, SourceStateError
 from kismet_tx.config import SourceDefinitionError
 from kismet_tx.http.auth import ADMIN, Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, CommandFailed, Conflict, NotFound
-from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, HttpContext, endpoint
+from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, endpoint
 
 _BY_UUID = "/datasource/by-uuid/<uuid>"
 
@@ -63,30 +64,30 @@ class DatasourcesArea:
     #: Its records may name local files: hidden from anonymous callers.
     scrub_for_anonymous = True
 
-    def __init__(self, ctx: HttpContext, tracker: DatasourceTracker) -> None:
+    def __init__(self, ctx: HttpContext, sources: DatasourceTracker) -> None:
         self.ctx = ctx
-        self._tracker = tracker
+        self._sources = sources
 
     # -- reads --------------------------------------------------------------------
 
     @endpoint(app, "/datasource/all_sources", methods=GET_POST)
     def all_sources(self, call: ApiRequest) -> Any:
-        records = [source.record() for source in self._tracker.sources()]
+        records = [source.record() for source in self._sources.sources()]
         spec = call.cmd.fields()
         return records if spec is None else list(spec.apply_many(records))
 
     @endpoint(app, "/datasource/types", methods=GET_POST)
     def types(self, call: ApiRequest) -> Any:
-        return self._tracker.types()
+        return self._sources.types()
 
     @endpoint(app, "/datasource/defaults", methods=GET_POST)
     def defaults(self, call: ApiRequest) -> Any:
-        return self._tracker.defaults.record()
+        return self._sources.defaults.record()
 
     @endpoint(app, "/datasource/list_interfaces", methods=GET_POST, access=Access.LOGIN,
               roles=(ADMIN,))
     def list_interfaces(self, call: ApiRequest) -> Any:
-        return self._tracker.list_interfaces()
+        return self._sources.list_interfaces()
 
     @endpoint(app, _BY_UUID + "/source", methods=GET_POST)
     def source(self, call: ApiRequest, uuid: str) -> Any:
@@ -98,9 +99,9 @@ class DatasourcesArea:
 
     @endpoint(app, "/datasource/add_source", ext=CMD, methods=POST, access=Access.LOGIN)
     def add_source(self, call: ApiRequest) -> Any:
-        definition = call.cmd.str("definition", required=True)
+        definition = call.cmd.text("definition", required=True)
         try:
-            source = self._tracker.add_from_command(definition)
+            source = self._sources.add_from_command(definition)
         except SourceConflict as exc:
             raise Conflict(str(exc)) from None
         except SourceOpenError as exc:
@@ -123,7 +124,7 @@ class DatasourcesArea:
         rate = _rate(cmd, "rate")
         if rate is None:
             rate = _rate(cmd, "hoprate")
-        shuffle = cmd.bool("shuffle")
+        shuffle = cmd.flag("shuffle")
         if channels is None and rate is None:
             raise BadRequest(
                 "channel control API requires either 'channel' or 'channels' and 'rate'"
@@ -168,7 +169,7 @@ class DatasourcesArea:
     # -- helpers ----------------------------------------------------------------------
 
     def _find(self, call: ApiRequest, uuid: str) -> Datasource:
-        source = self._tracker.get(uuid)
+        source = self._sources.get(uuid)
         if source is None:
             path = call.request.path.decode("utf-8", "replace")
             raise NotFound(path, f"no datasource with UUID {uuid}")

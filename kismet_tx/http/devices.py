@@ -14,31 +14,23 @@ and current Kismet's (views, ``multimac``, ``multikey``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from klein import Klein
 
 from kismet_tx.http.auth import Access
 from kismet_tx.http.commands import Command
+from kismet_tx.http.context import HttpContext
+from kismet_tx.http.devicequeries import DeviceQueries
 from kismet_tx.http.errors import BadRequest, NotFound
-from kismet_tx.http.fieldspec import FieldSpec, RegexFilter, split_path
-from kismet_tx.http.routing import (
-    CMD,
-    GET_POST,
-    POST,
-    ApiRequest,
-    HttpContext,
-    Listing,
-    Text,
-    endpoint,
-)
+from kismet_tx.http.fieldspec import FieldSpec, split_path
+from kismet_tx.http.results import Listing, Text
+from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, endpoint
 from kismet_tx.http.windows import parse_window, request_vars, uint_var
-from kismet_tx.keys import MacError, parse_key, parse_mac, parse_mac_mask
-from kismet_tx.slicing import sliced_filter
+from kismet_tx.keys import MacError, parse_mac, parse_mac_mask
 from kismet_tx.tracker import Tracking
 from kismet_tx.tracker.device import Device
-from kismet_tx.tracker.records import DeviceRecord
 from kismet_tx.tracker.views import View, ViewQuery, ViewResult
 
 _TS = re.compile(r"^\s*([+-]?\d+)")
@@ -54,69 +46,6 @@ def parse_ts(text: str) -> int:
     return int(match.group(1))
 
 
-class DeviceQueries:
-    """What the device and phy areas share: lookups, simplification, listings."""
-
-    def __init__(self, tracking: Tracking) -> None:
-        self.tracking = tracking
-        self.tracker = tracking.device_tracker
-        self.record = tracking.record
-
-    def device_by_key(self, key: str) -> Device:
-        """The device with this key; 400 if the key is malformed, 404 if unknown."""
-        if parse_key(key) is None:
-            raise BadRequest(f"invalid device key {key!r}")
-        device = self.tracker.get(key)
-        if device is None:
-            raise NotFound(key, f"No device with key {key}")
-        return device
-
-    def rows(self, devices: Iterable[Device], cmd: Command, *,
-             regex: bool = True) -> Iterator[Mapping[str, Any]]:
-        """Lazy records of ``devices``, filtered by ``regex`` and simplified by ``fields``."""
-        spec = cmd.fields()
-        match = cmd.regex() if regex else None
-        return self.simplify(devices, spec, match)
-
-    def matching(self, ctx: HttpContext, devices: Iterable[Device],
-                 match: RegexFilter) -> Any:
-        """A Deferred list of the ``devices`` whose records ``match`` keeps.
-
-        The regex runs in slices of time on the cooperator (a pattern may cost
-        up to PCRE2's match limit per value, over every device), and stops if
-        the client goes away.
-        """
-        record = self.record
-        return ctx.run_steps(
-            sliced_filter(list(devices), lambda d: match.matches(record(d)), ctx.slicer()))
-
-    def listing(self, ctx: HttpContext, devices: Iterable[Device], cmd: Command) -> Any:
-        """A :class:`Listing` of ``devices`` filtered by ``regex`` (sliced, so a
-        Deferred one then) and simplified by ``fields``."""
-        spec = cmd.fields()
-        match = cmd.regex()
-        if match is None:
-            return Listing(self.simplify(devices, spec))
-        return self.matching(ctx, devices, match).addCallback(
-            lambda kept: Listing(self.simplify(kept, spec)))
-
-    def simplify(self, devices: Iterable[Device], spec: FieldSpec | None,
-                 match: RegexFilter | None = None) -> Iterator[Mapping[str, Any]]:
-        """Records of ``devices`` (a snapshot is taken), filtered then simplified."""
-        records: Iterator[DeviceRecord] = map(self.record, list(devices))
-        if match is not None:
-            records = match.filter(records)
-        if spec is None:
-            return map(DeviceRecord.to_dict, records)
-        return spec.apply_many(records)
-
-    def one(self, device: Device, cmd: Command) -> Mapping[str, Any]:
-        """One device record simplified by ``fields``."""
-        spec = cmd.fields()
-        record = self.record(device)
-        return record.to_dict() if spec is None else spec.apply(record)
-
-
 class DevicesArea:
     """Device endpoints (old and current Kismet)."""
 
@@ -125,7 +54,7 @@ class DevicesArea:
     def __init__(self, ctx: HttpContext, tracking: Tracking) -> None:
         self.ctx = ctx
         self.q = DeviceQueries(tracking)
-        self.tracker = tracking.device_tracker
+        self.devices = tracking.device_tracker
         self.views = tracking.views
 
     # -- lists ---------------------------------------------------------------------
@@ -133,20 +62,20 @@ class DevicesArea:
     @endpoint(app, "/devices/summary/devices", methods=GET_POST)
     def summary(self, call: ApiRequest) -> Any:
         """The endpoint document's summary: fields, regex, wrapper (datatables too)."""
-        if call.cmd.bool("datatable", default=False) or "draw" in request_vars(call):
+        if call.cmd.flag("datatable", default=False) or "draw" in request_vars(call):
             return self._view_rows(call, self._view("all"), None, datatable=True)
-        return self.q.listing(self.ctx, self.tracker.devices(), call.cmd)
+        return self.q.listing(self.ctx, self.devices.devices(), call.cmd)
 
     @endpoint(app, "/devices/all_devices", methods=GET_POST)
     def all_devices(self, call: ApiRequest) -> Any:
         """Every device, one per line with ekjson/itjson."""
-        return Listing(self.q.rows(self.tracker.devices(), call.cmd, regex=False))
+        return Listing(self.q.rows(self.devices.devices(), call.cmd, regex=False))
 
     @endpoint(app, "/devices/last-time/<ts>/devices", methods=GET_POST)
     def last_time(self, call: ApiRequest, ts: str) -> Any:
         """Devices seen after TS (negative: seconds before the newest packet)."""
-        since = self.tracker.relative_time(parse_ts(ts))
-        devices = [d for d in self.tracker.devices() if d.last_time > since]
+        since = self.devices.relative_time(parse_ts(ts))
+        devices = [d for d in self.devices.devices() if d.last_time > since]
         return self.q.listing(self.ctx, devices, call.cmd)
 
     # -- single devices -----------------------------------------------------------
@@ -177,7 +106,7 @@ class DevicesArea:
             raw = parse_mac(mac)
         except MacError as exc:
             raise BadRequest(str(exc)) from None
-        devices = self.tracker.by_mac(raw)
+        devices = self.devices.by_mac(raw)
         if not devices:
             raise NotFound(mac, f"No device with MAC {mac}")
         return list(self.q.rows(devices, call.cmd, regex=False))
@@ -192,7 +121,7 @@ class DevicesArea:
                 mac, mask = parse_mac_mask(text)
             except MacError as exc:
                 raise BadRequest(str(exc)) from None
-            for device in self.tracker.by_mac_mask(mac, mask):
+            for device in self.devices.by_mac_mask(mac, mask):
                 found.setdefault(id(device), device)
         return Listing(self.q.rows(found.values(), call.cmd, regex=False))
 
@@ -200,7 +129,7 @@ class DevicesArea:
         keys = cmd.str_list("devices", required=True)
         found: dict[int, Device] = {}
         for key in keys:
-            device = self.tracker.get(key)
+            device = self.devices.get(key)
             if device is not None:
                 found.setdefault(id(device), device)
         return list(found.values())
@@ -223,17 +152,17 @@ class DevicesArea:
     def set_name(self, call: ApiRequest, key: str) -> Text:
         """Set the user's name of a device (``username``)."""
         device = self.q.device_by_key(key)
-        self.tracker.set_username(device, call.cmd.str("username", required=True))
+        self.devices.set_username(device, call.cmd.text("username", required=True))
         return Text("Device name set\n")
 
     @endpoint(app, "/devices/by-key/<key>/set_tag", ext=CMD, methods=POST, access=Access.LOGIN)
     def set_tag(self, call: ApiRequest, key: str) -> Text:
         """Set (or, with an empty value, remove) one tag of a device."""
         device = self.q.device_by_key(key)
-        tag = call.cmd.str("tagname", required=True)
+        tag = call.cmd.text("tagname", required=True)
         if not tag:
             raise BadRequest("'tagname' must not be empty")
-        self.tracker.set_tag(device, tag, call.cmd.str("tagvalue", default="") or "")
+        self.devices.set_tag(device, tag, call.cmd.text("tagvalue", default="") or "")
         return Text("Device tag set\n")
 
     # -- views ------------------------------------------------------------------------
@@ -252,15 +181,15 @@ class DevicesArea:
         since = None
         last_time = call.cmd.int("last_time")
         if last_time is not None:
-            since = self.tracker.relative_time(last_time)
+            since = self.devices.relative_time(last_time)
         return self._view_rows(call, view, since,
-                               datatable=bool(call.cmd.bool("datatable", default=False)))
+                               datatable=bool(call.cmd.flag("datatable", default=False)))
 
     @endpoint(app, "/devices/views/<view_id>/last-time/<ts>/devices", methods=GET_POST)
     def view_last_time(self, call: ApiRequest, view_id: str, ts: str) -> Any:
         """A view's devices seen at or after TS (negative: before the newest packet)."""
         view = self._view(view_id)
-        since = self.tracker.relative_time(parse_ts(ts))
+        since = self.devices.relative_time(parse_ts(ts))
         return self._view_rows(call, view, since, datatable=False, plain=True)
 
     def _view(self, view_id: str) -> View:

@@ -7,7 +7,9 @@ from typing import Any
 from klein import Klein
 
 from kismet_tx.http.auth import Access
-from kismet_tx.http.routing import GET, ApiRequest, HttpContext, Text, endpoint
+from kismet_tx.http.context import HttpContext
+from kismet_tx.http.results import Text
+from kismet_tx.http.routing import GET, ApiRequest, endpoint
 from kismet_tx.webmodules import JsModules
 
 

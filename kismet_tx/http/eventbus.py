@@ -25,8 +25,9 @@ from twisted.logger import Logger
 
 from kismet_tx.eventbus import Event, EventBus
 from kismet_tx.http.auth import Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.fieldspec import FieldSpec
-from kismet_tx.http.routing import ApiRequest, HttpContext
+from kismet_tx.http.routing import ApiRequest
 from kismet_tx.http.websocket import SessionFactory, WebSocketPeer, websocket_endpoint
 from kismet_tx.http.wsjson import JsonSession
 

@@ -14,7 +14,8 @@ from klein import Klein
 
 from kismet_tx.export.feed import Exporter
 from kismet_tx.http.auth import Access
-from kismet_tx.http.routing import GET_POST, ApiRequest, HttpContext, endpoint
+from kismet_tx.http.context import HttpContext
+from kismet_tx.http.routing import GET_POST, ApiRequest, endpoint
 
 
 class ExportArea:

@@ -15,8 +15,10 @@ from kismet_tx.gps.base import GpsDefinitionError
 from kismet_tx.gps.location import location_record
 from kismet_tx.gps.manager import GpsConflict, GpsTracker
 from kismet_tx.http.auth import ADMIN, WEBGPS, Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, Conflict, NotFound
-from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, HttpContext, Text, endpoint
+from kismet_tx.http.results import Text
+from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, endpoint
 
 
 def _fields(call: ApiRequest, record: Any) -> Any:
@@ -35,38 +37,38 @@ class GpsArea:
     #: Its records may name local files: hidden from anonymous callers.
     scrub_for_anonymous = True
 
-    def __init__(self, ctx: HttpContext, tracker: GpsTracker) -> None:
+    def __init__(self, ctx: HttpContext, gps: GpsTracker) -> None:
         self.ctx = ctx
-        self._tracker = tracker
+        self._gps = gps
 
     @endpoint(app, "/gps/drivers", methods=GET_POST)
     def drivers(self, call: ApiRequest) -> Any:
-        return _fields(call, self._tracker.driver_records())
+        return _fields(call, self._gps.driver_records())
 
     @endpoint(app, "/gps/all_gps", methods=GET_POST)
     def all_gps(self, call: ApiRequest) -> Any:
-        return _fields(call, self._tracker.records())
+        return _fields(call, self._gps.records())
 
     @endpoint(app, "/gps/location", methods=GET_POST)
     def location(self, call: ApiRequest) -> Any:
-        return _fields(call, self._tracker.location_record())
+        return _fields(call, self._gps.location_record())
 
     @endpoint(app, "/gps/all_locations", methods=GET_POST)
     def all_locations(self, call: ApiRequest) -> Any:
-        return self._tracker.all_locations()
+        return self._gps.all_locations()
 
     @endpoint(app, "/gps/by-uuid/<uuid>/location", methods=GET_POST)
     def by_uuid_location(self, call: ApiRequest, uuid: str) -> Any:
-        gps = self._tracker.get(uuid)
+        gps = self._gps.get(uuid)
         if gps is None:
             raise NotFound(call.request.path.decode("utf-8", "replace"), f"no GPS {uuid}")
         return _fields(call, location_record(gps.current(), with_uuid=True))
 
     @endpoint(app, "/gps/add_gps", ext=CMD, methods=POST, access=Access.LOGIN)
     def add_gps(self, call: ApiRequest) -> Any:
-        definition = call.cmd.str("definition", required=True)
+        definition = call.cmd.text("definition", required=True)
         try:
-            gps = self._tracker.add(definition)
+            gps = self._gps.add(definition)
         except GpsConflict as exc:
             raise Conflict(str(exc)) from None
         except GpsDefinitionError as exc:
@@ -76,14 +78,14 @@ class GpsArea:
     @endpoint(app, "/gps/by-uuid/<uuid>/remove_gps", ext=CMD, methods=GET_POST,
               access=Access.LOGIN)
     def remove_gps(self, call: ApiRequest, uuid: str) -> Text:
-        if self._tracker.remove(uuid) is None:
+        if self._gps.remove(uuid) is None:
             raise NotFound(call.request.path.decode("utf-8", "replace"), f"no GPS {uuid}")
         return Text("Removed GPS\n")
 
     @endpoint(app, "/gps/web/update", ext=CMD, methods=POST, access=Access.LOGIN,
               roles=(ADMIN, WEBGPS))
     def web_update(self, call: ApiRequest) -> Text:
-        gps = self._tracker.web()
+        gps = self._gps.web()
         if gps is None:
             raise NotFound(call.request.path.decode("utf-8", "replace"),
                            "no web GPS is defined; add gps=web to kismet.conf")

@@ -6,7 +6,8 @@ from typing import Any
 
 from klein import Klein
 
-from kismet_tx.http.routing import GET_POST, ApiRequest, HttpContext, endpoint
+from kismet_tx.http.context import HttpContext
+from kismet_tx.http.routing import GET_POST, ApiRequest, endpoint
 from kismet_tx.streams.logcatalog import LogCatalog
 
 

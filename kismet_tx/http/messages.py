@@ -7,8 +7,9 @@ from typing import Any
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
 
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest
-from kismet_tx.http.routing import GET_POST, ApiRequest, HttpContext, endpoint
+from kismet_tx.http.routing import GET_POST, ApiRequest, endpoint
 from kismet_tx.messagebus import MessageBus
 
 

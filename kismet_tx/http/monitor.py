@@ -21,8 +21,9 @@ from klein import Klein
 from twisted.internet.task import LoopingCall
 
 from kismet_tx.http.auth import Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.fieldspec import FieldSpec
-from kismet_tx.http.routing import ApiRequest, HttpContext
+from kismet_tx.http.routing import ApiRequest
 from kismet_tx.http.websocket import SessionFactory, WebSocketPeer, websocket_endpoint
 from kismet_tx.http.wsjson import JsonSession
 from kismet_tx.keys import MacError, parse_key, parse_mac
@@ -101,16 +102,16 @@ class MonitorSession(JsonSession):
         loop.start(float(rate), now=True)
 
     def _finder(self, target: str) -> Any:
-        tracker = self._tracking.device_tracker
+        devices = self._tracking.device_tracker
         if target == "*":
-            return tracker.devices
+            return devices.devices
         if parse_key(target) is not None:
-            return lambda: [d for d in (tracker.get(target),) if d is not None]
+            return lambda: [d for d in (devices.get(target),) if d is not None]
         try:
             mac = parse_mac(target)
         except MacError:
             return None
-        return lambda: tracker.by_mac(mac)
+        return lambda: devices.by_mac(mac)
 
     def _send(self, device: Device, spec: FieldSpec, fmt: str) -> None:
         record = spec.apply(self._tracking.record(device))

@@ -12,7 +12,8 @@ from typing import Any
 from klein import Klein
 
 from kismet_tx.fields import FieldDef
-from kismet_tx.http.routing import GET_POST, ApiRequest, HttpContext, endpoint
+from kismet_tx.http.context import HttpContext
+from kismet_tx.http.routing import GET_POST, ApiRequest, endpoint
 
 _M = "kismet.adsb.map."
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from klein import Klein
 
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import NotFound
-from kismet_tx.http.routing import GET_POST, ApiRequest, HttpContext, endpoint
+from kismet_tx.http.routing import GET_POST, ApiRequest, endpoint
 from kismet_tx.packetstats import PacketStats
 
 

@@ -13,10 +13,12 @@ from typing import Any
 from klein import Klein
 
 from kismet_tx.http.auth import Access
-from kismet_tx.http.devices import DeviceQueries
+from kismet_tx.http.context import HttpContext
+from kismet_tx.http.devicequeries import DeviceQueries
 from kismet_tx.http.errors import BadRequest
 from kismet_tx.http.fieldspec import RegexFilter, RegexSpecError, compile_regex
-from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, HttpContext, Listing, endpoint
+from kismet_tx.http.results import Listing
+from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, endpoint
 from kismet_tx.tracker import Tracking
 from kismet_tx.tracker.device import Device
 from kismet_tx.tracker.dot11state import Dot11Device
@@ -44,12 +46,12 @@ class Phy80211Area:
     def __init__(self, ctx: HttpContext, tracking: Tracking) -> None:
         self.ctx = ctx
         self.q = DeviceQueries(tracking)
-        self.tracker = tracking.device_tracker
+        self.devices = tracking.device_tracker
 
     @endpoint(app, "/phy/all_phys", methods=GET_POST)
     def all_phys(self, call: ApiRequest) -> Any:
         """Every phy with its device and packet counts."""
-        records = [phy_record(phy) for phy in self.tracker.phys]
+        records = [phy_record(phy) for phy in self.devices.phys]
         spec = call.cmd.fields()
         return records if spec is None else list(spec.apply_many(records))
 
@@ -66,7 +68,7 @@ class Phy80211Area:
     def _matching(self, call: ApiRequest, match: RegexFilter) -> Any:
         """The devices ``match`` keeps (found in slices of time), simplified, as a list."""
         spec = call.cmd.fields()
-        return self.q.matching(self.ctx, self.tracker.devices(), match).addCallback(
+        return self.q.matching(self.ctx, self.devices.devices(), match).addCallback(
             lambda kept: list(self.q.simplify(kept, spec)))
 
     @endpoint(app, "/phy/phy80211/clients-of/<key>/clients", methods=GET_POST)

@@ -9,19 +9,21 @@ file under its static directory (``/plugin/NAME/`` is ``index.html``), else
 
 from __future__ import annotations
 
-import mimetypes
-from pathlib import Path
 from typing import Any
 
 from klein import Klein
 from twisted.internet import defer
 from twisted.python.failure import Failure
+from twisted.web.server import NOT_DONE_YET
 
 from kismet_tx.http.auth import Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.csrf import check_csrf
 from kismet_tx.http.errors import HttpError, MethodNotAllowed, NotFound, Unauthorized
-from kismet_tx.http.routing import ANY, GET_POST, ApiRequest, HttpContext, RouteInfo, Text, endpoint
+from kismet_tx.http.results import Raw, Text
+from kismet_tx.http.routing import ANY, GET_POST, ApiRequest, RouteInfo, endpoint
 from kismet_tx.http.serialize import FORMATS
+from kismet_tx.http.static import StaticFiles
 from kismet_tx.plugins.api import PluginHttpError, PluginRequest, Route
 from kismet_tx.plugins.manager import LoadedPlugin, PluginManager
 
@@ -123,20 +125,29 @@ class PluginsArea:
 
     @staticmethod
     def _failed(failure: Failure) -> Failure:
-        if failure.check(PluginHttpError):
+        if isinstance(failure.value, PluginHttpError):
             return Failure(_as_http(failure.value))
         return failure
 
-    def _static(self, call: ApiRequest, loaded: LoadedPlugin, rest: str, method: str) -> Text:
+    def _static(self, call: ApiRequest, loaded: LoadedPlugin, rest: str, method: str) -> Raw:
+        """A file of the plugin's static directory, streamed as the web UI's are."""
         root = loaded.api.static_root
         if root is None:
             raise self._missing(call)
-        target = (root / (rest or "index.html")).resolve()
-        if not target.is_relative_to(root) or not target.is_file():
+        files = StaticFiles(root, policy=None, cooperate=self.ctx.cooperate)
+        target = files.find([segment.encode("utf-8") for segment in rest.split("/")])
+        if target is None:
             raise self._missing(call)
         if method != "GET":
             raise MethodNotAllowed(["GET"])
-        return Text(target.read_bytes(), content_type=_content_type(target))
+        request = call.request
+        body = files.serve(request, target)
+        if body is None:
+            raise self._missing(call)
+        if body is not NOT_DONE_YET:
+            request.write(body)
+            request.finish()
+        return Raw()
 
 
 def _info(loaded: LoadedPlugin, route: Route) -> RouteInfo:
@@ -145,10 +156,3 @@ def _info(loaded: LoadedPlugin, route: Route) -> RouteInfo:
                      Access.LOGIN if route.login else Access.PUBLIC,
                      ANY if route.formats else None, f"plugin:{loaded.name}:{route.path}")
 
-
-def _content_type(path: Path) -> bytes:
-    kind, _ = mimetypes.guess_type(path.name)
-    kind = kind or "application/octet-stream"
-    if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
-        kind += "; charset=utf-8"
-    return kind.encode("ascii")

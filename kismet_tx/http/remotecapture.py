@@ -16,7 +16,8 @@ from kismet_tx.capture.external.frames import MAX_FRAME
 from kismet_tx.capture.remote import RemoteSession
 from kismet_tx.capture.remotecapture import RemoteCapture
 from kismet_tx.http.auth import DATASOURCE, Access
-from kismet_tx.http.routing import ApiRequest, HttpContext
+from kismet_tx.http.context import HttpContext
+from kismet_tx.http.routing import ApiRequest
 from kismet_tx.http.websocket import SessionFactory, WebSocketPeer, websocket_endpoint
 
 #: Largest websocket message accepted (a frame of the largest size, and some).

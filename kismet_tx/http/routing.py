@@ -3,48 +3,32 @@
 ``@endpoint(app, "/system/status", ext=ANY, methods=GET_POST, access=Access.PUBLIC)``
 declares a route, its serializer suffixes and its auth on one line. The
 wrapper checks auth, parses the command body with the one command parser,
-calls the thin handler and hands what it returns to the one serializer:
-
-- plain data (dict, list, Mapping)  -> serialized by suffix (``wrapper`` honoured);
-- :class:`Listing` (a lazy iterable) -> streamed in chunks by a push producer;
-- :class:`Text`                     -> written as is;
-- :class:`Raw`                      -> the handler writes and finishes the response
-                                       itself (streams); the route waits for that.
-
-Every :class:`HttpError` becomes its status and body; any other exception is
+calls the thin handler and hands what it returns to the one serializer
+(``http/results.py``). Every :class:`HttpError` becomes its status and body; any other exception is
 logged with its traceback and answered with a bare 500.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
 from klein import Klein
 from twisted.internet import defer, task
-from twisted.internet.interfaces import IPushProducer, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from zope.interface import implementer
+from twisted.web.iweb import IRequest
 
-from kismet_tx.http.auth import (
-    ADMIN,
-    COOKIE,
-    Access,
-    Authenticator,
-    Identity,
-    is_command,
-    route_roles,
-)
-from kismet_tx.http.commands import DEFAULT_MAX_BODY, Command, parse_command, parse_form, read_body
+from kismet_tx.http.auth import ADMIN, COOKIE, Access, Identity, is_command, route_roles
+from kismet_tx.http.commands import Command, parse_command, parse_form, read_body
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.csrf import check_csrf
 from kismet_tx.http.errors import HttpError, ServerFault, Unauthorized
+from kismet_tx.http.results import Listing, Raw, Text, common_headers, render_result, write_error
 from kismet_tx.http.reveal import hide_local, hide_text
-from kismet_tx.http.serialize import FORMATS, Serializer
-from kismet_tx.slicing import Slicer
+from kismet_tx.http.serialize import FORMATS
 
 _log = Logger(namespace="kismet_tx.http")
 
@@ -90,111 +74,21 @@ class RouteInfo:
         return is_command(self.path, self.methods, self.ext) or (
             self.access is not Access.OPEN and self.accepts == (ADMIN,))
 
-
-@dataclass(slots=True)
-class Text:
-    """A literal response body."""
-
-    body: str | bytes
-    status: int = 200
-    content_type: bytes = b"text/plain; charset=utf-8"
-
-    def encoded(self) -> bytes:
-        """The body as bytes."""
-        return self.body if isinstance(self.body, bytes) else self.body.encode("utf-8")
-
-
-@dataclass(slots=True)
-class Listing:
-    """A lazily produced list of records, streamed without building the body.
-
-    With ``wrap``, the list is the ``key`` entry of that dictionary (a paged
-    view's ``{"data": [...], "last_page": ...}``), streamed all the same.
-    """
-
-    items: Iterable[Any]
-    wrap: dict[str, Any] | None = None
-    key: str = "data"
-
-
-@dataclass(slots=True)
-class Raw:
-    """The handler has taken over the response (a long-lived stream)."""
+    @property
+    def rule(self) -> str:
+        """The URL rule the route is registered under (werkzeug syntax)."""
+        return _rule(self.path, self.ext) + self.suffix
 
 
 @dataclass(slots=True)
 class ApiRequest:
     """What a handler sees: the request, its command, suffix and caller."""
 
-    request: Any
+    request: IRequest
     cmd: Command
     fmt: str
     identity: Identity | None
     args: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class HttpContext:
-    """Collaborators every area shares: auth, serializer, limits, scheduling.
-
-    ``timer`` measures the slices of sliced work (:mod:`kismet_tx.slicing`);
-    tests inject one that counts calls.
-    """
-
-    auth: Authenticator
-    clock: IReactorTime
-    serializer: Serializer = field(default_factory=Serializer)
-    max_body: int = DEFAULT_MAX_BODY
-    cooperator: task.Cooperator | None = None
-    timer: Callable[[], float] = time.perf_counter
-
-    def cooperate(self, iterator: Iterator[Any]) -> task.CooperativeTask:
-        """Run ``iterator`` cooperatively on the injected (or global) cooperator."""
-        if self.cooperator is None:
-            return task.cooperate(iterator)
-        return self.cooperator.cooperate(iterator)
-
-    def slicer(self) -> Slicer:
-        """A fresh slice clock for one piece of sliced work."""
-        return Slicer(self.timer)
-
-    def run_steps(self, steps: Generator[None, None, Any]) -> defer.Deferred[Any]:
-        """Drive a sliced computation; fires with its return value.
-
-        The first slice runs at once (a small job answers in this turn); the
-        rest run cooperatively, one slice at a time. Cancelling the Deferred
-        (Klein does when the client goes away) stops the work.
-        """
-        try:
-            next(steps)
-        except StopIteration as finished:
-            return defer.succeed(finished.value)
-        outcome: list[Any] = []
-
-        def drive() -> Iterator[None]:
-            outcome.append((yield from steps))
-
-        work = self.cooperate(drive())
-
-        def stop(_: defer.Deferred[Any]) -> None:
-            try:
-                work.stop()
-            except (task.TaskDone, task.TaskStopped, task.TaskFailed):
-                pass
-            steps.close()
-
-        result: defer.Deferred[Any] = defer.Deferred(canceller=stop)
-
-        def finished(_: Any) -> None:
-            if not result.called:
-                result.callback(outcome[0])
-
-        def failed(failure: Failure) -> None:
-            if not result.called and not failure.check(task.TaskStopped):
-                result.errback(failure)
-
-        work.whenDone().addCallbacks(finished, failed)
-        return result
 
 
 def _rule(path: str, ext: str | None) -> str:
@@ -224,11 +118,11 @@ def endpoint(app: Klein, path: str, *, ext: str | None = ANY,
         info = RouteInfo(path, methods, access, ext, handler.__name__, suffix, tuple(roles))
 
         @wraps(handler)
-        def route(self: Any, request: Any, **kwargs: Any) -> Any:
+        def route(self: Any, request: IRequest, **kwargs: Any) -> Any:
             return dispatch(self.ctx, info, handler, self, request, kwargs)
 
         route.route_info = info  # type: ignore[attr-defined]
-        app.route(_rule(path, ext) + suffix, methods=list(methods), strict_slashes=False)(route)
+        app.route(info.rule, methods=list(methods), strict_slashes=False)(route)
         return route
 
     return decorator
@@ -243,30 +137,6 @@ def routes_of(area: Any) -> list[RouteInfo]:
             seen.append(info)
     return seen
 
-
-def common_headers(request: Any) -> None:
-    headers = request.responseHeaders
-    headers.setRawHeaders(b"Server", [b"Kismet"])
-    headers.setRawHeaders(b"Cache-Control", [b"no-cache"])
-    headers.setRawHeaders(b"Pragma", [b"no-cache"])
-    headers.setRawHeaders(b"Expires", [b"Sat, 01 Jan 2000 00:00:00 GMT"])
-
-
-def write_error(request: Any, error: HttpError) -> bytes:
-    """Set an error's status and headers; return its body.
-
-    A page script marks its requests ``X-Requested-With: XMLHttpRequest`` and
-    handles a 401 itself: it gets no ``WWW-Authenticate``, which would make
-    the browser open its own login prompt over the page.
-    """
-    request.setResponseCode(error.status)
-    request.setHeader(b"Content-Type", error.content_type)
-    scripted = (request.getHeader(b"x-requested-with") or b"").lower() == b"xmlhttprequest"
-    for name, value in error.headers().items():
-        if scripted and name.lower() == b"www-authenticate":
-            continue
-        request.setHeader(name, value)
-    return error.body()
 
 
 def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], area: Any,
@@ -351,138 +221,3 @@ def _fail_deferred(request: Any, failure: Failure, info: RouteInfo) -> bytes | N
     return write_error(request, error)
 
 
-def _until_finished(request: Any) -> defer.Deferred[None] | None:
-    """What to hand Klein for a response the handler finishes itself.
-
-    Klein finishes the request as soon as a route's result is in, so a stream
-    must give it a Deferred that fires only once the response is complete (or
-    the client has gone).
-    """
-    if request.finished or request.channel is None:
-        return None
-    done = request.notifyFinish()
-    done.addErrback(lambda _: None)
-    return done
-
-
-def render_result(ctx: HttpContext, request: Any, result: Any, fmt: str,
-                  cmd: Command) -> Any:
-    """Turn a handler's result into a response body, or start a stream.
-
-    Returns the body bytes, or for a stream a Deferred that fires once the
-    response is complete: Klein finishes the request when what a route
-    returns is in, so a stream must not hand it anything sooner.
-    """
-    try:
-        if isinstance(result, Raw):
-            return _until_finished(request)
-        if isinstance(result, Text):
-            request.setResponseCode(result.status)
-            request.setHeader(b"Content-Type", result.content_type)
-            return result.encoded()
-        request.setHeader(b"Content-Type", ctx.serializer.content_type(fmt))
-        wrapper = cmd.wrapper()
-        if isinstance(result, Listing):
-            wrap, key = result.wrap, result.key
-            if wrapper and wrap is not None:
-                # Both a paged wrapper and the caller's own: built whole (rare).
-                result = {wrapper: {**wrap, key: list(result.items)}}
-            else:
-                if wrapper:
-                    wrap, key = {wrapper: None}, wrapper
-                chunks = ctx.serializer.encode_list(result.items, fmt, ctx.slicer().due,
-                                                    wrap=wrap, key=key)
-                producer = ListProducer(ctx, request, chunks)
-                producer.start()
-                return producer.done
-        elif wrapper:
-            result = {wrapper: result}
-        return ctx.serializer.encode(result, fmt)
-    except HttpError as error:
-        return write_error(request, error)
-    except Exception:
-        _log.failure("error serializing a response")
-        return write_error(request, ServerFault())
-
-
-@implementer(IPushProducer)
-class ListProducer:
-    """Writes encoded chunks cooperatively, pausing when the client is slow.
-
-    ``done`` fires once the response is complete or the client has gone.
-    """
-
-    def __init__(self, ctx: HttpContext, request: Any, chunks: Iterator[bytes]) -> None:
-        self._ctx = ctx
-        self._request = request
-        self._chunks = chunks
-        self._task: task.CooperativeTask | None = None
-        self._done = False
-        self._wrote = False
-        self.done: defer.Deferred[None] = defer.Deferred()
-
-    def start(self) -> None:
-        """Begin streaming; the request finishes when the chunks run out."""
-        self._request.registerProducer(self, True)
-        self._request.notifyFinish().addErrback(lambda _: self.stopProducing())
-        self._task = self._ctx.cooperate(self._write_all())
-        self._task.whenDone().addCallbacks(self._finished, self._failed)
-
-    def _write_all(self) -> Iterator[None]:
-        for chunk in self._chunks:
-            if self._done:
-                return
-            self._request.write(chunk)
-            self._wrote = True
-            yield None
-
-    def _settle(self) -> None:
-        if not self.done.called:
-            self.done.callback(None)
-
-    def _finished(self, _: Any) -> None:
-        if self._done:
-            return
-        self._done = True
-        self._request.unregisterProducer()
-        self._request.finish()
-        self._settle()
-
-    def _failed(self, failure: Failure) -> None:
-        if failure.check(task.TaskStopped):
-            return
-        self._done = True
-        self._request.unregisterProducer()
-        if not self._wrote:
-            # Nothing is sent yet: the failure can still get its proper answer.
-            error = failure.value if isinstance(failure.value, HttpError) else None
-            if error is None:
-                _log.failure("error streaming a response", failure=failure)
-                error = ServerFault()
-            self._request.write(write_error(self._request, error))
-            self._request.finish()
-            self._settle()
-            return
-        # Part of the body is out: drop the connection so the client sees a
-        # failure, never a short list. ``done`` fires when the connection goes.
-        _log.failure("error streaming a response", failure=failure)
-        self._request.loseConnection()
-
-    def pauseProducing(self) -> None:
-        if self._task is not None and not self._done:
-            self._task.pause()
-
-    def resumeProducing(self) -> None:
-        if self._task is not None and not self._done:
-            self._task.resume()
-
-    def stopProducing(self) -> None:
-        self._settle()
-        if self._done:
-            return
-        self._done = True
-        if self._task is not None:
-            try:
-                self._task.stop()
-            except (task.TaskDone, task.TaskStopped, task.TaskFailed):
-                pass

@@ -5,17 +5,10 @@ from __future__ import annotations
 from klein import Klein
 
 from kismet_tx.http.auth import ADMIN, ANY_ROLE, Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, Forbidden, Unauthorized
-from kismet_tx.http.routing import (
-    GET,
-    GET_POST,
-    POST,
-    ApiRequest,
-    HttpContext,
-    Text,
-    endpoint,
-    set_session_cookie,
-)
+from kismet_tx.http.results import Text
+from kismet_tx.http.routing import GET, GET_POST, POST, ApiRequest, endpoint, set_session_cookie
 
 
 class SessionArea:
@@ -63,8 +56,8 @@ class SessionArea:
         if auth.credentials.password and (call.identity is None
                                           or call.identity.role != ADMIN):
             raise Forbidden("A login is already configured; log in to change it")
-        username = call.cmd.form.get("username") or call.cmd.str("username")
-        password = call.cmd.form.get("password") or call.cmd.str("password")
+        username = call.cmd.form.get("username") or call.cmd.text("username")
+        password = call.cmd.form.get("password") or call.cmd.text("password")
         if not username or not password:
             raise BadRequest("Missing username or password in request")
         _check_storable(username, password)

@@ -18,15 +18,29 @@ Anything not served gives the caller None, and the root answers Kismet's 404.
 The body is streamed by ``twisted.web.static.File``'s producer (ranges and
 ``If-Modified-Since`` included), so a large file is never read whole on the
 reactor. With ``httpd_home`` the root is another web UI (Kismet's own): its
-pages carry inline scripts, so it is served without the policy.
+pages carry inline scripts, so it is served without the policy. Plugins'
+static directories (``/plugin/NAME/``, ``http/plugins.py``) are served by the
+same class, without the policy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from twisted.web.static import File
+from twisted.internet import task
+from twisted.internet.interfaces import IPushProducer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
+from twisted.web.static import File, StaticProducer
+from zope.interface import implementer
+
+_log = Logger(namespace="kismet_tx.http")
+
+#: Runs an iterator cooperatively (``HttpContext.cooperate``, or Twisted's global one).
+Cooperate = Callable[[Iterator[None]], task.CooperativeTask[Iterator[None]]]
 
 #: The web UI shipped with the package.
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
@@ -79,13 +93,87 @@ def _plain_segment(segment: bytes) -> str | None:
         return None
 
 
+@implementer(IPushProducer)
+class CooperativeProducer:
+    """Drives one of ``File``'s producers (whole file, one range or several) on a
+    cooperator, one chunk per turn, paused while the client is slow."""
+
+    def __init__(self, chunks: StaticProducer, request: IRequest, cooperate: Cooperate) -> None:
+        self.chunks = chunks
+        self.request = request
+        self.cooperate = cooperate
+        self.task: task.CooperativeTask[Iterator[None]] | None = None
+
+    def start(self) -> None:
+        """Set the chunk producer up (its own ``start`` seeks to the range and would
+        register it as a pull producer: here it registers with nothing), register
+        this one with the request instead and start sending."""
+        request, self.chunks.request = self.chunks.request, _NoConsumer()
+        self.chunks.start()
+        self.chunks.request = request
+        self.request.registerProducer(self, True)  # type: ignore[attr-defined]  # Request has it
+        self.task = self.cooperate(self._send())
+        self.task.whenDone().addErrback(self._failed)
+
+    def _failed(self, failure: Failure) -> None:
+        if not failure.check(task.TaskStopped):
+            _log.failure("error sending a static file", failure=failure)
+            self.request.loseConnection()  # type: ignore[attr-defined]  # Request has it
+
+    def _send(self) -> Iterator[None]:
+        # The chunk producer unregisters and finishes the request after its last
+        # chunk, and then forgets the request.
+        while self.chunks.request is not None:
+            self.chunks.resumeProducing()
+            yield None
+
+    def pauseProducing(self) -> None:
+        if self.task is not None:
+            self.task.pause()
+
+    def resumeProducing(self) -> None:
+        if self.task is not None:
+            self.task.resume()
+
+    def stopProducing(self) -> None:
+        if self.task is not None:
+            try:
+                self.task.stop()
+            except (task.TaskDone, task.TaskStopped, task.TaskFailed):
+                pass
+        self.chunks.stopProducing()
+
+
+class _NoConsumer:
+    """What a chunk producer registers with while :class:`CooperativeProducer` sets it up."""
+
+    def registerProducer(self, producer: object, streaming: bool) -> None:
+        pass
+
+
+class _CooperativeFile(File):
+    """``File`` (ranges, HEAD, ``If-Modified-Since``) whose body goes out cooperatively."""
+
+    def __init__(self, path: Path, kind: bytes, cooperate: Cooperate) -> None:
+        File.__init__(self, str(path))
+        self.type = kind.decode("ascii")
+        self.encoding = None
+        self.cooperate = cooperate
+
+    def makeProducer(self, request: IRequest, fileForReading: IO[bytes]) -> Any:
+        chunks = File.makeProducer(self, request, fileForReading)
+        return CooperativeProducer(chunks, request, self.cooperate)
+
+
 class StaticFiles:
     """Serves the files under one directory; see the module docstring for the rules."""
 
     def __init__(self, root: Path = WEB_ROOT,
-                 policy: bytes | None = CONTENT_SECURITY_POLICY) -> None:
+                 policy: bytes | None = CONTENT_SECURITY_POLICY,
+                 cooperate: Cooperate = task.cooperate) -> None:
         self.root = root.resolve()
         self.policy = policy
+        self.cooperate = cooperate
 
     def find(self, segments: list[bytes]) -> Path | None:
         """The file a request's decoded path segments name, or None."""
@@ -105,7 +193,7 @@ class StaticFiles:
             return None
         return target
 
-    def render(self, request: Any, segments: list[bytes]) -> Any:
+    def render(self, request: IRequest, segments: list[bytes]) -> Any:
         """Answer a GET or HEAD for ``segments``; None when there is no such file.
 
         Returns the (empty) body, or ``NOT_DONE_YET`` while a producer streams it.
@@ -113,6 +201,12 @@ class StaticFiles:
         target = self.find(segments)
         if target is None:
             return None
+        return self.serve(request, target)
+
+    def serve(self, request: IRequest, target: Path) -> Any:
+        """Answer a GET or HEAD with the file ``target`` (one :meth:`find` gave);
+        None if it has gone. The body, or ``NOT_DONE_YET`` while a producer streams it.
+        """
         try:
             stat = target.stat()
         except OSError:
@@ -128,9 +222,7 @@ class StaticFiles:
         if match is not None and etag in [tag.strip() for tag in match.split(b",")]:
             request.setResponseCode(304)
             return b""
-        resource = File(str(target))
-        resource.type = content_type(target).decode("ascii")
-        resource.encoding = None
+        resource = _CooperativeFile(target, content_type(target), self.cooperate)
         try:
             return resource.render(request)
         except OSError:

@@ -38,16 +38,10 @@ from klein import Klein
 from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.system import DLT_IEEE802_11
 from kismet_tx.http.auth import ADMIN, Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import NotFound
-from kismet_tx.http.routing import (
-    GET,
-    GET_POST,
-    ApiRequest,
-    HttpContext,
-    Raw,
-    Text,
-    endpoint,
-)
+from kismet_tx.http.results import Raw, Text
+from kismet_tx.http.routing import GET, GET_POST, ApiRequest, endpoint
 from kismet_tx.keys import MacError, mac_str, parse_mac
 from kismet_tx.streams.feed import ALL_PACKETS, PacketFilter
 from kismet_tx.streams.packet import StreamPacket
@@ -316,7 +310,8 @@ class StreamsArea:
 
 
 def _path(call: ApiRequest) -> str:
-    return call.request.path.decode("utf-8", "replace")
+    path: bytes = call.request.path
+    return path.decode("utf-8", "replace")
 
 
 def _mac_or_none(text: str) -> bytes | None:

@@ -8,7 +8,9 @@ from klein import Klein
 
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.http.auth import Access
-from kismet_tx.http.routing import GET, GET_POST, ApiRequest, HttpContext, Text, endpoint
+from kismet_tx.http.context import HttpContext
+from kismet_tx.http.results import Text
+from kismet_tx.http.routing import GET, GET_POST, ApiRequest, endpoint
 from kismet_tx.sysmon import SystemMonitor
 
 

@@ -111,7 +111,8 @@ class LoginThrottle:
         record = self._record(address)
         if record is None or record.failures <= FREE_FAILURES:
             return 0.0
-        return min(MAX_DELAY, BASE_DELAY * 2 ** (record.failures - FREE_FAILURES - 1))
+        delay: float = BASE_DELAY * 2 ** (record.failures - FREE_FAILURES - 1)
+        return min(MAX_DELAY, delay)
 
     def locked(self, address: str) -> bool:
         """Whether ``address`` is locked out now."""

@@ -54,13 +54,8 @@ from zope.interface import implementer
 from kismet_tx.http.auth import Access, Identity
 from kismet_tx.http.commands import Command, parse_form
 from kismet_tx.http.errors import BadRequest, HttpError, ServerFault, Unauthorized
-from kismet_tx.http.routing import (
-    ApiRequest,
-    RouteInfo,
-    common_headers,
-    set_session_cookie,
-    write_error,
-)
+from kismet_tx.http.results import common_headers, write_error
+from kismet_tx.http.routing import ApiRequest, RouteInfo, set_session_cookie
 
 _log = Logger(namespace="kismet_tx.http.websocket")
 

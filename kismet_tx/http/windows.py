@@ -19,7 +19,8 @@ from typing import Any
 from kismet_tx.http.commands import parse_form
 from kismet_tx.http.errors import BadRequest
 from kismet_tx.http.fieldspec import Path, split_path
-from kismet_tx.http.routing import ApiRequest, Listing
+from kismet_tx.http.results import Listing
+from kismet_tx.http.routing import ApiRequest
 
 
 def uint_var(value: str, name: str) -> int:

@@ -27,6 +27,7 @@ from twisted.plugin import IPlugin
 from zope.interface import Attribute
 
 from kismet_tx.alerts.alert import AlertError, AlertThrottled
+from kismet_tx.chain import stage_position
 from kismet_tx.fields import FieldDef, FieldRegistry
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
 from kismet_tx.webmodules import JsModuleError, JsModules
@@ -41,9 +42,9 @@ __all__ = [
     "Route",
 ]
 
-#: Chain priority of plugin subscribers unless they ask otherwise (after the
-#: trackers, before streams and logs at 1000).
-DEFAULT_PACKET_PRIORITY = 500
+#: Chain position of plugin subscribers unless they ask otherwise (the chain's
+#: ``plugins`` stage: after the trackers, before streams and logs).
+DEFAULT_PACKET_PRIORITY = stage_position("plugins")
 
 
 class IKismetPlugin(IPlugin):

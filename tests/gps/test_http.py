@@ -11,8 +11,8 @@ import msgpack
 import pytest
 
 from kismet_tx.gps.manager import GpsTracker
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.gps import GpsArea
-from kismet_tx.http.routing import HttpContext
 from kismet_tx.messagebus import MessageBus
 from tests.http.conftest import Server, basic, build_server
 

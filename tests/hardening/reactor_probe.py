@@ -191,7 +191,7 @@ def main(home: str, devices: int) -> None:
     feed_devices(service, devices)
     tune_gc()  # as twistd kismet does
     service.startService()
-    port = service.http._port.getHost().port
+    port = service.http.address().port
     probe = Probe()
     outcome: dict[str, Any] = {"devices": len(service.tracking.device_tracker)}
 

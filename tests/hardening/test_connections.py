@@ -16,7 +16,7 @@ import pytest
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 
-from kismet_tx.service import DEFAULT_IDLE_TIMEOUT
+from kismet_tx.http.site import DEFAULT_IDLE_TIMEOUT
 from tests.hardening.rig import Rig, basic, build_rig, parse_response
 from tests.streams.helpers import decode_chunked, parse_pcapng
 

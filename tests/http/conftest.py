@@ -25,9 +25,9 @@ from twisted.python.failure import Failure
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.http.auth import Authenticator, Credentials, SessionStore
 from kismet_tx.http.commands import DEFAULT_MAX_BODY
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.messages import MessagesArea
 from kismet_tx.http.root import ApiRoot
-from kismet_tx.http.routing import HttpContext
 from kismet_tx.http.serialize import Serializer
 from kismet_tx.http.session import SessionArea
 from kismet_tx.http.system import SystemArea

@@ -18,7 +18,8 @@ from kismet_tx.http.auth import (
     SessionStore,
     generate_credentials,
 )
-from kismet_tx.http.routing import CMD, GET, POST, ApiRequest, HttpContext, endpoint
+from kismet_tx.http.context import HttpContext
+from kismet_tx.http.routing import CMD, GET, POST, ApiRequest, endpoint
 
 from .conftest import PASSWORD, USER, Reply, Server, basic, write_at_once
 

@@ -12,8 +12,9 @@ import pytest
 from klein import Klein
 
 from kismet_tx.http.commands import Command, parse_command, parse_form, read_body
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, PayloadTooLarge
-from kismet_tx.http.routing import CMD, POST, ApiRequest, HttpContext, endpoint
+from kismet_tx.http.routing import CMD, POST, ApiRequest, endpoint
 
 from .conftest import Server, basic
 
@@ -106,7 +107,7 @@ def test_plain_form_fields_are_kept_as_options(echo: Server) -> None:
 
 def test_unknown_keys_are_ignored_by_typed_access() -> None:
     cmd = parse_command(b'{"known": "x", "unknown": {"deep": 1}}', b"application/json")
-    assert cmd.str("known") == "x"
+    assert cmd.text("known") == "x"
     assert "unknown" in cmd and "absent" not in cmd
 
 
@@ -195,31 +196,31 @@ def test_parse_form_keeps_blank_values_and_decodes_plus() -> None:
 
 
 GOOD = [
-    ("str", "text", "text"),
+    ("text", "text", "text"),
     ("int", 7, 7),
     ("int", 7.0, 7),
     ("number", 3, 3.0),
     ("number", 2.5, 2.5),
-    ("bool", True, True),
-    ("bool", "false", False),
-    ("bool", 1, True),
-    ("list", [1, "a"], [1, "a"]),
+    ("flag", True, True),
+    ("flag", "false", False),
+    ("flag", 1, True),
+    ("items", [1, "a"], [1, "a"]),
     ("str_list", ["a", "b"], ["a", "b"]),
     ("dict", {"k": 1}, {"k": 1}),
 ]
 
 BAD = [
-    ("str", 5, "must be a string"),
-    ("str", ["x"], "must be a string"),
+    ("text", 5, "must be a string"),
+    ("text", ["x"], "must be a string"),
     ("int", "7", "must be an integer"),
     ("int", 7.5, "must be an integer"),
     ("int", True, "must be an integer"),
     ("number", "1.5", "must be a number"),
     ("number", False, "must be a number"),
-    ("bool", "yes", "must be a boolean"),
-    ("bool", 2, "must be a boolean"),
-    ("list", {"a": 1}, "must be a list"),
-    ("list", "abc", "must be a list"),
+    ("flag", "yes", "must be a boolean"),
+    ("flag", 2, "must be a boolean"),
+    ("items", {"a": 1}, "must be a list"),
+    ("items", "abc", "must be a list"),
     ("str_list", ["a", 1], "must be a list of strings"),
     ("dict", [1], "must be a dictionary"),
     ("dict", "x", "must be a dictionary"),
@@ -242,7 +243,7 @@ def test_accessor_refuses_a_wrong_type_with_400(
     assert reply.text == f"Invalid request: 'value' {reason}\n"
 
 
-@pytest.mark.parametrize("kind", ["str", "int", "number", "bool", "list", "str_list", "dict"])
+@pytest.mark.parametrize("kind", ["text", "int", "number", "flag", "items", "str_list", "dict"])
 def test_accessor_defaults_and_required(kind: str) -> None:
     empty = Command({"value": None})
     assert getattr(empty, kind)("value") is None
@@ -254,10 +255,10 @@ def test_accessor_defaults_and_required(kind: str) -> None:
 
 def test_accessor_default_is_returned_when_absent() -> None:
     cmd = Command({})
-    assert cmd.str("s", default="d") == "d"
+    assert cmd.text("s", default="d") == "d"
     assert cmd.int("i", default=3) == 3
     assert cmd.number("n", default=2) == 2.0
-    assert cmd.bool("b", default=False) is False
+    assert cmd.flag("b", default=False) is False
 
 
 # -- fields, regex, wrapper -------------------------------------------------------

@@ -16,17 +16,10 @@ from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseDone
 
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, NotFound
-from kismet_tx.http.routing import (
-    GET,
-    GET_POST,
-    ApiRequest,
-    HttpContext,
-    Listing,
-    Raw,
-    Text,
-    endpoint,
-)
+from kismet_tx.http.results import Listing, Raw, Text
+from kismet_tx.http.routing import GET, GET_POST, ApiRequest, endpoint
 from kismet_tx.messagebus import ALERT, ERROR, INFO
 
 from .conftest import START, Server, basic, fired, lines

@@ -287,7 +287,7 @@ def test_kismets_own_ui_requests_pass(server: Server) -> None:
 
 
 def test_the_service_writes_the_session_store_in_the_reactor_thread_pool(tmp_path: Any) -> None:
-    """``service._writer_for``: with a reactor that has a thread pool, the file is
+    """``builders.http.store_writer``: with a reactor that has a thread pool, the file is
     written in a pool thread, never on the reactor's own."""
     import threading
 
@@ -295,8 +295,8 @@ def test_the_service_writes_the_session_store_in_the_reactor_thread_pool(tmp_pat
     from twisted.python.threadpool import ThreadPool
     from zope.interface import implementer
 
+    from kismet_tx.builders.http import store_writer
     from kismet_tx.http.authstore import SessionStore
-    from kismet_tx.service import _writer_for
 
     @implementer(IReactorThreads)
     class PoolReactor:
@@ -319,7 +319,7 @@ def test_the_service_writes_the_session_store_in_the_reactor_thread_pool(tmp_pat
     written = threading.Event()
     threads: list[threading.Thread] = []
     try:
-        store = SessionStore(task.Clock(), 60, tmp_path / "session.db", run=_writer_for(reactor))
+        store = SessionStore(task.Clock(), 60, tmp_path / "session.db", run=store_writer(reactor))
         original = store.writer._write
 
         def recording(data: bytes) -> None:

@@ -18,10 +18,11 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
 from kismet_tx.http.auth import Access
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest
-from kismet_tx.http.routing import ApiRequest, HttpContext
+from kismet_tx.http.routing import ApiRequest
+from kismet_tx.http.site import KismetSite
 from kismet_tx.http.websocket import SessionFactory, WebSocketPeer, websocket_endpoint
-from kismet_tx.service import KismetSite
 from tests.http.conftest import PASSWORD, USER, build_server
 from tests.http.wsframes import CLOSE, TEXT, client_frame, handshake, server_frames, split_response
 

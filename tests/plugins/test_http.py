@@ -10,8 +10,8 @@ from typing import Any
 import msgpack
 import pytest
 
+from kismet_tx.http.context import HttpContext
 from kismet_tx.http.plugins import PluginsArea
-from kismet_tx.http.routing import HttpContext
 from kismet_tx.plugins.manager import PluginManager
 from tests.http.conftest import Server, basic, build_server
 

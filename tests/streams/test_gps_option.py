@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 from twisted.internet import task
 
+from kismet_tx.builders.tracking import gps_epb_options
 from kismet_tx.gps.location import FIX_3D, NO_FIX, Location
 from kismet_tx.gps.pcapng import KISMET_PEN, OPT_CUSTOM_BINARY, parse_gps_option
-from kismet_tx.service import gps_epb_options
 from kismet_tx.streams.feed import EncodedFeed
 from kismet_tx.streams.packet import ChainPacketView
 
