@@ -6,7 +6,7 @@ subscribe themselves at their stage when they start.
 
 from __future__ import annotations
 
-from kismet_tx.alerts import AlertSystem
+from kismet_tx.alerts.alertsystem import AlertSystem
 from kismet_tx.chain import PacketChain, stage_position
 from kismet_tx.channels import ChannelTracker
 from kismet_tx.gps.manager import GpsTracker
@@ -24,6 +24,6 @@ def fill_chain(chain: PacketChain, *, gps: GpsTracker, devices: Tracking,
     chain.register("channels", channels)
     # After the device tracker, so the devices an alert counts against exist.
     chain.register("alerts", alerts.wids)
-    alerts.devices.attach(chain, "devicewatch", priority=stage_position("devicewatch"))
+    alerts.device_watch.attach(chain, "devicewatch", priority=stage_position("devicewatch"))
     # Streams and logs see each packet after every tracker (Kismet's logging position).
     chain.register("streams", streams.feed)

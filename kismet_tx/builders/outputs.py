@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kismet_tx.alerts import AlertSystem
+from kismet_tx.alerts.alertsystem import AlertSystem
 from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.chain import PacketChain
 from kismet_tx.config import Config
@@ -60,17 +60,17 @@ def build_logs(config: Config, reactor: Any, bus: MessageBus, fields: FieldRegis
     kismetdb = None
     naming = pcapng.settings
     if naming.enabled and KISMETDB_LOG_TYPE in naming.types:
-        tracker = devices.tracker
+        device_tracker = devices.device_tracker
         inputs = LogInputs(
-            chain=chain, bus=bus, devices=tracker.devices, device_record=devices.record,
+            chain=chain, bus=bus, devices=device_tracker.devices, device_record=devices.record,
             # JSON as text, so that sqlite's json_extract() reads it.
             encode=lambda record: encode(record).decode(),
             datasources=lambda: [s.record() for s in sources.sources()],
             location=gps.best,
             system_record=lambda: {**monitor.status(),
-                                   "kismet.system.server_uuid": tracker.server_uuid},
+                                   "kismet.system.server_uuid": device_tracker.server_uuid},
             gps_records=lambda: [(g.current(), g.record()) for g in gps.all()],
-            alert_listeners=alerts.tracker.on_alert, phy_name=alerts.tracker.phy_name)
+            alert_listeners=alerts.alert_tracker.on_alert, phy_name=alerts.alert_tracker.phy_name)
         kismetdb = KismetdbLog(KismetdbSettings.from_config(config), naming, inputs, reactor,
                                home=str(Path.home()))
     fields.register(LOG_FIELDS)
@@ -86,7 +86,7 @@ def build_plugins(config: Config, reactor: Any, bus: MessageBus, fields: FieldRe
     """The plugins of ``plugin=`` and those installed, each with its API."""
     fields.register(PLUGIN_FIELDS)
     host = PluginHost(reactor, bus, fields, chain, js_modules=js_modules,
-                      alerts=lambda: alerts.tracker, location=gps.best)
+                      alerts=lambda: alerts.alert_tracker, location=gps.best)
     return PluginManager(host, configured=config.get_list("plugin"))
 
 
@@ -105,8 +105,8 @@ def build_exports(config: Config, reactor: Any, bus: MessageBus, *, chain: Packe
     export = build_export(
         config, reactor=reactor, bus=bus,
         server_name=config.get("server_name", "Kismet") or "Kismet",
-        devices=devices.tracker.devices, record=devices.record, encode=encode,
-        alert_listeners=alerts.tracker.on_alert, chain=chain)
+        devices=devices.device_tracker.devices, record=devices.record, encode=encode,
+        alert_listeners=alerts.alert_tracker.on_alert, chain=chain)
     store, aggregate = build_aggregate(config, reactor=reactor, bus=bus)
     return Exports(export, store, aggregate)
 
@@ -133,7 +133,7 @@ def build_events(reactor: Any, messages: MessageBus, fields: FieldRegistry, *,
     publisher = EventPublisher(reactor, events, packet_stats, monitor=monitor,
                                location=gps.location_record)
     publisher.attach_messages(messages)
-    publisher.attach_alerts(alerts.tracker)
+    publisher.attach_alerts(alerts.alert_tracker)
     publisher.attach_datasources(sources)
-    publisher.attach_devices(devices.tracker, devices.record, devices.dot11)
+    publisher.attach_devices(devices.device_tracker, devices.record, devices.dot11)
     return Events(events, publisher, ssids, packet_stats)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kismet_tx.alerts import ALERT_FIELDS, AlertSystem, build_alerts
+from kismet_tx.alerts.alert import ALERT_FIELDS
+from kismet_tx.alerts.alertsystem import AlertSystem, build_alerts
 from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.channels import ChannelTracker
 from kismet_tx.config import Config
@@ -61,6 +62,6 @@ def build_alert_system(config: Config, reactor: Any, bus: MessageBus, fields: Fi
     """The alert tracker, WIDS and the device watch, counting against ``devices``."""
     fields.register(ALERT_FIELDS)
     alerts = build_alerts(config, reactor, bus, sources=sources.sources,
-                          phys={phy.name: phy.phy_id for phy in devices.tracker.phys})
-    alerts.count_on(devices.tracker.add_alert)
+                          phys={phy.name: phy.phy_id for phy in devices.device_tracker.phys})
+    alerts.count_on(devices.device_tracker.add_alert)
     return alerts

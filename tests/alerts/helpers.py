@@ -9,7 +9,8 @@ from pathlib import Path
 import pcapy
 from twisted.internet import task
 
-from kismet_tx.alerts import Alert, AlertSystem, build_alerts
+from kismet_tx.alerts.alert import Alert
+from kismet_tx.alerts.alertsystem import AlertSystem, build_alerts
 from kismet_tx.chain import PacketChain
 from kismet_tx.config import Config
 from kismet_tx.messagebus import MessageBus
@@ -141,10 +142,10 @@ class Wids:
         bus = MessageBus(clock)
         system = build_alerts(Config.from_text(conf), clock, bus)
         raised: list[Alert] = []
-        system.tracker.on_alert.append(raised.append)
+        system.alert_tracker.on_alert.append(raised.append)
         chain = PacketChain(clock)
         chain.subscribe(system.wids, "alerts.wids")
-        chain.subscribe(system.devices, "alerts.devices")
+        chain.subscribe(system.device_watch, "alerts.devices")
         return cls(clock, bus, system, chain, raised)
 
     def send(self, frame: bytes, ts: float | None = None, dlt: int = DLT_80211) -> None:

@@ -13,7 +13,7 @@ from functools import cache
 
 import pytest
 
-from kismet_tx.alerts import Alert
+from kismet_tx.alerts.alert import Alert
 from tests.alerts.helpers import DATA, Wids, replay
 
 ENABLE_NONCE = "alert=NONCEDEGRADE,10/min,1/sec\nalert=NONCEREUSE,10/min,1/sec\n"

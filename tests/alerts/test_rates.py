@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from twisted.internet import task
 
-from kismet_tx.alerts import AlertThrottled, AlertTracker, RateLimit, TimeUnit, parse_rate
-from kismet_tx.alerts.rates import parse_alert_line
+from kismet_tx.alerts.alert import AlertThrottled
+from kismet_tx.alerts.alerttracker import AlertTracker
+from kismet_tx.alerts.rates import RateLimit, TimeUnit, parse_alert_line, parse_rate
 from kismet_tx.messagebus import MessageBus
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 from twisted.internet import task
 
-from kismet_tx.alerts import build_alerts
+from kismet_tx.alerts.alertsystem import build_alerts
 from kismet_tx.chain import PacketChain
 from kismet_tx.config import Config
 from kismet_tx.messagebus import ALERT, MessageBus
@@ -74,7 +74,7 @@ def test_seen_within_the_found_timeout_is_not_found_again() -> None:
 
 def test_masks_and_the_both_list() -> None:
     wids = Wids.build()
-    devices = wids.system.devices
+    devices = wids.system.device_watch
     assert devices.add("both", ["00:c0:ca:00:00:00/ff:ff:ff:00:00:00"]) == [
         "00:C0:CA:00:00:00/FF:FF:FF:00:00:00"]
     assert devices.macs("found") == devices.macs("lost") == devices.macs("both") == [
@@ -94,7 +94,7 @@ def test_masks_and_the_both_list() -> None:
 def test_attached_device_watch_runs_only_while_a_mac_is_watched() -> None:
     wids = Wids.build()
     chain = PacketChain(wids.clock)
-    devices = wids.system.devices
+    devices = wids.system.device_watch
     devices.attach(chain, "devicewatch", priority=61)
     assert not chain.is_enabled("devicewatch")
     devices.add("found", [mac(STA)])
@@ -110,10 +110,10 @@ def test_attached_device_watch_runs_only_while_a_mac_is_watched() -> None:
 def test_watch_list_errors() -> None:
     wids = Wids.build()
     with pytest.raises(ValueError, match="unknown watch list"):
-        wids.system.devices.add("sideways", [mac(STA)])
+        wids.system.device_watch.add("sideways", [mac(STA)])
     with pytest.raises(ValueError, match="invalid MAC"):
-        wids.system.devices.add("found", [mac(STA), "12:34"])
-    assert wids.system.devices.macs("both") == []
+        wids.system.device_watch.add("found", [mac(STA), "12:34"])
+    assert wids.system.device_watch.macs("both") == []
 
 
 @dataclass
@@ -134,22 +134,22 @@ def test_sourceerror_once_per_failure() -> None:
     system = build_alerts(Config.from_text(""), clock, bus, sources=lambda: sources)
     system.service.startService()
     clock.advance(1)
-    assert system.tracker.alerts() == []
+    assert system.alert_tracker.alerts() == []
     radio.error, radio.error_reason = True, "interface went down"
     for _ in range(5):
         clock.advance(1)
-    [alert] = system.tracker.alerts()
+    [alert] = system.alert_tracker.alerts()
     assert alert.header == "SOURCEERROR"
     assert alert.text == "Data source 'wifi' (wlan0) failed: interface went down"
     replay.error, replay.error_reason = True, "truncated record"
     radio.error_reason = "no such device"
     clock.advance(1)  # both in one check: SOURCEERROR skips the 1/sec burst
-    assert [a.text.split(":")[-1].strip() for a in system.tracker.alerts()[1:]] == [
+    assert [a.text.split(":")[-1].strip() for a in system.alert_tracker.alerts()[1:]] == [
         "no such device", "truncated record"]
     radio.error = False
     clock.advance(1)
     radio.error, radio.error_reason = True, "no such device"
     clock.advance(1)
-    assert len(system.tracker.alerts()) == 4
+    assert len(system.alert_tracker.alerts()) == 4
     system.service.stopService()
     assert clock.getDelayedCalls() == []

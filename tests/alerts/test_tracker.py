@@ -5,19 +5,18 @@ from __future__ import annotations
 import pytest
 from twisted.internet import task
 
-from kismet_tx.alerts import (
+from kismet_tx.alerts.alert import (
     ALERT_FIELDS,
     Alert,
     AlertError,
-    AlertTracker,
     DuplicateAlert,
-    RateLimit,
-    TimeUnit,
     UnknownAlert,
     UnknownPhy,
-    build_alerts,
 )
+from kismet_tx.alerts.alertsystem import build_alerts
+from kismet_tx.alerts.alerttracker import AlertTracker
 from kismet_tx.alerts.config import AlertConfig
+from kismet_tx.alerts.rates import RateLimit, TimeUnit
 from kismet_tx.config import Config, ConfigError
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.messagebus import ALERT, MessageBus
@@ -175,7 +174,7 @@ def test_alert_config_from_kismet_conf() -> None:
     assert settings.lost_timeout == 30 and settings.found_timeout == 60
     clock = task.Clock()
     system = build_alerts(config, clock, MessageBus(clock))
-    defs = {d.header: d for d in system.tracker.definitions()}
+    defs = {d.header: d for d in system.alert_tracker.definitions()}
     assert str(defs["DEAUTHFLOOD"].limit) == "1/hour,1/min"
     assert not defs["NONCEREUSE"].limit.disabled
     assert defs["NONCEDEGRADE"].limit.disabled
@@ -202,7 +201,7 @@ def test_bad_alert_settings_name_the_problem(line: str, message: str) -> None:
 def test_builtin_definitions_and_fields_register() -> None:
     clock = task.Clock()
     system = build_alerts(Config.from_text(""), clock, MessageBus(clock))
-    defs = {d.header: d for d in system.tracker.definitions()}
+    defs = {d.header: d for d in system.alert_tracker.definitions()}
     on = ["DEAUTHFLOOD", "BCASTDISCON", "CHANCHANGE", "PROBECHAN", "CRYPTODROP",
           "ADVCRYPTCHANGE", "BEACONRATE", "BSSTIMESTAMP", "LONGSSID", "NULLPROBERESP",
           "MALFORMMGMT", "WPSBRUTE", "DISCONCODEINVALID", "APSPOOF", "SSIDCANARY",
@@ -216,7 +215,7 @@ def test_builtin_definitions_and_fields_register() -> None:
     assert defs["DEAUTHFLOOD"].phyid == 0 and defs["SOURCEERROR"].phyid == -1
     registry = FieldRegistry()
     registry.register(ALERT_FIELDS)
-    record = system.tracker.define("X", "y").record()
+    record = system.alert_tracker.define("X", "y").record()
     assert all(registry.get(name) is not None for name in record)
 
 
@@ -224,12 +223,12 @@ def test_reconfigure_applies_new_settings_and_keeps_state() -> None:
     clock = task.Clock()
     clock.advance(NOW)
     system = build_alerts(Config.from_text("alertbacklog=5\n"), clock, MessageBus(clock))
-    tracker = system.tracker
+    tracker = system.alert_tracker
     tracker.define("PINNED", "rate given by its definer",
                    limit=RateLimit(3, TimeUnit.MIN, 3, TimeUnit.SEC))
     for i in range(3):
         tracker.raise_alert("PINNED", f"n{i}")
-    system.devices.add("found", ["02:00:00:00:00:09"])  # added over HTTP
+    system.device_watch.add("found", ["02:00:00:00:00:09"])  # added over HTTP
     system.reconfigure(Config.from_text(
         "alertbacklog=2\nalert=NONCEREUSE,10/min,1/sec\nalert=PINNED,0/min,0/sec\n"
         'ssidcanary=Trap:ssid="^trap$"\ndevicefound=00:11:22:33:44:55\n'))
@@ -239,11 +238,11 @@ def test_reconfigure_applies_new_settings_and_keeps_state() -> None:
     assert str(defs["PINNED"].limit) == "3/min,3/sec"
     assert [a.text for a in tracker.alerts()] == ["n1", "n2"]
     assert [r.name for r in system.wids.ssidcanary] == ["Trap"]
-    assert system.devices.macs("found") == ["02:00:00:00:00:09", "00:11:22:33:44:55"]
+    assert system.device_watch.macs("found") == ["02:00:00:00:00:09", "00:11:22:33:44:55"]
     # Dropping the line restores the built-in rate; a bad file changes nothing.
     system.reconfigure(Config.from_text("alertbacklog=2\n"))
     assert tracker.definition("NONCEREUSE").limit.disabled
-    assert system.devices.macs("found") == ["02:00:00:00:00:09"]
+    assert system.device_watch.macs("found") == ["02:00:00:00:00:09"]
     with pytest.raises(ConfigError):
         system.reconfigure(Config.from_text("alertbacklog=9\nalert=DEAUTHFLOOD,oops\n"))
     assert len(tracker.alerts()) == 2 and tracker.definition("NONCEREUSE").limit.disabled

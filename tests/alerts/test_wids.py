@@ -346,7 +346,7 @@ def test_nonce_alerts_are_off_by_default() -> None:
     wids.send(eapol_key(KEY_M3, nonce=nonce, replay=2), START + 5)
     wids.send(eapol_key(KEY_GROUP_EMPTY, nonce=b"\x00" * 32, replay=3, to_client=False))
     assert wids.alerts == []
-    defs = {d.header: d.limit for d in wids.system.tracker.definitions()}
+    defs = {d.header: d.limit for d in wids.system.alert_tracker.definitions()}
     assert defs["NONCEDEGRADE"].limit_rate == 0 and defs["NONCEREUSE"].limit_rate == 0
 
 

@@ -274,12 +274,12 @@ def snapshot(rig: Rig) -> dict[str, Any]:
     devices = service.tracking.device_tracker.devices()
     return {
         "datasources": [source.record() for source in service.datasources.sources()],
-        "alerts": service.alerts.tracker.records(),
-        "definitions": [d.record() for d in service.alerts.tracker.definitions()],
+        "alerts": service.alerts.alert_tracker.records(),
+        "definitions": [d.record() for d in service.alerts.alert_tracker.definitions()],
         "devices": sorted((d.key, d.username, sorted((d.tags or {}).items()))
                           for d in devices),
         "gps": sorted(g.uuid for g in service.gps.all()),
-        "watch": {kind: service.alerts.devices.macs(kind) for kind in WATCH_KINDS},
+        "watch": {kind: service.alerts.device_watch.macs(kind) for kind in WATCH_KINDS},
         "streams": sorted(service.streams.all_streams()),
         "login": (service.auth.credentials.username, service.auth.credentials.password),
     }

@@ -44,7 +44,7 @@ KNOWN: dict[str, Callable[[Rig], list[str]]] = {
     "client": lambda rig: [CLIENT],
     "uuid": lambda rig: [rig.replay_uuid, *(g.uuid for g in rig.service.gps.all())],
     "alert_id": lambda rig: [str(a["kismet.alert.hash"])
-                             for a in rig.service.alerts.tracker.records()],
+                             for a in rig.service.alerts.alert_tracker.records()],
     "kind": lambda rig: ["found"],
     "view_id": lambda rig: ["all", f"seenby-{rig.replay_uuid}"],
     "stream_id": lambda rig: [str(k) for k in rig.service.streams.all_streams()],

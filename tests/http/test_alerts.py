@@ -10,7 +10,7 @@ import msgpack
 import orjson
 import pytest
 
-from kismet_tx.alerts import AlertSystem, build_alerts
+from kismet_tx.alerts.alertsystem import AlertSystem, build_alerts
 from kismet_tx.config import Config
 from kismet_tx.http.alerts import AlertsArea
 from kismet_tx.http.root import ApiRoot
@@ -29,7 +29,7 @@ def make_alerts(make_server: Callable[..., Server]) -> Make:
     def make(conf: str = "", **options: Any) -> tuple[Server, AlertSystem]:
         server = make_server(**options)
         system = build_alerts(Config.from_text(conf), server.clock, server.bus)
-        server.areas.append(AlertsArea(server.ctx, system.tracker, system.devices))
+        server.areas.append(AlertsArea(server.ctx, system.alert_tracker, system.device_watch))
         server.root = ApiRoot(server.areas)
         return server, system
 
@@ -86,7 +86,7 @@ def test_define_alert_with_defaults_and_phy(alerts: tuple[Server, AlertSystem]) 
     reply = command(server, "/alerts/definitions/define_alert.cmd",
                     {"name": "plain", "description": "no class, severity or rates"})
     assert (reply.code, reply.text) == (200, "Alert defined\n")
-    plain = system.tracker.definition("PLAIN").record()
+    plain = system.alert_tracker.definition("PLAIN").record()
     assert plain["kismet.alert.definition.class"] == "OTHER"
     assert plain["kismet.alert.definition.severity"] == 5
     assert plain["kismet.alert.definition.phyid"] == -1
@@ -94,13 +94,13 @@ def test_define_alert_with_defaults_and_phy(alerts: tuple[Server, AlertSystem]) 
             plain["kismet.alert.definition.limit_burst"]) == (10, 1)
     reply = define(server, "WIFI", phyname="IEEE802.11", severity="high", **{"class": "spoof"})
     assert reply.code == 200
-    wifi = system.tracker.definition("WIFI").record()
+    wifi = system.alert_tracker.definition("WIFI").record()
     assert (wifi["kismet.alert.definition.phyid"], wifi["kismet.alert.definition.class"],
             wifi["kismet.alert.definition.severity"]) == (0, "SPOOF", 15)
     reply = server.post("/alerts/definitions/define_alert.jcmd", headers=basic(),
                         data=json.dumps({"name": "RAW", "description": "raw json body",
                                          "severity": 20}).encode())
-    assert reply.code == 200 and system.tracker.definition("RAW").severity == 20
+    assert reply.code == 200 and system.alert_tracker.definition("RAW").severity == 20
 
 
 @pytest.mark.parametrize(("payload", "status", "message"), [
@@ -132,7 +132,7 @@ def test_commands_need_a_login(alerts: tuple[Server, AlertSystem]) -> None:
                                        "mac": "00:11:22:33:44:55"}, login=False)
         assert reply.code == 401, path
     assert server.get("/devices/alerts/mac/found/macs.json").code == 401
-    assert system.tracker.alerts() == [] and system.devices.macs("both") == []
+    assert system.alert_tracker.alerts() == [] and system.device_watch.macs("both") == []
     # Reads need no login.
     for path in ("/alerts/definitions.json", "/alerts/all_alerts.json",
                  "/alerts/last-time/0/alerts.json", "/alerts/wrapped/last-time/0/alerts.json"):
@@ -258,7 +258,7 @@ def test_device_watch_lists(alerts: tuple[Server, AlertSystem]) -> None:
                       headers=basic()).json() == ["02:00:00:00:00:01"]
     assert command(server, "/devices/alerts/mac/found/remove.cmd",
                    {"mac": "00:11:22:33:44:55"}).code == 200
-    assert "00:11:22:33:44:55" not in system.devices.macs("found")
+    assert "00:11:22:33:44:55" not in system.device_watch.macs("found")
     bad = command(server, "/devices/alerts/mac/found/add.cmd", {"mac": "nope"})
     assert bad.code == 400 and "invalid MAC" in bad.text
     empty = command(server, "/devices/alerts/mac/found/add.cmd", {})
@@ -266,4 +266,4 @@ def test_device_watch_lists(alerts: tuple[Server, AlertSystem]) -> None:
     assert command(server, "/devices/alerts/mac/sideways/add.cmd",
                    {"mac": "00:11:22:33:44:55"}).code == 404
     assert orjson.loads(server.get("/devices/alerts/mac/both/macs.json",
-                                   headers=basic()).body) == system.devices.macs("both")
+                                   headers=basic()).body) == system.device_watch.macs("both")

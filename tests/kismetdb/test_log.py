@@ -203,7 +203,7 @@ def test_alerts_and_gps_snapshots(tmp_path: Path) -> None:
     from kismet_tx.gps.location import Location
 
     rig = Rig(tmp_path)
-    tracker = rig.service.alerts.tracker
+    tracker = rig.service.alerts.alert_tracker
     tracker.define("TESTALERT", "an alert for the log")
     here = Location(lat=48.1173, lon=11.516667, alt=545.4, fix=3)
     rig.log.inputs.location = lambda: here
