@@ -54,10 +54,13 @@ Subscriber = Callable[["Packet"], Any]
 
 
 class PacketSource(Protocol):
-    """What a packet knows of the source that captured it."""
+    """What a packet knows of the source that captured it (read only)."""
 
-    uuid: str
-    source_name: str
+    @property
+    def uuid(self) -> str: ...
+
+    @property
+    def source_name(self) -> str: ...
 
 
 def default_decoder() -> Decoder:

@@ -193,7 +193,9 @@ class AlertsArea:
         if isinstance(channel, bool) or not isinstance(channel, (str, int, float)):
             raise BadRequest("'channel' must be a string")
         try:
-            self._alerts.raise_alert(name, text, channel=str(channel), **macs)
+            self._alerts.raise_alert(name, text, channel=str(channel), bssid=macs["bssid"],
+                                     source=macs["source"], dest=macs["dest"],
+                                     other=macs["other"])
         except AlertError as exc:
             raise BadRequest(str(exc)) from None
         return Text("Alert raised\n")

@@ -34,7 +34,7 @@ MAX_DURATION = 100 * 365 * 86400
 
 
 def _label(call: ApiRequest, key: str) -> str:
-    value = call.cmd.text(key, required=True)
+    value: str = call.cmd.text(key, required=True)
     if not value or len(value) > MAX_LABEL or any(ord(c) < 0x20 or c == "\x7f" for c in value):
         raise BadRequest(f"'{key}' must be 1 to {MAX_LABEL} printable characters")
     return value

@@ -70,7 +70,7 @@ def read_body(content: Any, declared_length: bytes | None, max_body: int) -> byt
     if content is None:
         return b""
     content.seek(0)
-    body = content.read(max_body + 1)
+    body: bytes = content.read(max_body + 1)
     if len(body) > max_body:
         raise PayloadTooLarge(f"request body over {max_body} bytes")
     return body
@@ -220,4 +220,5 @@ class Command:
 
     def wrapper(self) -> str | None:
         """The optional ``wrapper`` key name."""
-        return self.text("wrapper")
+        name: str | None = self.text("wrapper")
+        return name

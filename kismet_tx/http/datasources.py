@@ -54,7 +54,8 @@ def _rate(cmd: Any, key: str) -> float | None:
         if not math.isfinite(rate):
             raise BadRequest(f"'{key}' must be a number")
         return rate
-    return cmd.number(key)
+    number: float | None = cmd.number(key)
+    return number
 
 
 class DatasourcesArea:

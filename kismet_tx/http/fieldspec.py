@@ -150,7 +150,8 @@ class FieldSpec:
     def apply(self, record: Any) -> Mapping[str, Any]:
         """Simplify one record into a new ordered dict (the record itself if identity)."""
         if not self._entries:
-            return record
+            same: Mapping[str, Any] = record
+            return same
         if type(record) is not dict and not isinstance(record, Mapping):
             return dict.fromkeys(self._names, 0)
         get = record.get

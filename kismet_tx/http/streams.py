@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, cast
 
 from klein import Klein
 
@@ -46,7 +46,7 @@ from kismet_tx.keys import MacError, mac_str, parse_mac
 from kismet_tx.streams.feed import ALL_PACKETS, PacketFilter
 from kismet_tx.streams.packet import StreamPacket
 from kismet_tx.streams.pcap import pcap_file
-from kismet_tx.streams.producer import DEFAULT_BACKLOG, PacketStreamProducer
+from kismet_tx.streams.producer import DEFAULT_BACKLOG, PacketStreamProducer, StreamConsumer
 from kismet_tx.streams.registry import StreamRegistry
 from kismet_tx.tracker.device import Device
 from kismet_tx.tracker.devices import DeviceTracker
@@ -66,7 +66,8 @@ def _decoded(packet: StreamPacket) -> object | None:
     origin = getattr(packet, "origin", None)
     if origin is None or origin.error:
         return None
-    return origin.decoded
+    decoded: object | None = origin.decoded
+    return decoded
 
 
 def sent_by(mac: bytes) -> PacketFilter:
@@ -264,7 +265,9 @@ class StreamsArea:
             feed.leave(producer)
             registry.remove(stream_id)
 
-        producer = PacketStreamProducer(request, None, backlog_limit_bytes=self._backlog,
+        # twisted.web's requests are consumers too (IConsumer), which IRequest does not say.
+        producer = PacketStreamProducer(cast(StreamConsumer, request), None,
+                                        backlog_limit_bytes=self._backlog,
                                         on_close=closed, clock=self.ctx.clock,
                                         before_close=feed.flush)
         stream_id = registry.register(producer, name, "pcapng", "httpd", description,

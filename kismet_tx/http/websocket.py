@@ -41,12 +41,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from autobahn.twisted.resource import WebSocketResource
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from klein import Klein
-from twisted.internet.interfaces import IPushProducer
+from twisted.internet.interfaces import IConsumer, IPushProducer
+from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -155,8 +156,9 @@ class WebSocketPeer:
 
     def _opened(self, protocol: _PeerProtocol, factory: SessionFactory) -> None:
         self._protocol = protocol
-        transport = protocol.transport
         # The HTTP channel registered itself on the transport; the socket is ours now.
+        # (A TCP or TLS transport is a consumer too, which ITransport does not say.)
+        transport = cast(IConsumer, protocol.transport)
         transport.unregisterProducer()
         transport.registerProducer(self, True)
         try:
@@ -219,7 +221,7 @@ class _PeerProtocol(WebSocketServerProtocol):
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
         self.peer_state._lost()
 
-    def connectionLost(self, reason: Failure) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         super().connectionLost(reason)
         self.peer_state._lost()
         # The HTTP channel handed its socket over; let it (and its site's

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import txaio
 from twisted.plugin import IPlugin
 from zope.interface import Attribute
 
@@ -30,6 +29,7 @@ from kismet_tx.alerts.alert import AlertError, AlertThrottled
 from kismet_tx.chain import stage_position
 from kismet_tx.fields import FieldDef, FieldRegistry
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
+from kismet_tx.plugins import futures
 from kismet_tx.webmodules import JsModuleError, JsModules
 
 __all__ = [
@@ -196,8 +196,8 @@ class PluginApi:
 
         def deliver(packet: Any) -> None:
             result = callback(packet)
-            if result is not None and txaio.is_future(result):
-                txaio.add_callbacks(result, None, self._hook_failed)
+            if result is not None and futures.is_future(result):
+                futures.add_callbacks(result, None, self._hook_failed)
 
         self._host.chain.subscribe(deliver, name, priority=priority)
         self.subscriptions.append(name)
@@ -205,7 +205,7 @@ class PluginApi:
     def _hook_failed(self, failure: Any) -> None:
         self.hook_failures += 1
         self._host.bus.post(f"Plugin '{self.name}': packet hook failed: "
-                            f"{txaio.failure_message(failure)}", ERROR)
+                            f"{futures.failure_message(failure)}", ERROR)
         return None
 
     # -- alerts --------------------------------------------------------------------
@@ -258,8 +258,8 @@ class PluginApi:
 
     def sleep(self, seconds: float) -> Any:
         """A future that resolves after ``seconds`` on the server clock."""
-        future = txaio.create_future()
-        self._host.clock.callLater(seconds, txaio.resolve, future, None)
+        future = futures.create_future()
+        self._host.clock.callLater(seconds, futures.resolve, future, None)
         return future
 
     def location(self) -> Any:

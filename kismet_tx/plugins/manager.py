@@ -23,18 +23,20 @@ import importlib.metadata
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import ModuleType
 from typing import Any
 
-import txaio
 from twisted.application.service import Service
 from twisted.internet import defer
-from twisted.logger import Logger, globalLogPublisher
+from twisted.logger import ILogObserver, LogEvent, Logger, globalLogPublisher
 from twisted.plugin import getPlugins
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from kismet_tx.fields import FieldDef
 from kismet_tx.messagebus import ERROR, INFO
+from kismet_tx.plugins import futures
 from kismet_tx.plugins.api import IKismetPlugin, PluginApi, PluginHost
 
 _log = Logger(namespace="kismet_tx.plugins")
@@ -116,11 +118,17 @@ def _import(reference: str) -> Any:
     return target
 
 
+def _same(plugin: object) -> object:
+    """A discovered plugin object, as a candidate's loader gives it."""
+    return plugin
+
+
 def _failure_text(failure: Failure) -> str:
     where = ""
     if failure.frames:
         where = f" ({failure.frames[-1][1]}:{failure.frames[-1][2]})"
-    return f"{failure.type.__name__}: {failure.getErrorMessage()}{where}"
+    kind = failure.type.__name__ if failure.type is not None else "Exception"
+    return f"{kind}: {failure.getErrorMessage()}{where}"
 
 
 class PluginManager(Service):
@@ -131,7 +139,7 @@ class PluginManager(Service):
                  entry_point_group: str = ENTRY_POINT_GROUP) -> None:
         super().__init__()
         self.setName("plugins")
-        txaio.use_twisted()
+        futures.use_twisted()
         self._host = host
         self._configured = list(configured)
         self._discover = discover
@@ -149,14 +157,14 @@ class PluginManager(Service):
             found.extend(self._from_twisted())
             found.extend(self._from_entry_points())
         for reference in self._configured:
-            found.append(Candidate("config", reference,
-                                   lambda reference=reference: _import(reference)))
+            found.append(Candidate("config", reference, partial(_import, reference)))
         return found
 
     def _from_twisted(self) -> list[Candidate]:
         errors: list[Failure] = []
 
-        def collect(event: dict[str, Any]) -> None:
+        @implementer(ILogObserver)
+        def collect(event: LogEvent) -> None:
             # twisted.plugin reports with the legacy log.err(): "failure", not "log_failure".
             failure = event.get("log_failure") or event.get("failure")
             if isinstance(failure, Failure):
@@ -170,7 +178,7 @@ class PluginManager(Service):
         for failure in errors:
             self._report("twisted.plugin module", f"could not be imported: "
                          f"{_failure_text(failure)}")
-        return [Candidate("twisted.plugin", _reference(p), lambda p=p: p) for p in plugins]
+        return [Candidate("twisted.plugin", _reference(p), partial(_same, p)) for p in plugins]
 
     def _from_entry_points(self) -> list[Candidate]:
         return [Candidate("entry point", f"{ep.value} ({ep.name})", ep.load)
@@ -204,8 +212,8 @@ class PluginManager(Service):
         loaded = LoadedPlugin(plugin, PluginApi(name, self._host), candidate.origin,
                               candidate.reference)
         self._plugins[name] = loaded
-        started = txaio.as_future(plugin.setup, loaded.api)
-        txaio.add_callbacks(started, lambda _: self._activated(loaded),
+        started = futures.as_future(plugin.setup, loaded.api)
+        futures.add_callbacks(started, lambda _: self._activated(loaded),
                             lambda failure: self._setup_failed(loaded, failure))
         return loaded
 
@@ -248,26 +256,24 @@ class PluginManager(Service):
     # -- lifecycle ---------------------------------------------------------------------
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)
         for candidate in self.candidates():
             self.load(candidate)
 
     def stopService(self) -> Any:
-        super().stopService()
+        Service.stopService(self)
         stopping = []
         for loaded in list(self._plugins.values()):
             teardown = getattr(loaded.plugin, "teardown", None)
             if callable(teardown):
-                done = txaio.as_future(teardown)
-                txaio.add_callbacks(done, None,
-                                    lambda failure, name=loaded.name: self._teardown_failed(
-                                        name, failure))
+                done = futures.as_future(teardown)
+                futures.add_callbacks(done, None, partial(self._teardown_failed, loaded.name))
                 stopping.append(done)
             loaded.api.release()
         self._plugins.clear()
         if not stopping:
             return None
-        everything: defer.Deferred[Any] = txaio.gather(stopping, consume_exceptions=True)
+        everything: defer.Deferred[Any] = futures.gather(stopping, consume_exceptions=True)
         everything.addTimeout(TEARDOWN_TIMEOUT, self._host.clock,
                               onTimeoutCancel=self._teardown_timeout)
         everything.addCallback(lambda _: None)

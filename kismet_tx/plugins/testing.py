@@ -16,14 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import txaio
 from twisted.internet import task
 from twisted.python.failure import Failure
 
 from kismet_tx.alerts.alerttracker import AlertTracker
-from kismet_tx.chain import PacketChain
+from kismet_tx.chain import PacketChain, PacketSource
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.messagebus import MessageBus
+from kismet_tx.plugins import futures
 from kismet_tx.plugins.api import PluginApi, PluginHost, PluginRequest
 
 #: Clock time when a harness starts.
@@ -40,10 +40,10 @@ class FakeSource:
 
 def resolved(value: Any) -> Any:
     """The value of a future that has resolved (or ``value`` itself if not a future)."""
-    if not txaio.is_future(value):
+    if not futures.is_future(value):
         return value
     out: list[Any] = []
-    txaio.add_callbacks(value, out.append, out.append)
+    futures.add_callbacks(value, out.append, out.append)
     if not out:
         raise AssertionError("the future has not resolved; advance harness.clock")
     if isinstance(out[0], Failure):
@@ -55,7 +55,7 @@ class PluginHarness:
     """One plugin on an in-memory server."""
 
     def __init__(self, plugin: Any, *, with_alerts: bool = True) -> None:
-        txaio.use_twisted()
+        futures.use_twisted()
         self.plugin = plugin
         self.clock = task.Clock()
         self.clock.advance(START)
@@ -71,19 +71,20 @@ class PluginHarness:
 
     def setup(self) -> Any:
         """Run the plugin's setup hook to completion."""
-        return resolved(txaio.as_future(self.plugin.setup, self.api))
+        return resolved(futures.as_future(self.plugin.setup, self.api))
 
     def teardown(self) -> Any:
         """Run the plugin's teardown hook (if any) and drop its registrations."""
         hook = getattr(self.plugin, "teardown", None)
-        result = resolved(txaio.as_future(hook)) if callable(hook) else None
+        result = resolved(futures.as_future(hook)) if callable(hook) else None
         self.api.release()
         return result
 
     def feed(self, data: bytes, *, dlt: int = 105, ts: float | None = None,
              location: Any = None, source: Any = None) -> Any:
         """Run one captured frame through the chain; returns the chain packet."""
-        packet = self.chain.make_packet(source or FakeSource(),
+        origin: PacketSource = source or FakeSource()
+        packet = self.chain.make_packet(origin,
                                         self.clock.seconds() if ts is None else ts, dlt, data)
         packet.location = location if location is not None else self.location
         self.chain.inject(packet)
@@ -100,7 +101,7 @@ class PluginHarness:
             raise ValueError(f"route {path!r} does not take {method}")
         request = PluginRequest(route.path, method, dict(command or {}), dict(query or {}),
                                 user, fmt)
-        return resolved(txaio.as_future(route.handler, request))
+        return resolved(futures.as_future(route.handler, request))
 
     def messages(self) -> list[str]:
         """Every message posted on the bus so far."""

@@ -31,10 +31,13 @@ BASICCRYPT_DECRYPTED = 32
 
 
 class Source(Protocol):
-    """What the tracker needs of the datasource that saw a packet."""
+    """What the tracker needs of the datasource that saw a packet (read only)."""
 
-    uuid: str
-    source_name: str
+    @property
+    def uuid(self) -> str: ...
+
+    @property
+    def source_name(self) -> str: ...
 
 
 class SeenBy:

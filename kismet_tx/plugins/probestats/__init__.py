@@ -13,7 +13,8 @@ and raises ``PROBESTATS_POPULAR`` once per SSID when ``POPULAR_CLIENTS``
 distinct clients have probed for it. Enable with
 ``plugin=kismet_tx.plugins.probestats`` in kismet.conf.
 
-The plugin imports no Twisted: its hooks use the API it is handed and txaio.
+The plugin imports no Twisted: its hooks use the API it is handed and txaio futures
+(through :mod:`kismet_tx.plugins.futures`).
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import txaio
 from zope.interface import implementer
 
 from kismet_tx.dot11.frames import ST_PROBE_REQ, TYPE_MGMT, mac_str
+from kismet_tx.plugins import futures
 from kismet_tx.plugins.api import IKismetPlugin, PluginApi, PluginHttpError, PluginRequest
 
 #: Distinct clients probing one SSID before PROBESTATS_POPULAR is raised.
@@ -108,7 +109,7 @@ class ProbeStats:
             self.alerts = True
         except Exception as exc:  # no alert tracker, or already defined: stats still work
             api.post_message(f"alerts unavailable ({exc}); statistics only")
-        return txaio.create_future_success(None)
+        return futures.create_future_success(None)
 
     def teardown(self) -> Any:
         """Say what was counted."""
@@ -116,7 +117,7 @@ class ProbeStats:
             probes = sum(s.probes for s in self.ssids.values())
             self.api.post_message(f"counted {probes} probe requests for "
                                   f"{len(self.ssids)} SSIDs")
-        return txaio.create_future_success(None)
+        return futures.create_future_success(None)
 
     def packet(self, packet: Any) -> None:
         """Count one packet if it is a probe request."""
