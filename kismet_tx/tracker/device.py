@@ -29,6 +29,10 @@ BASICCRYPT_L3 = 8
 BASICCRYPT_WEAKCRYPT = 16
 BASICCRYPT_DECRYPTED = 32
 
+#: Seconds of traffic a device keeps as a flat history before its RRDs are built
+#: (two RRDs cost about 2.6 KB; most devices of a survey are seen in a few seconds).
+SPARSE_RRD_SECONDS = 16
+
 
 class Source(Protocol):
     """What the tracker needs of the datasource that saw a packet (read only)."""
@@ -106,34 +110,54 @@ class Device:
         #: A location aggregate (``add(location)``, ``record()``) once a packet
         #: from the device carried a GPS location.
         self.location: Any = None
-        #: Packets and data bytes of second ``rate_sec`` not yet in ``rrds``
+        #: Packets and data bytes of second ``rate_sec`` not yet in ``rrds``: a flat
+        #: ``[sec, packets, bytes, ...]`` history for its first seconds, then the
+        #: (packets, datasize) RRD pair
         #: (``kismet.device.base.packets.rrd`` / ``datasize.rrd``, made on first use).
         self.rate_sec = sec
         self.rate_packets = 0
         self.rate_bytes = 0
-        self.rrds: tuple[Rrd, Rrd] | None = None
+        self.rrds: list[int] | tuple[Rrd, Rrd] | None = None
 
     def count_rate(self, sec: int, size: int) -> None:
         """One packet of ``size`` data bytes at ``sec``; the phys call this per packet."""
         if sec != self.rate_sec:
             if self.phy.device_tracker.track_rrds:
-                self.flush_rate()
+                self._store_rate()
             else:
                 self.rate_packets = self.rate_bytes = 0
             self.rate_sec = sec
         self.rate_packets += 1
         self.rate_bytes += size
 
+    def _store_rate(self) -> None:
+        """Move the pending second into the device's RRD history."""
+        if not self.rate_packets:
+            return
+        history = self.rrds
+        if history is None:
+            self.rrds = [self.rate_sec, self.rate_packets, self.rate_bytes]
+        elif isinstance(history, list):
+            history += (self.rate_sec, self.rate_packets, self.rate_bytes)
+            if len(history) > 3 * SPARSE_RRD_SECONDS:
+                self.rrds = _dense(history)
+        else:
+            packets, datasize = history
+            packets.add(self.rate_sec, self.rate_packets)
+            datasize.add(self.rate_sec, self.rate_bytes)
+        self.rate_packets = self.rate_bytes = 0
+
     def flush_rate(self) -> tuple[Rrd, Rrd]:
-        """Move the pending second into the RRDs; returns (packets, datasize)."""
-        rrds = self.rrds
-        if rrds is None:
-            rrds = self.rrds = (Rrd(aggregate_sum=True), Rrd(aggregate_sum=True))
-        if self.rate_packets:
-            rrds[0].add(self.rate_sec, self.rate_packets)
-            rrds[1].add(self.rate_sec, self.rate_bytes)
-            self.rate_packets = self.rate_bytes = 0
-        return rrds
+        """The (packets, datasize) RRDs, the pending second in them.
+
+        A device seen in few seconds keeps those seconds as a flat list (most
+        devices of a busy survey): its RRDs are built from it for each read.
+        """
+        self._store_rate()
+        history = self.rrds
+        if isinstance(history, tuple):
+            return history
+        return _dense(history or [])
 
     @property
     def key(self) -> str:
@@ -189,3 +213,13 @@ class Phy(Protocol):
 
     def forget(self, device: Any) -> None:
         """Drop a device from the phy's own indexes (expiry)."""
+
+
+def _dense(history: list[int]) -> tuple[Rrd, Rrd]:
+    """The (packets, datasize) RRDs of a flat ``[sec, packets, bytes, ...]`` history."""
+    packets, datasize = Rrd(aggregate_sum=True), Rrd(aggregate_sum=True)
+    for index in range(0, len(history), 3):
+        sec = history[index]
+        packets.add(sec, history[index + 1])
+        datasize.add(sec, history[index + 2])
+    return packets, datasize
