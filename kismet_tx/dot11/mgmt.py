@@ -27,7 +27,8 @@ CAP_RADIO_MEASUREMENT = 0x1000
 #: Subtype -> offset of the tagged IEs after the MAC header (subtypes with IEs only).
 IE_OFFSETS: dict[int, int] = {0: 4, 1: 6, 2: 10, 3: 6, 4: 0, 5: 12, 8: 12}
 
-_BEACON = struct.Struct("<QHH")
+#: Beacon and probe response fixed fields: timestamp, beacon interval, capability.
+BEACON_FIXED = struct.Struct("<QHH")
 _HH = struct.Struct("<HH")
 _HHH = struct.Struct("<HHH")
 _ASSOC = struct.Struct("<HH6s")
@@ -102,7 +103,7 @@ def parse_fixed(subtype: int, data: bytes, off: int = 0, end: int | None = None)
         raise MalformedFrame("management body shorter than its fixed fields")
     m = MgmtFixed()
     if subtype == 8 or subtype == 5:
-        m.timestamp, m.beacon_interval, m.capability = _BEACON.unpack_from(data, off)
+        m.timestamp, m.beacon_interval, m.capability = BEACON_FIXED.unpack_from(data, off)
     elif subtype == 0:
         m.capability, m.listen_interval = _HH.unpack_from(data, off)
     elif subtype == 2:

@@ -1,27 +1,26 @@
 """Cheap reads of a decoded frame for per-frame fast paths: no object is built.
 
 They agree with :class:`~kismet_tx.dot11.packet.Dot11Packet`'s lazy decodes
-(``fixed``, ``is_eapol``) but cost a slice or one unpack, where those build a
+(``fixed``, ``is_eapol``), with the same layouts (``mgmt.BEACON_FIXED``, the
+SNAP ethertype of ``eapol``), but cost a slice or one unpack, where those build a
 :class:`~kismet_tx.dot11.mgmt.MgmtFixed` or an LLC header for every frame asked.
 """
 
 from __future__ import annotations
 
-import struct
-
 from .eapol import ETHERTYPE_EAPOL
 from .frames import Dot11Frame
+from .mgmt import BEACON_FIXED
 
 __all__ = ["beacon_fixed", "may_be_eapol"]
 
-_BEACON_FIXED = struct.Struct("<QHH")
 _EAPOL_ETHERTYPE = ETHERTYPE_EAPOL.to_bytes(2, "big")
 
 
 def beacon_fixed(p: Dot11Frame) -> tuple[int, int, int]:
     """``(timestamp, beacon interval, capability)`` of a beacon or probe response
     whose fixed fields were captured (a frame whose tagged IEs decoded)."""
-    timestamp, interval, capability = _BEACON_FIXED.unpack_from(p.raw, p.body_offset)
+    timestamp, interval, capability = BEACON_FIXED.unpack_from(p.raw, p.body_offset)
     return timestamp, interval, capability
 
 
