@@ -55,9 +55,9 @@ from kismet_tx.messagebus import ERROR
 
 DEFAULT_BATCH = 1024
 #: Longest run of replay work in one reactor turn, seconds.
-REPLAY_SLICE = 0.010
+REPLAY_SLICE = 0.005
 #: Frames delivered between two looks at the time spent.
-CHUNK = 256
+CHUNK = 128
 MAX_BATCH = 65536
 #: Seconds between progress messages.
 PROGRESS_INTERVAL = 5.0

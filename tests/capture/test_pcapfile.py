@@ -11,7 +11,7 @@ from twisted.internet import task
 from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.linux import LinuxCaptureSystem
 from kismet_tx.capture.memory import MemoryCaptureSystem
-from kismet_tx.capture.pcapfile import CHUNK, PcapFileSource
+from kismet_tx.capture.pcapfile import CHUNK, REPLAY_SLICE, PcapFileSource
 from kismet_tx.capture.sourcecommands import SourceStateError
 from kismet_tx.capture.system import DLT_IEEE802_11
 from kismet_tx.chain import PacketChain
@@ -113,10 +113,10 @@ def test_full_speed_replay_yields_after_each_bounded_batch(rig: Rig) -> None:
 
 
 def test_full_speed_replay_yields_once_its_slice_of_time_is_spent() -> None:
-    # Each look at the work timer finds 4 ms more spent: a batch of 4096 frames
-    # still yields to the reactor after REPLAY_SLICE, a CHUNK of frames at a time.
-    spent = iter(range(0, 10**6, 4))
-    rig = make_rig(work_timer=lambda: next(spent) / 1000)
+    # Each look at the work timer finds 0.4 REPLAY_SLICE more spent: a batch of
+    # 4096 frames still yields to the reactor after three CHUNKs of frames.
+    looks = iter(range(10**6))
+    rig = make_rig(work_timer=lambda: next(looks) * 0.4 * REPLAY_SLICE)
     add_memory_file(rig, "/cap/big.pcap", [1000 + i / 1000 for i in range(5000)])
     rig.tracker.startService()
     source = rig.tracker.add("/cap/big.pcap:batch=4096")
