@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.deps-stamp
 PORT ?= 2501
 BIND ?= 127.0.0.1
+BENCH ?=
 RUN_SOURCE ?= kismet_tx/data/sample.pcapng:name=sample,realtime=true,loop=true
 
 .PHONY: run test bench lint install clean
@@ -28,7 +29,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest tests
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --report bench/REPORT.txt $(BENCH)
 
 lint: $(STAMP)
 	$(BIN)/ruff check kismet_tx tests bench twisted

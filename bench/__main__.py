@@ -3,16 +3,58 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 import bench
 
 
+class _Tee:
+    """Standard output, copied to a report file."""
+
+    def __init__(self, *streams: TextIO) -> None:
+        self._streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self._streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self._streams:
+            stream.flush()
+
+
+def _header() -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=Path(bench.__file__).parent).stdout.strip()
+    return (f"# make bench, {time.strftime('%Y-%m-%d %H:%M:%S')}, commit {commit or '?'}, "
+            f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}\n\n")
+
+
 def main(argv: list[str]) -> int:
-    """Run ``bench/bench_*.py`` modules (or those named on the command line)."""
+    """Run ``bench/bench_*.py`` modules (or those named on the command line);
+    ``--report FILE`` also writes what they print to FILE."""
+    report = None
+    if len(argv) >= 2 and argv[0] == "--report":
+        report, argv = Path(argv[1]), argv[2:]
+    if report is not None:
+        with report.open("w") as copy:
+            copy.write(_header())
+            sys.stdout = _Tee(sys.__stdout__, copy)  # type: ignore[assignment]
+            try:
+                return _run(argv)
+            finally:
+                sys.stdout = sys.__stdout__
+    return _run(argv)
+
+
+def _run(argv: list[str]) -> int:
     wanted = set(argv)
     names = sorted(
         info.name for info in pkgutil.iter_modules([str(Path(bench.__file__).parent)])
