@@ -33,8 +33,8 @@ SYSTEM_FIELDS = (
     FieldDef("kismet.system.battery.remaining", "uint32", "battery time left, seconds"),
     FieldDef("kismet.system.memory.rss", "uint64", "resident memory, kB"),
     FieldDef("kismet.system.memory.rrd", "kismet.common.rrd", "resident memory history, kB"),
-    FieldDef("kismet.system.device_watch.count", "uint64", "devices tracked"),
-    FieldDef("kismet.system.device_watch.rrd", "kismet.common.rrd", "devices tracked, history"),
+    FieldDef("kismet.system.devices.count", "uint64", "devices tracked"),
+    FieldDef("kismet.system.devices.rrd", "kismet.common.rrd", "devices tracked, history"),
     FieldDef("kismet.system.num_fields", "uint64", "registered field names"),
     FieldDef("kismet.system.num_components", "uint64", "running server components"),
     FieldDef("kismet.system.num_http_connections", "uint64", "open HTTP connections"),
@@ -181,7 +181,7 @@ class SystemMonitor(Service):
             "kismet.system.num_components": self._num_components(),
             "kismet.system.num_http_connections": self._num_connections(),
             "kismet.system.memory.rss": read_rss_kb(),
-            "kismet.system.device_watch.count": self._device_count(),
+            "kismet.system.devices.count": self._device_count(),
         }
 
     def status(self) -> dict[str, Any]:
@@ -201,8 +201,8 @@ class SystemMonitor(Service):
         record.update(self.battery())
         record["kismet.system.memory.rss"] = read_rss_kb()
         record["kismet.system.memory.rrd"] = self.memory_rrd.record(self._clock.seconds())
-        record["kismet.system.device_watch.count"] = self._device_count()
-        record["kismet.system.device_watch.rrd"] = self.devices_rrd.record(self._clock.seconds())
+        record["kismet.system.devices.count"] = self._device_count()
+        record["kismet.system.devices.rrd"] = self.devices_rrd.record(self._clock.seconds())
         record["kismet.system.num_fields"] = self._num_fields()
         record["kismet.system.num_components"] = self._num_components()
         record["kismet.system.num_http_connections"] = self._num_connections()

@@ -100,7 +100,7 @@ def test_publisher_ticks_every_second_with_kismets_shapes(tmp_path: Path) -> Non
                            "GPS_LOCATION"}
     assert topics["TIMESTAMP"]["kismet.system.timestamp.sec"] == 1_700_000_001
     assert topics["BATTERY"]["kismet.system.battery.charging"] == "unknown"
-    assert topics["STATISTICS"]["kismet.system.device_watch.count"] == 4
+    assert topics["STATISTICS"]["kismet.system.devices.count"] == 4
     rate = topics["PACKETCHAIN_STATS"]["kismet.packetchain.packets_rrd"]
     assert rate["kismet.common.rrd.minute_vec"][1_700_000_001 % 60] == 7
     assert rate["kismet.common.rrd.serial_time"] == 1_700_000_001

@@ -133,7 +133,7 @@ def test_service_samples_every_second(tmp_path: Path) -> None:
     clock.advance(1)
     devices[0] = 9
     clock.advance(1)
-    rrd = mon.status()["kismet.system.device_watch.rrd"]
+    rrd = mon.status()["kismet.system.devices.rrd"]
     # Slot t % 60 holds second t, as Kismet lays it out.
     assert [rrd["kismet.common.rrd.minute_vec"][(1_700_000_000 + i) % 60] for i in range(3)] \
         == [3, 4, 9]

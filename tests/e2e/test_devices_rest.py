@@ -87,7 +87,7 @@ def test_legacy_connector(replayed: RunningServer, tmp_path: Path) -> None:
     assert legacy.device_by_mac(CLIENT, fields=[MAC]) == [{MAC: CLIENT}]  # type: ignore[attr-defined]
     assert [d[MAC] for d in legacy.dot11_access_points()] == [AP]  # type: ignore[attr-defined]
     status = legacy.system_status()  # type: ignore[attr-defined]
-    assert status["kismet.system.device_watch.count"] == 4
+    assert status["kismet.system.devices.count"] == 4
 
 
 def test_status_views_and_errors_over_http(replayed: RunningServer) -> None:

@@ -25,7 +25,7 @@ def test_kismet_rest_system_and_session(server: RunningServer, tmp_path: Path) -
     status = system.get_status()
     assert status["kismet.system.server_name"] == "Kismet"
     assert status["kismet.system.memory.rss"] > 0
-    assert status["kismet.system.device_watch.count"] == 0
+    assert status["kismet.system.devices.count"] == 0
     stamp = system.get_system_time()
     assert stamp["kismet.system.timestamp.sec"] > 1_600_000_000
     assert isinstance(system.get_system_time("iso"), str)

@@ -159,7 +159,7 @@ def test_live_interface_deleted_while_capturing(tmp_path: Path, veth: tuple[str,
         assert listed["replay"]["kismet.datasource.error"] == 0
         assert listed["replay"]["kismet.datasource.num_packets"] == 3_000
         assert device_count(server) == devices
-        assert get(server, "/system/status.json")["kismet.system.device_watch.count"] == devices
+        assert get(server, "/system/status.json")["kismet.system.devices.count"] == devices
     finally:
         if stream is not None:
             stream.close()

@@ -336,7 +336,7 @@ def test_clients_of_and_related_to(server: Server, rig: Rig) -> None:
 
 def test_system_status_counts_devices(server: Server) -> None:
     status = server.get("/system/status.json").json()
-    assert status["kismet.system.device_watch.count"] == 4
+    assert status["kismet.system.devices.count"] == 4
 
 
 def test_no_route_answers_500_to_garbage(server: Server) -> None:

@@ -492,14 +492,14 @@ def test_system_status_fields(make_server: Any) -> None:
     assert status["kismet.system.battery.charging"] == "unknown"
     assert status["kismet.system.battery.ac"] == 1
     assert status["kismet.system.memory.rss"] > 0
-    assert status["kismet.system.device_watch.count"] == 17
+    assert status["kismet.system.devices.count"] == 17
     assert status["kismet.system.server_name"] == "Rooftop"
     assert status["kismet.system.server_description"] == "north mast"
     assert status["kismet.system.server_location"] == "52.1,4.3"
     assert status["kismet.system.timestamp.sec"] == int(START)
     assert status["kismet.system.timestamp.usec"] == 250000
     assert status["kismet.system.num_fields"] == len(server.fields)
-    rrd = status["kismet.system.device_watch.rrd"]
+    rrd = status["kismet.system.devices.rrd"]
     assert rrd["kismet.common.rrd.last_value"] == 17
     assert len(rrd["kismet.common.rrd.minute_vec"]) == 60
     assert status["kismet.system.memory.rrd"]["kismet.common.rrd.last_value"] > 0
@@ -542,7 +542,7 @@ def test_system_status_with_fields_is_simplified(server: Server) -> None:
             "fields": [
                 "kismet.system.server_name",
                 ["kismet.system.timestamp.sec", "now"],
-                "kismet.system.device_watch.rrd/kismet.common.rrd.last_time",
+                "kismet.system.devices.rrd/kismet.common.rrd.last_time",
                 "kismet.system.no_such_field",
             ]
         },
