@@ -20,13 +20,15 @@ from kismet_tx.capture.sourcerecord import DATASOURCE_FIELDS, DEFAULTS_FIELDS, D
 from kismet_tx.capture.system import CaptureSystem
 from kismet_tx.chain import PacketChain
 from kismet_tx.channels import CHANNEL_FIELDS
-from kismet_tx.config import Config, ConfigError, SourceDefinitionError
+from kismet_tx.config import Config
+from kismet_tx.configfile import ConfigError
 from kismet_tx.export.wiring import EXPORT_KEYS
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.gps.base import GpsDefinitionError
 from kismet_tx.kismetdb.settings import KEYS as KISMETDB_KEYS
 from kismet_tx.messagebus import ERROR, INFO, MESSAGE_FIELDS, MessageBus
 from kismet_tx.rrd import RRD_FIELDS
+from kismet_tx.sourcedefinition import SourceDefinitionError
 from kismet_tx.sysmon import SYSTEM_FIELDS, SystemMonitor
 from kismet_tx.webmodules import JsModules
 
