@@ -11,7 +11,7 @@ from twisted.internet import defer
 
 from kismet_tx.builders.capture import build_capture
 from kismet_tx.builders.chain import fill_chain
-from kismet_tx.builders.http import build_areas, build_context, build_http
+from kismet_tx.builders.http import ServedParts, build_areas, build_context, build_http
 from kismet_tx.builders.outputs import build_events, build_exports, build_logs, build_plugins
 from kismet_tx.builders.tracking import build_alert_system, build_trackers
 from kismet_tx.capture.datasourcetracker import PROBED_FIELDS, SourceConflict
@@ -128,8 +128,16 @@ class KismetService(MultiService):
                               alerts=self.alerts, monitor=self.monitor)
         self.events, self.ssids = events.bus, events.ssids
         self.packet_stats = events.packet_stats
-        http = build_http(config, homedir, reactor, self.ctx, build_areas(config, self),
-                          self.bus)
+        served = ServedParts(
+            clock=reactor, bus=self.bus, fields=self.fields, monitor=self.monitor,
+            datasources=self.datasources, remote_capture=self.remote.capture,
+            channels=self.channels, tracking=self.tracking, alerts=self.alerts,
+            streams=self.streams, gps=self.gps, plugins=self.plugins,
+            log_catalog=self.log_catalog, aggregate_store=self.aggregate_store,
+            export=self.export, events=self.events, js_modules=self.js_modules,
+            ssids=self.ssids, packet_stats=self.packet_stats)
+        http = build_http(config, homedir, reactor, self.ctx,
+                          build_areas(config, self.ctx, served), self.bus)
         self.root, self.site, self.http = http.root, http.site, http.server
 
         # Started in this order, stopped in reverse.
