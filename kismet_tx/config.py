@@ -1,125 +1,38 @@
-"""Reader for Kismet's ``kismet.conf`` family of configuration files.
+"""Kismet configuration: each key's values, looked up the way Kismet does.
 
-Format, following Kismet's ``config_file``:
-
-* One ``key=value`` per line; surrounding whitespace is stripped from the
-  line, the key and the value.  Keys are case-insensitive (stored
-  lowercased).  A line whose first non-blank character is ``#`` is a
-  comment; a ``#`` anywhere else is part of the value.  Blank lines are
-  ignored.  Values are kept raw: quotes are not removed.
-* A repeated key accumulates values in file order.  :meth:`Config.get`
-  returns the *first* value, as Kismet's ``fetch_opt`` does;
-  :meth:`Config.get_list` returns them all.
-* ``key+=value`` is an appending assignment.  In a normal file it behaves
-  like ``key=value``; in an override file it appends to the values already
-  read instead of replacing them (only when every line for that key in the
-  override uses ``+=``, as in Kismet).
-* A line with an empty value (``key=``) is ignored with a warning, as
-  Kismet does.
-* ``%h`` in a value is replaced by the home directory given to the reader.
-  Every other ``%X`` sequence is left literal (log templates use them).
-  Values added with :meth:`Config.set` / :meth:`Config.add` are not expanded.
-* ``include=PATH`` reads another file, which must exist.  ``opt_include=PATH``
-  reads every regular file matching the glob ``PATH`` and silently skips it
-  when nothing matches.  ``opt_override=PATH`` (also a glob, optional) is
-  read after the whole top-level file: for each key it defines, its values
-  replace every value read so far, so later base lines cannot undo it.
-  Paths expand ``%h`` and ``~`` and are relative to the directory of the file
-  that names them (Kismet itself resolves them against the working
-  directory).  A file including itself, directly or not, is an error.
+:class:`Config` holds what :class:`~kismet_tx.configfile.ConfigFileReader` read
+from ``kismet.conf`` and the files it includes (the file format is described
+there), plus values a program sets (the command line's). Keys are
+case-insensitive. A repeated key accumulates values in file order:
+:meth:`Config.get` returns the *first* value, as Kismet's ``fetch_opt`` does;
+:meth:`Config.get_list` returns them all. The typed getters (:meth:`Config.get_int`,
+:meth:`Config.get_float`, :meth:`Config.get_bool`) raise
+:class:`~kismet_tx.configfile.ConfigError` naming the value's ``file:line``.
 """
 
 from __future__ import annotations
 
-import glob
 import math
 import os
 import re
-import stat
-from dataclasses import dataclass
 
-__all__ = [
-    "Config",
-    "ConfigError",
-    "SourceDefinitionError",
-    "parse_source_definition",
-]
+from kismet_tx.configfile import (
+    ConfigEntry,
+    ConfigError,
+    ConfigFileReader,
+    ConfigValues,
+    is_regular_file,
+)
 
-_INCLUDE = "include"
-_OPT_INCLUDE = "opt_include"
-_OPT_OVERRIDE = "opt_override"
-_DIRECTIVES = frozenset({_INCLUDE, _OPT_INCLUDE, _OPT_OVERRIDE})
+__all__ = ["COMMAND_LINE", "Config"]
 
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
 _INT_RE = re.compile(r"[+-]?[0-9]+")
 _FLOAT_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_PERCENT_RE = re.compile(r"%(.)", re.DOTALL)
 
 #: Origin recorded for values given through :meth:`Config.set` / :meth:`Config.add`.
 COMMAND_LINE = "<command line>"
-
-
-class ConfigError(ValueError):
-    """A configuration file or value is invalid; the message names its origin."""
-
-
-class SourceDefinitionError(ValueError):
-    """A capture source definition (``iface:opt=val,...``) is malformed."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One value of a key and where it came from."""
-
-    value: str
-    origin: str
-    append: bool = False
-
-
-_Values = dict[str, list[_Entry]]
-
-
-def _expand(text: str, home: str) -> str:
-    """Replace ``%h`` with ``home``; leave every other ``%X`` literal."""
-    return _PERCENT_RE.sub(lambda m: home if m.group(1) == "h" else m.group(0), text)
-
-
-def _reason(exc: BaseException) -> str:
-    """A short human reason for an I/O failure."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc)
-
-
-def _is_regular_file(path: str) -> bool:
-    """Whether ``path`` names an existing regular file (never raises)."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except (OSError, ValueError):
-        return False
-
-
-def _read_text(path: str, prefix: str) -> str:
-    """Read a config file as UTF-8, raising :class:`ConfigError` prefixed by ``prefix``."""
-    try:
-        mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):
-            raise ConfigError(f"{prefix}: not a regular file")
-        with open(path, encoding="utf-8", errors="surrogateescape") as fh:
-            return fh.read()
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(f"{prefix}: {_reason(exc)}") from exc
-
-
-def _realpath(path: str) -> str:
-    """``os.path.realpath`` that falls back to ``abspath`` on unusable paths."""
-    try:
-        return os.path.realpath(path)
-    except (OSError, ValueError):
-        return os.path.abspath(path)
 
 
 class Config:
@@ -130,7 +43,7 @@ class Config:
         self.home = home
         self.known_keys = None if known_keys is None else frozenset(k.lower() for k in known_keys)
         self.warnings: list[str] = []
-        self._values: _Values = {}
+        self._values: ConfigValues = {}
 
     # -- construction -----------------------------------------------------
 
@@ -164,9 +77,7 @@ class Config:
         """
         config = cls(home=home, known_keys=known_keys)
         base = "" if base_dir is None else os.fspath(base_dir)
-        pending: list[tuple[str, str]] = []
-        config._parse_text(text, name, base, config._values, (), pending)
-        config._apply_overrides(pending)
+        config._reader().read_text(text, name, base, config._values)
         return config
 
     def merge_file(self, path: str | os.PathLike[str], *, optional: bool) -> None:
@@ -177,114 +88,20 @@ class Config:
         :class:`ConfigError` the config is left as it was.
         """
         name = os.fspath(path)
-        if optional and not _is_regular_file(name):
+        if optional and not is_regular_file(name):
             return
         saved = {key: list(entries) for key, entries in self._values.items()}
         warning_count = len(self.warnings)
-        pending: list[tuple[str, str]] = []
         try:
-            self._parse_file(name, None, self._values, (), pending)
-            self._apply_overrides(pending)
+            self._reader().read_file(name, self._values)
         except ConfigError:
             self._values = saved
             del self.warnings[warning_count:]
             raise
 
-    # -- parsing ----------------------------------------------------------
-
-    def _parse_file(
-        self,
-        path: str,
-        where: str | None,
-        target: _Values,
-        stack: tuple[str, ...],
-        pending: list[tuple[str, str]],
-        *,
-        kind: str = "include file",
-    ) -> None:
-        """Parse the file ``path`` named at ``where`` (``None`` for a top-level file).
-
-        ``stack`` holds the real paths of the files currently being read.
-        """
-        real = _realpath(path)
-        if real in stack:
-            raise ConfigError(f"{where}: include loop: {path!r} is already being read")
-        prefix = path if where is None else f"{where}: cannot read {kind} {path!r}"
-        text = _read_text(path, prefix)
-        self._parse_text(text, path, os.path.dirname(path), target, stack + (real,), pending)
-
-    def _parse_text(
-        self,
-        text: str,
-        name: str,
-        base_dir: str,
-        target: _Values,
-        stack: tuple[str, ...],
-        pending: list[tuple[str, str]],
-    ) -> None:
-        """Parse config ``text`` from the file called ``name`` into ``target``."""
-        for lineno, raw in enumerate(text.split("\n"), start=1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            where = f"{name}:{lineno}"
-            key, sep, value = line.partition("=")
-            if not sep:
-                raise ConfigError(f"{where}: expected key=value, got {line!r}")
-            append = key.endswith("+")
-            if append:
-                key = key[:-1]
-            key = key.strip().lower()
-            if not key:
-                raise ConfigError(f"{where}: empty key in {line!r}")
-            value = value.strip()
-            if not value:
-                self.warnings.append(f"{where}: empty value for {key!r} ignored")
-                continue
-            value = _expand(value, self.home)
-            if key in _DIRECTIVES:
-                path = os.path.join(base_dir, os.path.expanduser(value))
-                if key == _INCLUDE:
-                    self._parse_file(path, where, target, stack, pending)
-                elif key == _OPT_INCLUDE:
-                    for match in self._glob_files(path, where):
-                        self._parse_file(match, where, target, stack, pending)
-                else:
-                    pending.append((path, where))
-                continue
-            if self.known_keys is not None and key not in self.known_keys:
-                self.warnings.append(f"{where}: unknown key {key!r}")
-            target.setdefault(key, []).append(_Entry(value, where, append))
-
-    @staticmethod
-    def _glob_files(pattern: str, where: str) -> list[str]:
-        """Regular files matching ``pattern``, sorted; empty on no match."""
-        try:
-            matches = sorted(glob.glob(pattern))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{where}: bad include pattern {pattern!r}: {exc}") from exc
-        return [m for m in matches if _is_regular_file(m)]
-
-    def _apply_overrides(self, pending: list[tuple[str, str]]) -> None:
-        """Read queued override files (and the overrides they name) and apply them."""
-        applied: set[str] = set()
-        while pending:
-            pattern, where = pending.pop(0)
-            override: _Values = {}
-            for path in self._glob_files(pattern, where):
-                real = _realpath(path)
-                if real in applied:
-                    self.warnings.append(
-                        f"{where}: override file {path!r} already applied, skipped"
-                    )
-                    continue
-                applied.add(real)
-                self._parse_file(path, where, override, (), pending, kind="override file")
-            for key, entries in override.items():
-                if all(entry.append for entry in entries):
-                    self._values.setdefault(key, []).extend(entries)
-                else:
-                    self._values[key] = list(entries)
+    def _reader(self) -> ConfigFileReader:
+        return ConfigFileReader(home=self.home, known_keys=self.known_keys,
+                                warnings=self.warnings)
 
     # -- access -----------------------------------------------------------
 
@@ -310,7 +127,7 @@ class Config:
         entries = self._values.get(key.lower())
         return entries[0].origin if entries else None
 
-    def _first(self, key: str) -> _Entry | None:
+    def _first(self, key: str) -> ConfigEntry | None:
         entries = self._values.get(key.lower())
         return entries[0] if entries else None
 
@@ -363,74 +180,8 @@ class Config:
 
     def set(self, key: str, value: str, *, origin: str = COMMAND_LINE) -> None:
         """Replace every value of ``key`` with ``value`` (command-line override)."""
-        self._values[self._key(key)] = [_Entry(value, origin)]
+        self._values[self._key(key)] = [ConfigEntry(value, origin)]
 
     def add(self, key: str, value: str, *, origin: str = COMMAND_LINE) -> None:
         """Append ``value`` to the values of ``key`` (e.g. ``-c`` sources)."""
-        self._values.setdefault(self._key(key), []).append(_Entry(value, origin, True))
-
-
-def _split_options(text: str, definition: str) -> list[tuple[str, str]]:
-    """Split ``opt=val,...`` at unquoted commas; quotes are removed from values."""
-    pairs: list[tuple[str, str]] = []
-    key: list[str] = []
-    value: list[str] = []
-    in_key = True
-    in_quote = False
-
-    def finish() -> None:
-        name = "".join(key).strip()
-        if in_key:
-            if name:
-                raise SourceDefinitionError(
-                    f"source option {name!r} has no '=value' in {definition!r}"
-                )
-            raise SourceDefinitionError(f"empty source option in {definition!r}")
-        if not name:
-            raise SourceDefinitionError(f"source option with empty name in {definition!r}")
-        pairs.append((name.lower(), "".join(value)))
-
-    for char in text:
-        if in_key:
-            if char == "=":
-                in_key = False
-            elif char == ",":
-                finish()  # always raises: the option has no value
-            elif char == '"':
-                raise SourceDefinitionError(
-                    f"quote in source option name {''.join(key) + char!r} in {definition!r}"
-                )
-            else:
-                key.append(char)
-        elif char == '"':
-            in_quote = not in_quote
-        elif char == "," and not in_quote:
-            finish()
-            key.clear()
-            value.clear()
-            in_key = True
-        else:
-            value.append(char)
-    if in_quote:
-        raise SourceDefinitionError(f"unterminated quote in {definition!r}")
-    finish()
-    return pairs
-
-
-def parse_source_definition(text: str) -> tuple[str, dict[str, str]]:
-    """Split a Kismet source definition into its interface and options.
-
-    The syntax is ``interface[:opt=val,opt=val,...]``, split at the first
-    ``:`` as Kismet does.  Double quotes in a value protect commas and are
-    removed (``channels="1,6,11"`` gives ``1,6,11``).  Option names are
-    lowercased and stripped; values are kept verbatim.  A repeated option keeps
-    its last value, and ``iface:`` with nothing after the colon has no options.
-    """
-    definition = text.strip()
-    interface, colon, rest = definition.partition(":")
-    interface = interface.strip()
-    if not interface:
-        raise SourceDefinitionError(f"source definition {text!r} has no interface")
-    if not colon or not rest.strip():
-        return interface, {}
-    return interface, dict(_split_options(rest, definition))
+        self._values.setdefault(self._key(key), []).append(ConfigEntry(value, origin, True))

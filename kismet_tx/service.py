@@ -11,7 +11,7 @@ from twisted.internet import defer
 
 from kismet_tx.builders.capture import build_capture
 from kismet_tx.builders.chain import fill_chain
-from kismet_tx.builders.http import build_areas, build_context, build_http
+from kismet_tx.builders.http import ServedParts, build_areas, build_context, build_http
 from kismet_tx.builders.outputs import build_events, build_exports, build_logs, build_plugins
 from kismet_tx.builders.tracking import build_alert_system, build_trackers
 from kismet_tx.capture.datasourcetracker import PROBED_FIELDS, SourceConflict
@@ -20,13 +20,15 @@ from kismet_tx.capture.sourcerecord import DATASOURCE_FIELDS, DEFAULTS_FIELDS, D
 from kismet_tx.capture.system import CaptureSystem
 from kismet_tx.chain import PacketChain
 from kismet_tx.channels import CHANNEL_FIELDS
-from kismet_tx.config import Config, ConfigError, SourceDefinitionError
+from kismet_tx.config import Config
+from kismet_tx.configfile import ConfigError
 from kismet_tx.export.wiring import EXPORT_KEYS
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.gps.base import GpsDefinitionError
 from kismet_tx.kismetdb.settings import KEYS as KISMETDB_KEYS
 from kismet_tx.messagebus import ERROR, INFO, MESSAGE_FIELDS, MessageBus
 from kismet_tx.rrd import RRD_FIELDS
+from kismet_tx.sourcedefinition import SourceDefinitionError
 from kismet_tx.sysmon import SYSTEM_FIELDS, SystemMonitor
 from kismet_tx.webmodules import JsModules
 
@@ -126,8 +128,16 @@ class KismetService(MultiService):
                               alerts=self.alerts, monitor=self.monitor)
         self.events, self.ssids = events.bus, events.ssids
         self.packet_stats = events.packet_stats
-        http = build_http(config, homedir, reactor, self.ctx, build_areas(config, self),
-                          self.bus)
+        served = ServedParts(
+            clock=reactor, bus=self.bus, fields=self.fields, monitor=self.monitor,
+            datasources=self.datasources, remote_capture=self.remote.capture,
+            channels=self.channels, tracking=self.tracking, alerts=self.alerts,
+            streams=self.streams, gps=self.gps, plugins=self.plugins,
+            log_catalog=self.log_catalog, aggregate_store=self.aggregate_store,
+            export=self.export, events=self.events, js_modules=self.js_modules,
+            ssids=self.ssids, packet_stats=self.packet_stats)
+        http = build_http(config, homedir, reactor, self.ctx,
+                          build_areas(config, self.ctx, served), self.bus)
         self.root, self.site, self.http = http.root, http.site, http.server
 
         # Started in this order, stopped in reverse.

@@ -11,7 +11,8 @@ from typing import Any
 
 from twisted.python import usage
 
-from kismet_tx.config import Config, ConfigError
+from kismet_tx.config import Config
+from kismet_tx.configfile import ConfigError
 from kismet_tx.messagebus import ERROR, INFO
 from kismet_tx.service import KNOWN_KEYS, KismetService, build_service, tune_gc
 

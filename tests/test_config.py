@@ -11,14 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kismet_tx import config as config_module
-from kismet_tx.config import (
-    COMMAND_LINE,
-    Config,
-    ConfigError,
-    SourceDefinitionError,
-    parse_source_definition,
-)
+from kismet_tx import configfile as config_module
+from kismet_tx.config import COMMAND_LINE, Config
+from kismet_tx.configfile import ConfigError
+from kismet_tx.sourcedefinition import SourceDefinitionError, parse_source_definition
 
 
 def _denied(path: str, *args: object, **kwargs: object) -> NoReturn:

@@ -9,7 +9,8 @@ import orjson
 import pytest
 from twisted.internet import task
 
-from kismet_tx.config import Config, ConfigError
+from kismet_tx.config import Config
+from kismet_tx.configfile import ConfigError
 from kismet_tx.export.aggregate import AggregateStore
 from kismet_tx.export.amqp import AmqpPublisher
 from kismet_tx.export.feed import SCAN_SLICE, Exporter, FanOut, word

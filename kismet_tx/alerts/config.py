@@ -23,8 +23,10 @@ import pcre2
 from kismet_tx.alerts.alert import DEFAULT_BACKLOG
 from kismet_tx.alerts.macs import MacMatch
 from kismet_tx.alerts.rates import RateLimit, parse_alert_line
-from kismet_tx.config import Config, ConfigError, SourceDefinitionError, parse_source_definition
+from kismet_tx.config import Config
+from kismet_tx.configfile import ConfigError
 from kismet_tx.pcre import PcreError, compile_pcre
+from kismet_tx.sourcedefinition import SourceDefinitionError, parse_source_definition
 
 __all__ = [
     "AlertConfig",

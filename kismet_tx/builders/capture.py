@@ -12,7 +12,8 @@ from kismet_tx.capture.sourcecommands import parse_rate
 from kismet_tx.capture.sourcerecord import SourceDefaults
 from kismet_tx.capture.system import CaptureSystem
 from kismet_tx.chain import PacketChain
-from kismet_tx.config import Config, ConfigError
+from kismet_tx.config import Config
+from kismet_tx.configfile import ConfigError
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.gps.sensor import SensorGps
 from kismet_tx.messagebus import MessageBus

@@ -6,13 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.internet import defer, threads
 from twisted.internet.interfaces import IReactorThreads, IReactorTime
 from twisted.logger import Logger
 
+from kismet_tx.alerts.alertsystem import AlertSystem
+from kismet_tx.capture.datasourcetracker import DatasourceTracker
+from kismet_tx.capture.remotecapture import RemoteCapture
+from kismet_tx.channels import ChannelTracker
 from kismet_tx.config import Config
+from kismet_tx.eventbus import EventBus
+from kismet_tx.export.aggregate import AggregateStore
+from kismet_tx.export.feed import Exporter
+from kismet_tx.fields import FieldRegistry
+from kismet_tx.gps.manager import GpsTracker
 from kismet_tx.http.aggregate import AggregateArea
 from kismet_tx.http.alerts import AlertsArea
 from kismet_tx.http.apikeys import ApiKeysArea
@@ -57,10 +66,15 @@ from kismet_tx.http.system import SystemArea
 from kismet_tx.http.throttle import LOCKOUT_AFTER, LOCKOUT_SECONDS, LoginThrottle
 from kismet_tx.http.tls import tls_options
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
+from kismet_tx.packetstats import PacketStats
+from kismet_tx.plugins.manager import PluginManager
+from kismet_tx.streams.logcatalog import LogCatalog
 from kismet_tx.streams.producer import DEFAULT_BACKLOG
-
-if TYPE_CHECKING:
-    from kismet_tx.service import KismetService
+from kismet_tx.streams.registry import StreamRegistry
+from kismet_tx.sysmon import SystemMonitor
+from kismet_tx.tracker import Tracking
+from kismet_tx.tracker.ssids import SsidTracker
+from kismet_tx.webmodules import JsModules
 
 _log = Logger(namespace="kismet_tx.service")
 
@@ -128,33 +142,57 @@ def web_root(config: Config, bus: MessageBus, ctx: HttpContext) -> StaticFiles:
     return StaticFiles(path, policy=None, cooperate=ctx.cooperate)
 
 
-def build_areas(config: Config, service: KismetService) -> list[Any]:
-    """Every REST area, each given the parts of ``service`` it serves."""
-    ctx = service.ctx
-    devices = service.tracking
+@dataclass(frozen=True, slots=True)
+class ServedParts:
+    """What the REST areas serve: the parts each floor built, handed to :func:`build_areas`."""
+
+    clock: IReactorTime
+    bus: MessageBus
+    fields: FieldRegistry
+    monitor: SystemMonitor
+    datasources: DatasourceTracker
+    remote_capture: RemoteCapture
+    channels: ChannelTracker
+    tracking: Tracking
+    alerts: AlertSystem
+    streams: StreamRegistry
+    gps: GpsTracker
+    plugins: PluginManager
+    log_catalog: LogCatalog
+    aggregate_store: AggregateStore
+    export: Exporter | None
+    events: EventBus
+    js_modules: JsModules
+    ssids: SsidTracker
+    packet_stats: PacketStats
+
+
+def build_areas(config: Config, ctx: HttpContext, parts: ServedParts) -> list[Any]:
+    """Every REST area, each given what it serves of ``parts``."""
+    devices = parts.tracking
     return [
-        SystemArea(ctx, service.monitor, service.fields),
+        SystemArea(ctx, parts.monitor, parts.fields),
         SessionArea(ctx),
         ApiKeysArea(ctx, config.get_bool("httpd_allow_auth_creation", True)),
-        MessagesArea(ctx, service.bus, service.reactor),
-        DatasourcesArea(ctx, service.datasources),
-        ChannelsArea(ctx, service.channels),
-        AlertsArea(ctx, service.alerts.alert_tracker, service.alerts.device_watch),
+        MessagesArea(ctx, parts.bus, parts.clock),
+        DatasourcesArea(ctx, parts.datasources),
+        ChannelsArea(ctx, parts.channels),
+        AlertsArea(ctx, parts.alerts.alert_tracker, parts.alerts.device_watch),
         DevicesArea(ctx, devices),
         Phy80211Area(ctx, devices),
-        StreamsArea(ctx, service.streams, service.datasources,
+        StreamsArea(ctx, parts.streams, parts.datasources,
                     config.get_int("httpd_stream_backlog", DEFAULT_BACKLOG),
                     devices=devices.device_tracker),
-        GpsArea(ctx, service.gps),
-        PluginsArea(ctx, service.plugins),
-        LoggingArea(ctx, service.log_catalog),
-        RemoteCaptureArea(ctx, service.remote.capture),
-        AggregateArea(ctx, service.aggregate_store),
-        ExportArea(ctx, service.export),
-        EventbusArea(ctx, service.events),
-        DynamicArea(ctx, service.js_modules),
-        SsidsArea(ctx, service.ssids),
-        PacketchainArea(ctx, service.packet_stats),
+        GpsArea(ctx, parts.gps),
+        PluginsArea(ctx, parts.plugins),
+        LoggingArea(ctx, parts.log_catalog),
+        RemoteCaptureArea(ctx, parts.remote_capture),
+        AggregateArea(ctx, parts.aggregate_store),
+        ExportArea(ctx, parts.export),
+        EventbusArea(ctx, parts.events),
+        DynamicArea(ctx, parts.js_modules),
+        SsidsArea(ctx, parts.ssids),
+        PacketchainArea(ctx, parts.packet_stats),
         NoHardwareArea(ctx),
         DeviceMonitorArea(ctx, devices),
     ]

@@ -35,9 +35,9 @@ from kismet_tx.capture.pcapfile import PROGRESS_INTERVAL, PcapFileSource
 from kismet_tx.capture.sourcecommands import SourceOptions
 from kismet_tx.capture.sourcerecord import SourceDefaults
 from kismet_tx.capture.system import CaptureError, CaptureSystem
-from kismet_tx.config import SourceDefinitionError, parse_source_definition
 from kismet_tx.fields import FieldDef
 from kismet_tx.messagebus import INFO, MessageBus
+from kismet_tx.sourcedefinition import SourceDefinitionError, parse_source_definition
 
 PROBED_FIELDS = (
     FieldDef("kismet.datasource.probed.interface", "string", "interface name"),

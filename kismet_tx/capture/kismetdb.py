@@ -26,8 +26,8 @@ from kismet_tx.capture.datasource import Datasource
 from kismet_tx.capture.pcapfile import PumpSchedule
 from kismet_tx.capture.sourcerecord import DriverInfo
 from kismet_tx.capture.system import META, CaptureError, FrameBatch
-from kismet_tx.config import SourceDefinitionError
 from kismet_tx.kismetdb.schema import open_read_only
+from kismet_tx.sourcedefinition import SourceDefinitionError
 
 DEFAULT_BATCH = 1024
 MAX_BATCH = 65536

@@ -42,8 +42,8 @@ from kismet_tx.capture.system import (
     InterfaceNotFound,
     WirelessInfo,
 )
-from kismet_tx.config import SourceDefinitionError
 from kismet_tx.messagebus import ERROR
+from kismet_tx.sourcedefinition import SourceDefinitionError
 
 SNAPLEN = 65535
 #: pcap packet buffer timeout; bounds the latency of a quiet interface.

@@ -48,10 +48,10 @@ from kismet_tx.capture.system import (
     pack_batch,
     slice_batch,
 )
-from kismet_tx.config import SourceDefinitionError
 from kismet_tx.dot11 import SUPPORTED_DLTS
 from kismet_tx.fields import FieldDef
 from kismet_tx.messagebus import ERROR
+from kismet_tx.sourcedefinition import SourceDefinitionError
 
 DEFAULT_BATCH = 1024
 #: Longest run of replay work in one reactor turn, seconds.

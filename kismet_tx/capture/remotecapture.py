@@ -28,8 +28,9 @@ from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.external.frames import MAX_FRAME
 from kismet_tx.capture.remote import RemoteSession, RemoteSource
 from kismet_tx.capture.sourcecommands import SourceOptions
-from kismet_tx.config import Config, SourceDefinitionError, parse_source_definition
+from kismet_tx.config import Config
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
+from kismet_tx.sourcedefinition import SourceDefinitionError, parse_source_definition
 
 DEFAULT_PORT = 3501
 

@@ -43,8 +43,8 @@ from kismet_tx.capture.external.frames import (
 )
 from kismet_tx.capture.sourcecommands import SourceCommandError, SourceStateError
 from kismet_tx.capture.system import META
-from kismet_tx.config import SourceDefinitionError
 from kismet_tx.messagebus import ERROR, MessageBus
+from kismet_tx.sourcedefinition import SourceDefinitionError
 
 ENDPOINT = "/datasource/remote/remotesource.ws"
 RETRY_DELAY = 5.0

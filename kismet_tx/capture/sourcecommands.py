@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from kismet_tx.config import SourceDefinitionError
+from kismet_tx.sourcedefinition import SourceDefinitionError
 
 #: Highest accepted hop rate, channels per second.
 MAX_HOP_RATE = 100.0

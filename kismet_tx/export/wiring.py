@@ -16,7 +16,8 @@ from typing import Any
 
 import pika
 
-from kismet_tx.config import Config, ConfigError
+from kismet_tx.config import Config
+from kismet_tx.configfile import ConfigError
 from kismet_tx.export.aggregate import DEFAULT_MAX_DEVICES, AggregateConsumer, AggregateStore
 from kismet_tx.export.amqp import DEFAULT_LIMIT, DEFAULT_RECONNECT, AmqpPublisher
 from kismet_tx.export.feed import DEFAULT_INTERVAL, Exporter, FanOut, word

@@ -28,11 +28,11 @@ from typing import Any, ClassVar
 from twisted.application.service import Service
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
-from kismet_tx.config import SourceDefinitionError, parse_source_definition
 from kismet_tx.fields import FieldDef
 from kismet_tx.gps.location import FIX_2D, Location, bearing, location_record
 from kismet_tx.gps.nmea import Reading
 from kismet_tx.messagebus import ERROR, INFO, MessageBus
+from kismet_tx.sourcedefinition import SourceDefinitionError, parse_source_definition
 
 #: Seconds without a position before a live GPS loses its fix.
 DEFAULT_TIMEOUT = 5.0

@@ -26,12 +26,13 @@ import hmac
 import os
 import re
 import secrets
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from twisted.logger import Logger
+from twisted.web.iweb import IRequest
 
 from kismet_tx.http.authstore import (
     ADMIN,
@@ -166,7 +167,7 @@ def _cookie_token(header: bytes | None) -> str | None:
     return _valid_token(token)
 
 
-def _header_token(request: Any) -> str | None:
+def _header_token(request: IRequest) -> str | None:
     """An API key or session token in a ``KISMET:`` or ``Authorization: Bearer`` header."""
     value = request.getHeader(b"kismet")
     if value is None:
@@ -204,6 +205,10 @@ class Authenticator:
         self.throttle = throttle
         #: Digest of a valid Basic header -> the token of its web logon session.
         self._basic: OrderedDict[bytes, str] = OrderedDict()
+        #: Each request whose password was checked -> whether it was valid (checked
+        #: once per request; forgotten with the request).
+        self._password_checked: weakref.WeakKeyDictionary[IRequest, bool] = (
+            weakref.WeakKeyDictionary())
         self.credentials = credentials
 
     @property
@@ -230,7 +235,7 @@ class Authenticator:
         pass_ok = hmac.compare_digest(self._digest(password), self._password_digest)
         return user_ok and pass_ok
 
-    def _offered(self, request: Any) -> tuple[str, str, str] | None:
+    def _offered(self, request: IRequest) -> tuple[str, str, str] | None:
         """``(kind, user, password)`` a request offers by Basic auth or the URI."""
         pair = _basic(request.getHeader(b"authorization"))
         if pair is not None:
@@ -241,15 +246,15 @@ class Authenticator:
             return None
         return (FROM_URI, user, password)
 
-    def _verify(self, request: Any, user: str, password: str) -> bool:
+    def _verify(self, request: IRequest, user: str, password: str) -> bool:
         """A password check through the throttle (429 while the address is locked out).
 
         Checked once per request: a route that asks again gets the same answer,
         and a failure is counted and logged once.
         """
-        done = getattr(request, "_kismet_password_ok", None)
+        done = self._password_checked.get(request)
         if done is not None:
-            return bool(done)
+            return done
         address = _address(request)
         if self.throttle is not None:
             self.throttle.check(address)
@@ -259,22 +264,19 @@ class Authenticator:
                 self.throttle.succeeded(address)
             else:
                 self.throttle.failed(address, user)
-        try:
-            request._kismet_password_ok = valid
-        except AttributeError:
-            pass
+        self._password_checked[request] = valid
         return valid
 
-    def failure_delay(self, request: Any) -> float:
+    def failure_delay(self, request: IRequest) -> float:
         """Seconds to hold a refusal of this request (its password failed), else 0."""
-        if self.throttle is None or getattr(request, "_kismet_password_ok", None) is not False:
+        if self.throttle is None or self._password_checked.get(request) is not False:
             return 0.0
         return self.throttle.delay(_address(request))
 
     def _cache_key(self, offered: tuple[str, str, str]) -> bytes:
         return self._digest("\0".join(offered))
 
-    def _password_ok(self, request: Any, offered: tuple[str, str, str]) -> bool:
+    def _password_ok(self, request: IRequest, offered: tuple[str, str, str]) -> bool:
         """Whether an offered password is valid: known good, else checked."""
         if self._cache_key(offered) in self._basic:
             return True
@@ -283,12 +285,12 @@ class Authenticator:
         except TooManyRequests:
             return False  # a locked-out address still has its cookie
 
-    def login_from(self, request: Any) -> bool:
+    def login_from(self, request: IRequest) -> bool:
         """True when the request carries a valid login (Basic or URI), ignoring cookies."""
         offered = self._offered(request)
         return offered is not None and self._verify(request, offered[1], offered[2])
 
-    def identify(self, request: Any) -> Identity | None:
+    def identify(self, request: IRequest) -> Identity | None:
         """A live token first (cookie, then header, then ``?KISMET=``), then a password."""
         cookie_header = request.getHeader(b"cookie")
         token = _cookie_token(cookie_header)
@@ -368,13 +370,13 @@ class Authenticator:
         return self.credentials
 
 
-def _address(request: Any) -> str:
+def _address(request: IRequest) -> str:
     peer = request.getClientAddress()
     return str(getattr(peer, "host", "") or "unknown")
 
 
-def _arg(request: Any, name: bytes) -> str | None:
-    values = (getattr(request, "args", None) or {}).get(name)
+def _arg(request: IRequest, name: bytes) -> str | None:
+    values = (request.args or {}).get(name)
     if not values:
         return None
     try:

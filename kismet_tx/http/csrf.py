@@ -29,8 +29,9 @@ nothing.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
+
+from twisted.web.iweb import IRequest
 
 from kismet_tx.http.auth import FROM_APIKEY, FROM_TOKEN, Identity
 from kismet_tx.http.errors import Forbidden
@@ -47,7 +48,7 @@ def _host_port(netloc: str, scheme: str) -> tuple[str, int] | None:
     return (parts.hostname or "").lower(), port
 
 
-def same_origin(url: bytes, request: Any) -> bool:
+def same_origin(url: bytes, request: IRequest) -> bool:
     """Whether ``url`` (an Origin or Referer) names the server the request reached."""
     try:
         parts = urlsplit(url.decode("ascii").strip())
@@ -65,7 +66,7 @@ def same_origin(url: bytes, request: Any) -> bool:
 _SAFE_FETCH_SITES = (b"same-origin", b"none")
 
 
-def check_csrf(request: Any, identity: Identity | None, command: bool) -> None:
+def check_csrf(request: IRequest, identity: Identity | None, command: bool) -> None:
     """Refuse (403) a command whose credentials a foreign page could have sent."""
     if not command or identity is None or identity.kind in (FROM_APIKEY, FROM_TOKEN):
         return

@@ -21,11 +21,11 @@ from klein import Klein
 from kismet_tx.capture.datasource import Datasource
 from kismet_tx.capture.datasourcetracker import DatasourceTracker, SourceConflict, SourceOpenError
 from kismet_tx.capture.sourcecommands import SourceCommandError, SourceIncapable, SourceStateError
-from kismet_tx.config import SourceDefinitionError
 from kismet_tx.http.auth import ADMIN, Access
 from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, CommandFailed, Conflict, NotFound
 from kismet_tx.http.routing import CMD, GET_POST, POST, ApiRequest, endpoint
+from kismet_tx.sourcedefinition import SourceDefinitionError
 
 _BY_UUID = "/datasource/by-uuid/<uuid>"
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from twisted.internet import defer, task
 from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
+from twisted.web.server import Request
 from zope.interface import implementer
 
 from kismet_tx.http.commands import Command
@@ -57,7 +59,7 @@ class Raw:
     """The handler has taken over the response (a long-lived stream)."""
 
 
-def common_headers(request: Any) -> None:
+def common_headers(request: IRequest) -> None:
     headers = request.responseHeaders
     headers.setRawHeaders(b"Server", [b"Kismet"])
     headers.setRawHeaders(b"Cache-Control", [b"no-cache"])
@@ -65,7 +67,7 @@ def common_headers(request: Any) -> None:
     headers.setRawHeaders(b"Expires", [b"Sat, 01 Jan 2000 00:00:00 GMT"])
 
 
-def write_error(request: Any, error: HttpError) -> bytes:
+def write_error(request: IRequest, error: HttpError) -> bytes:
     """Set an error's status and headers; return its body.
 
     A page script marks its requests ``X-Requested-With: XMLHttpRequest`` and
@@ -82,21 +84,23 @@ def write_error(request: Any, error: HttpError) -> bytes:
     return error.body()
 
 
-def _until_finished(request: Any) -> defer.Deferred[None] | None:
+def _until_finished(request: IRequest) -> defer.Deferred[None] | None:
     """What to hand Klein for a response the handler finishes itself.
 
     Klein finishes the request as soon as a route's result is in, so a stream
     must give it a Deferred that fires only once the response is complete (or
     the client has gone).
     """
-    if request.finished or request.channel is None:
+    # twisted.web's Request: finished, channel and notifyFinish are not in IRequest.
+    web_request = cast(Request, request)
+    if web_request.finished or web_request.channel is None:
         return None
-    done: defer.Deferred[None] = request.notifyFinish()
+    done: defer.Deferred[None] = web_request.notifyFinish()
     done.addErrback(lambda _: None)
     return done
 
 
-def render_result(ctx: HttpContext, request: Any, result: Any, fmt: str,
+def render_result(ctx: HttpContext, request: IRequest, result: Any, fmt: str,
                   cmd: Command) -> Any:
     """Turn a handler's result into a response body, or start a stream.
 
@@ -143,9 +147,11 @@ class ListProducer:
     ``done`` fires once the response is complete or the client has gone.
     """
 
-    def __init__(self, ctx: HttpContext, request: Any, chunks: Iterator[bytes]) -> None:
+    def __init__(self, ctx: HttpContext, request: IRequest, chunks: Iterator[bytes]) -> None:
         self._ctx = ctx
-        self._request = request
+        # twisted.web's Request: a consumer with notifyFinish and loseConnection,
+        # which IRequest does not say.
+        self._request = cast(Request, request)
         self._chunks = chunks
         self._task: task.CooperativeTask[Any] | None = None
         self._done = False

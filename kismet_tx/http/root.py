@@ -3,8 +3,12 @@
 Areas register full Kismet paths on their own Klein apps, and several areas
 share a prefix (``/devices/...`` holds device, stream and alert routes), so
 the root keeps its own route table (each area's :class:`RouteInfo` rules, one
-werkzeug map per area), asks each area in turn and hands the request to the
-first that matches (its Klein resource renders it). When none does, GET and
+werkzeug map per area, ``http/routetable.py``; an area's routes added at run
+time, each plugin's, have a map of their own just before it), asks each area in
+turn and hands the request to the first that matches (its Klein resource renders
+it); the first area with a route for the path owns it, so a route taking only
+other verbs there is a 405 even if a later area's catch-all would take the
+verb. When none matches, GET and
 HEAD fall back to the web UI's static files (no login, as in Kismet); then
 comes Kismet's 405 when only the verb is wrong, else its 404. Routes answer GET
 and POST only: HEAD, OPTIONS, TRACE and any other verb on a route get Kismet's
@@ -20,40 +24,16 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from twisted.web.iweb import IRequest
-from twisted.web.resource import IResource, Resource
+from twisted.web.resource import Resource
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
-from werkzeug.exceptions import NotFound as WerkzeugNotFound
-from werkzeug.routing import Map, RequestRedirect, Rule
 
 from kismet_tx.http.errors import HttpError, MethodNotAllowed, NotFound
 from kismet_tx.http.results import common_headers, write_error
-from kismet_tx.http.routing import RouteInfo, routes_of
+from kismet_tx.http.routetable import RouteMap, RouteSource, RuntimeRoutes, area_routes
+from kismet_tx.http.routing import RouteInfo
 from kismet_tx.http.static import StaticFiles
 
 _SLASHES = re.compile(rb"/{2,}")
-
-
-class MountedArea:
-    """One area under the root: its routes, their werkzeug map, its Klein resource."""
-
-    def __init__(self, area: Any) -> None:
-        self.area = area
-        self.routes = routes_of(area)
-        self.map = Map([Rule(info.rule, methods=list(info.methods), strict_slashes=False,
-                             endpoint=info.name) for info in self.routes])
-        self.resource: IResource = area.app.resource()
-
-    def match(self, path: str, method: str) -> bool:
-        """Whether a route takes ``method`` on ``path``; werkzeug's MethodNotAllowed
-        (with the verbs that would do) when only the verb is wrong."""
-        adapter = self.map.bind("localhost", path_info=path)
-        try:
-            adapter.match(path, method=method)
-        except WerkzeugNotFound:
-            return False
-        except RequestRedirect:
-            return True
-        return True
 
 
 class ApiRoot(Resource):
@@ -64,20 +44,22 @@ class ApiRoot(Resource):
     def __init__(self, areas: Sequence[Any], uri_prefix: str = "",
                  static: StaticFiles | None = None) -> None:
         Resource.__init__(self)
-        self._areas = [MountedArea(area) for area in areas]
+        self._sources: list[RouteSource] = []
+        for area in areas:
+            # An area's routes added at run time (a plugin's) come before its fixed ones.
+            runtime = getattr(area, "runtime_routes", None)
+            if isinstance(runtime, RuntimeRoutes):
+                self._sources.append(runtime)
+            self._sources.append(area_routes(area))
         self._prefix = uri_prefix.rstrip("/").encode()
         self._static = static
 
     def route_table(self) -> list[RouteInfo]:
-        """Every registered route of every area, and the routes areas add at run time
-        (``extra_routes()``, e.g. each plugin's)."""
-        table: list[RouteInfo] = []
-        for mounted in self._areas:
-            table.extend(mounted.routes)
-            extra = getattr(mounted.area, "extra_routes", None)
-            if extra is not None:
-                table.extend(extra())
-        return table
+        """Every route of every area, those added at run time (each plugin's) included."""
+        return [info for route_map in self._route_maps() for info in route_map.routes]
+
+    def _route_maps(self) -> list[RouteMap]:
+        return [source.route_map() for source in self._sources]
 
     def _normalise(self, request: IRequest) -> str:
         path = _SLASHES.sub(b"/", request.path)
@@ -98,14 +80,17 @@ class ApiRoot(Resource):
             allowed = self._route_methods(path)
             if allowed:
                 return _error(request, MethodNotAllowed(sorted(allowed)))
-        for mounted in self._areas:
+        for route_map in self._route_maps():
             try:
-                if not mounted.match(path, method):
+                if not route_map.match(path, method):
                     continue
             except WerkzeugMethodNotAllowed as exc:
-                allowed.update(exc.valid_methods or [])
-                continue
-            return mounted.resource.render(request)
+                # The first area with a route for the path owns it: a later one's
+                # catch-all (a plugin's static files) never answers another verb.
+                # Allow names only the verbs routes answer (werkzeug adds HEAD to GET).
+                allowed.update(m for m in exc.valid_methods or () if m in ROUTE_METHODS)
+                break
+            return route_map.resource.render(request)
         if self._static is not None and method in ("GET", "HEAD"):
             body = self._static.render(request, request.postpath)
             if body is not None:
@@ -118,10 +103,10 @@ class ApiRoot(Resource):
     def _route_methods(self, path: str) -> set[str]:
         """The verbs the routes matching ``path`` take (empty when none matches)."""
         methods: set[str] = set()
-        for mounted in self._areas:
+        for route_map in self._route_maps():
             for method in ROUTE_METHODS:
                 try:
-                    if mounted.match(path, method):
+                    if route_map.match(path, method):
                         methods.add(method)
                 except WerkzeugMethodNotAllowed:
                     continue

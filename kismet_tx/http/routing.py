@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from klein import Klein
 from twisted.internet import defer, task
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
+from twisted.web.server import Request
 
 from kismet_tx.http.auth import ADMIN, COOKIE, Access, Identity, is_command, route_roles
 from kismet_tx.http.commands import Command, parse_command, parse_form, read_body
@@ -140,7 +141,7 @@ def routes_of(area: Any) -> list[RouteInfo]:
 
 
 def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], area: Any,
-             request: Any, kwargs: dict[str, Any]) -> Any:
+             request: IRequest, kwargs: dict[str, Any]) -> Any:
     """Auth, parse, call, serialize: the life of one API request."""
     common_headers(request)
     fmt = kwargs.pop("ext", None) or "json"
@@ -178,12 +179,15 @@ def dispatch(ctx: HttpContext, info: RouteInfo, handler: Callable[..., Any], are
     return render_result(ctx, request, result, fmt, cmd)
 
 
-def set_session_cookie(request: Any, token: str, *, clear: bool = False) -> None:
+def set_session_cookie(request: IRequest, token: str, *, clear: bool = False) -> None:
     """``Set-Cookie: KISMET=...; Path=/; HttpOnly; SameSite=Strict`` (and ``Secure``
     under TLS); ``clear`` sends an empty, expired one (logout). The token is
     always one of the server's own (hex), never text a client sent."""
-    request.cookies = [c for c in request.cookies if not c.startswith(COOKIE + b"=")]
-    request.addCookie(COOKIE, b"" if clear else token.encode("ascii"), path=b"/",
+    # twisted.web's Request: its outgoing cookies and addCookie's httpOnly and
+    # sameSite are not in IRequest.
+    web_request = cast(Request, request)
+    web_request.cookies = [c for c in web_request.cookies if not c.startswith(COOKIE + b"=")]
+    web_request.addCookie(COOKIE, b"" if clear else token.encode("ascii"), path=b"/",
                       httpOnly=True, sameSite="strict", secure=bool(request.isSecure()),
                       max_age=b"0" if clear else None)
 
@@ -203,7 +207,7 @@ def _scrubbed(result: Any) -> Any:
     return hide_local(result)
 
 
-def _command(ctx: HttpContext, request: Any) -> Command:
+def _command(ctx: HttpContext, request: IRequest) -> Command:
     if request.method == b"POST":
         body = read_body(request.content, request.getHeader(b"content-length"), ctx.max_body)
         return parse_command(body, request.getHeader(b"content-type"))
@@ -211,7 +215,7 @@ def _command(ctx: HttpContext, request: Any) -> Command:
     return Command({}, parse_form(query) if query else {})
 
 
-def _fail_deferred(request: Any, failure: Failure, info: RouteInfo) -> bytes | None:
+def _fail_deferred(request: IRequest, failure: Failure, info: RouteInfo) -> bytes | None:
     if failure.check(defer.CancelledError):
         return None
     error = failure.value if isinstance(failure.value, HttpError) else None

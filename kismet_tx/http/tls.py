@@ -15,7 +15,7 @@ from pathlib import Path
 from OpenSSL import crypto
 from twisted.internet import ssl
 
-from kismet_tx.config import ConfigError
+from kismet_tx.configfile import ConfigError
 
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 

@@ -50,9 +50,12 @@ from twisted.internet.interfaces import IConsumer, IPushProducer
 from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
+from twisted.web.server import Request
 from zope.interface import implementer
 
 from kismet_tx.http.auth import Access, Identity
+from kismet_tx.http.channel import BoundedChannel
 from kismet_tx.http.commands import Command, parse_form
 from kismet_tx.http.errors import BadRequest, HttpError, ServerFault, Unauthorized
 from kismet_tx.http.results import common_headers, write_error
@@ -232,14 +235,14 @@ class _PeerProtocol(WebSocketServerProtocol):
             channel.connectionLost(reason)
 
 
-def _is_upgrade(request: Any) -> bool:
+def _is_upgrade(request: IRequest) -> bool:
     upgrade = (request.getHeader(b"upgrade") or b"").lower()
     connection = (request.getHeader(b"connection") or b"").lower()
     tokens = {token.strip() for token in connection.split(b",")}
     return request.method == b"GET" and upgrade == b"websocket" and b"upgrade" in tokens
 
 
-def upgrade(request: Any, identity: Identity | None, factory: SessionFactory, *,
+def upgrade(request: IRequest, identity: Identity | None, factory: SessionFactory, *,
             backlog_bytes: int = DEFAULT_BACKLOG_BYTES,
             max_message: int = DEFAULT_MAX_MESSAGE) -> WebSocketResource:
     """The resource that takes the request's connection over as a websocket.
@@ -252,7 +255,8 @@ def upgrade(request: Any, identity: Identity | None, factory: SessionFactory, *,
     ws_factory = WebSocketServerFactory()
     ws_factory.setProtocolOptions(maxMessagePayloadSize=max_message,
                                   maxFramePayloadSize=max_message, webStatus=False)
-    channel = request.channel
+    # twisted.web's Request: its HTTP channel (the site's BoundedChannel) is not in IRequest.
+    channel = cast(BoundedChannel, cast(Request, request).channel)
 
     def build(addr: Any) -> _PeerProtocol:
         protocol = _PeerProtocol()
@@ -263,7 +267,7 @@ def upgrade(request: Any, identity: Identity | None, factory: SessionFactory, *,
         channel.upgraded = lambda: peer.close(GOING_AWAY, "server stopping")
         # Bytes that came in the same read as the handshake (a client that did
         # not wait for the 101) would stay in the HTTP parser: hand them over.
-        channel.rawDataReceived = protocol.dataReceived
+        channel.rawDataReceived = protocol.dataReceived  # type: ignore[method-assign]
         return protocol
 
     ws_factory.buildProtocol = build  # type: ignore[method-assign]
@@ -286,7 +290,7 @@ def websocket_endpoint(app: Klein, path: str, *, access: Access = Access.LOGIN,
         info = RouteInfo(path, ("GET",), access, ext, handler.__name__, roles=roles)
 
         @wraps(handler)
-        def route(self: Any, request: Any, **kwargs: Any) -> Any:
+        def route(self: Any, request: IRequest, **kwargs: Any) -> Any:
             common_headers(request)
             ctx = self.ctx
             try:

@@ -125,12 +125,22 @@ def _check_path(path: str) -> str:
     return clean
 
 
-class PluginApi:
-    """What one plugin may do; everything it registers is undone if it fails or stops."""
+def _unwatched() -> None:
+    """What a :class:`PluginApi` nobody watches calls when its routes change."""
 
-    def __init__(self, name: str, host: PluginHost) -> None:
+
+class PluginApi:
+    """What one plugin may do; everything it registers is undone if it fails or stops.
+
+    ``routes_changed`` is called whenever the plugin's routes change (one added,
+    all released), so whoever serves them can follow.
+    """
+
+    def __init__(self, name: str, host: PluginHost,
+                 routes_changed: Callable[[], None] = _unwatched) -> None:
         self.name = name
         self._host = host
+        self._routes_changed = routes_changed
         self.routes: dict[str, Route] = {}
         self.static_root: Path | None = None
         self.js_module = ""
@@ -158,6 +168,7 @@ class PluginApi:
         if clean in self.routes:
             raise PluginError(f"route {path!r} is already registered")
         self.routes[clean] = Route(clean, handler, wanted, login, formats)
+        self._routes_changed()
         return f"/plugin/{self.name}/{clean}"
 
     def add_static(self, directory: str | os.PathLike[str], *, js_module: str = "") -> None:
@@ -274,6 +285,7 @@ class PluginApi:
             self._host.chain.unsubscribe(name)
         self.subscriptions.clear()
         self.routes.clear()
+        self._routes_changed()
         self.static_root = None
         for module in self.web_modules:
             self._host.js_modules.unregister(module)

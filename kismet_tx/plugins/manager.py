@@ -146,7 +146,18 @@ class PluginManager(Service):
         self._package = twisted_package
         self._group = entry_point_group
         self._plugins: dict[str, LoadedPlugin] = {}
+        self._route_watchers: list[Callable[[str], None]] = []
         self.failures: list[str] = []
+
+    def watch_routes(self, watcher: Callable[[str], None]) -> None:
+        """Call ``watcher(name)`` whenever the routes plugin ``name`` serves may have
+        changed: it became active, added a route, failed or stopped (then
+        :meth:`get` no longer gives it, or its routes are gone)."""
+        self._route_watchers.append(watcher)
+
+    def _routes_changed(self, name: str) -> None:
+        for watcher in list(self._route_watchers):
+            watcher(name)
 
     # -- discovery ---------------------------------------------------------------------
 
@@ -209,8 +220,8 @@ class PluginManager(Service):
                 self._report(label, f"a plugin named '{name}' is already loaded from "
                              f"{known.origin} {known.reference}")
             return None
-        loaded = LoadedPlugin(plugin, PluginApi(name, self._host), candidate.origin,
-                              candidate.reference)
+        api = PluginApi(name, self._host, partial(self._routes_changed, name))
+        loaded = LoadedPlugin(plugin, api, candidate.origin, candidate.reference)
         self._plugins[name] = loaded
         started = futures.as_future(plugin.setup, loaded.api)
         futures.add_callbacks(started, lambda _: self._activated(loaded),
@@ -221,14 +232,15 @@ class PluginManager(Service):
         if self._plugins.get(loaded.name) is not loaded:
             return
         loaded.active = True
+        self._routes_changed(loaded.name)
         version = getattr(loaded.plugin, "version", "")
         self._host.bus.post(f"Plugin '{loaded.name}' {version} loaded from {loaded.origin} "
                             f"{loaded.reference}", INFO)
 
     def _setup_failed(self, loaded: LoadedPlugin, failure: Failure) -> None:
-        loaded.api.release()
         if self._plugins.get(loaded.name) is loaded:
             del self._plugins[loaded.name]
+        loaded.api.release()
         self._report(f"'{loaded.name}' ({loaded.origin} {loaded.reference})",
                      f"failed to start: {_failure_text(failure)}")
         return None
@@ -269,8 +281,8 @@ class PluginManager(Service):
                 done = futures.as_future(teardown)
                 futures.add_callbacks(done, None, partial(self._teardown_failed, loaded.name))
                 stopping.append(done)
+            del self._plugins[loaded.name]
             loaded.api.release()
-        self._plugins.clear()
         if not stopping:
             return None
         everything: defer.Deferred[Any] = futures.gather(stopping, consume_exceptions=True)

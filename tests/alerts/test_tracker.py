@@ -17,7 +17,8 @@ from kismet_tx.alerts.alertsystem import build_alerts
 from kismet_tx.alerts.alerttracker import AlertTracker
 from kismet_tx.alerts.config import AlertConfig
 from kismet_tx.alerts.rates import RateLimit, TimeUnit
-from kismet_tx.config import Config, ConfigError
+from kismet_tx.config import Config
+from kismet_tx.configfile import ConfigError
 from kismet_tx.fields import FieldRegistry
 from kismet_tx.messagebus import ALERT, MessageBus
 

@@ -10,8 +10,8 @@ import pytest
 
 from kismet_tx.capture.kismetdb import KismetdbSource
 from kismet_tx.capture.system import META, META_SIZE, iter_batch
-from kismet_tx.config import SourceDefinitionError
 from kismet_tx.kismetdb import schema
+from kismet_tx.sourcedefinition import SourceDefinitionError
 from tests.capture.conftest import Rig, beacon, make_rig, radiotap_beacon
 
 A = "AAAAAAAA-0000-0000-0000-000000000001"

@@ -15,8 +15,8 @@ from kismet_tx.capture.pcapfile import CHUNK, REPLAY_SLICE, PcapFileSource
 from kismet_tx.capture.sourcecommands import SourceStateError
 from kismet_tx.capture.system import DLT_IEEE802_11
 from kismet_tx.chain import PacketChain
-from kismet_tx.config import SourceDefinitionError
 from kismet_tx.messagebus import ERROR, MessageBus
+from kismet_tx.sourcedefinition import SourceDefinitionError
 from tests.capture.conftest import DATA, Recorder, Rig, beacon, make_rig
 
 TRUTH = json.loads((DATA / "truth.json").read_text())["files"]

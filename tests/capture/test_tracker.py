@@ -12,7 +12,7 @@ from kismet_tx.capture.pcapfile import PcapFileSource
 from kismet_tx.capture.sourcecommands import parse_rate
 from kismet_tx.capture.sourcerecord import SourceDefaults
 from kismet_tx.capture.system import DLT_IEEE802_11
-from kismet_tx.config import SourceDefinitionError
+from kismet_tx.sourcedefinition import SourceDefinitionError
 from tests.capture.conftest import DATA, RADIO, FakeFDReactor, Rig, beacon, make_rig
 
 

@@ -21,7 +21,8 @@ from twisted.internet import task
 from twisted.internet.testing import MemoryReactorClock
 
 from kismet_tx.capture.memory import MemoryCaptureSystem
-from kismet_tx.config import Config, ConfigError
+from kismet_tx.config import Config
+from kismet_tx.configfile import ConfigError
 from kismet_tx.service import KNOWN_KEYS, build_service
 from kismet_tx.tracker.oui import ManufDb
 from tests.hardening.rig import START, LogCapture, cached_manuf
