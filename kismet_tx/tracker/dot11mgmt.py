@@ -190,8 +190,8 @@ class ManagementFrames(SsidUpdate):
             if rec is not None:
                 if sec > rec.last_time:
                     rec.last_time = sec
-                if sec == rec._bsec:
-                    rec._bcount += 1
+                if sec == rec.counting_sec:
+                    rec.counted_beacons += 1
                 else:
                     rec.count_beacon(sec)
         else:

@@ -81,8 +81,8 @@ class SsidUpdate(DeviceUpdate):
                     last.last_time = sec
                 if beacon:
                     # AdvertisedSsid.count_beacon, inlined for the repeated beacon.
-                    if sec == last._bsec:
-                        last._bcount += 1
+                    if sec == last.counting_sec:
+                        last.counted_beacons += 1
                     else:
                         last.count_beacon(sec)
             return

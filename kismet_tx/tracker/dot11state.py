@@ -67,8 +67,8 @@ class AdvertisedSsid:
 
     __slots__ = (
         "ssid", "ssidlen", "raw", "cloaked", "channel", "ht_mode", "crypt_set", "first_time",
-        "last_time", "beacon", "probe_response", "beaconrate", "beacons_sec", "_bsec",
-        "_bcount", "maxrate", "mfp_required", "mfp_supported", "country", "wps",
+        "last_time", "beacon", "probe_response", "beaconrate", "beacons_sec", "counting_sec",
+        "counted_beacons", "maxrate", "mfp_required", "mfp_supported", "country", "wps",
     )  # fmt: skip
 
     def __init__(self, raw: bytes, ssid: str, sec: int, crypt_set: int) -> None:
@@ -85,8 +85,9 @@ class AdvertisedSsid:
         self.probe_response = False
         self.beaconrate = 0
         self.beacons_sec = 0
-        self._bsec = 0
-        self._bcount = 0
+        #: The second being counted, and its beacons so far (``count_beacon``).
+        self.counting_sec = 0
+        self.counted_beacons = 0
         self.maxrate = 0.0
         self.mfp_required = False
         self.mfp_supported = False
@@ -95,11 +96,11 @@ class AdvertisedSsid:
 
     def count_beacon(self, sec: int) -> None:
         """One more beacon; ``beacons_sec`` is the count of the last whole second."""
-        if sec != self._bsec:
-            self.beacons_sec = self._bcount if sec == self._bsec + 1 else 0
-            self._bsec = sec
-            self._bcount = 0
-        self._bcount += 1
+        if sec != self.counting_sec:
+            self.beacons_sec = self.counted_beacons if sec == self.counting_sec + 1 else 0
+            self.counting_sec = sec
+            self.counted_beacons = 0
+        self.counted_beacons += 1
 
 
 class ProbedSsid:
