@@ -24,6 +24,7 @@ leading columns (:func:`insert_sql` and :func:`trim`).
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 
 #: The layouts this server writes.
@@ -124,6 +125,26 @@ def statements(version: int) -> dict[str, dict[int, str]]:
     width = LEAN_PACKET_WIDTH[10 if version >= 10 else 6]
     out["packets"][width] = f"INSERT INTO packets ({', '.join(names)}) VALUES ({values})"
     return out
+
+
+_PLAIN_PARAM = re.compile(r"\?(?!\d)")
+_NUMBERED_PARAM = re.compile(r"\?(\d+)")
+
+
+def multi_row_insert(sql: str, width: int, rows: int) -> str:
+    """``sql`` (one row's ``INSERT ... VALUES (...)`` of ``width`` parameters) for
+    ``rows`` rows in one statement, bound with the rows' values one after another."""
+    head, _, group = sql.partition(" VALUES ")
+    if _PLAIN_PARAM.search(group):
+        numbers = iter(range(1, width + 1))
+        group = _PLAIN_PARAM.sub(lambda _: f"?{next(numbers)}", group)
+    groups = (_shifted(group, row * width) for row in range(rows))
+    return f"{head} VALUES {', '.join(groups)}"
+
+
+def _shifted(group: str, by: int) -> str:
+    """A VALUES group with each ``?N`` parameter renumbered ``?N+by``."""
+    return _NUMBERED_PARAM.sub(lambda m: f"?{int(m.group(1)) + by}", group)
 
 
 def create(db: sqlite3.Connection, version: int, kismet_version: str) -> None:

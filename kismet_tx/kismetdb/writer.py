@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from kismet_tx.kismetdb.rows import Row
+from kismet_tx.kismetdb.schema import multi_row_insert
 
 #: Rows handed to the thread at once.
 DEFAULT_CHUNK = 512
@@ -49,6 +50,9 @@ DRAIN_SECONDS = 2.0
 #: Rows one transaction gathers at most: a commit stays well under a second, so a
 #: stop never waits behind one huge transaction.
 MAX_TRANSACTION_ROWS = 16_384
+#: Rows bound into one multi-row INSERT (at most 24 parameters a row: below
+#: SQLite's 32,766 bound parameters a statement).
+ROWS_PER_STATEMENT = 1024
 
 _STOP = None
 Chunk = dict[str, list[Row]]
@@ -81,6 +85,8 @@ class DbWriter:
                  on_commit: Callable[[], None] | None = None) -> None:
         self._db = db
         self._statements = statements
+        #: ``(one-row INSERT, rows) -> multi-row INSERT``
+        self._multi_row_sql: dict[tuple[str, int], str] = {}
         self._chunk_size = max(1, chunk)
         self._max_chunks = max(1, max_rows // self._chunk_size)
         self._commit_interval = commit_interval
@@ -221,6 +227,34 @@ class DbWriter:
             if stop:
                 return
 
+    def _insert(self, sql: str, width: int, rows: list[Row]) -> None:
+        """Insert ``rows`` with :data:`ROWS_PER_STATEMENT` of them bound per statement.
+
+        sqlite3's ``executemany`` gives the GIL up and takes it back for every row,
+        and while the reactor thread replays at full speed each taking back waits
+        up to a switch interval (5 ms): a transaction of 16k rows then took minutes
+        and a log could stay empty until shutdown. Bound in one statement, the rows
+        cost one wait per statement.
+        """
+        db = self._db
+        step = ROWS_PER_STATEMENT
+        full = len(rows) - len(rows) % step
+        if full:
+            many = self._multi_row(sql, width, step)
+            for start in range(0, full, step):
+                db.execute(many, [value for row in rows[start:start + step] for value in row])
+        if full < len(rows):
+            rest = rows[full:]
+            db.execute(self._multi_row(sql, width, len(rest)),
+                       [value for row in rest for value in row])
+
+    def _multi_row(self, sql: str, width: int, rows: int) -> str:
+        key = (sql, rows)
+        statement = self._multi_row_sql.get(key)
+        if statement is None:
+            statement = self._multi_row_sql[key] = multi_row_insert(sql, width, rows)
+        return statement
+
     def _past_drain(self, chunks: list[Chunk]) -> list[Chunk]:
         """The chunks to write: past the drain deadline, without their packet rows."""
         drain_until = self._drain_until
@@ -251,12 +285,8 @@ class DbWriter:
             db.execute("BEGIN")
             for table, rows in by_table.items():
                 inserts = self._statements[table]
-                if len(inserts) == 1:
-                    [insert] = inserts.values()
-                    db.executemany(insert, rows)
-                    continue
                 for width, run in itertools.groupby(rows, key=len):
-                    db.executemany(inserts[width], run)
+                    self._insert(inserts[width], width, list(run))
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             try:

@@ -24,6 +24,21 @@ TWISTD = [sys.executable, "-c",
           "import sys; sys.argv[0] = 'twistd'; from twisted.scripts.twistd import run; run()"]
 _LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)/")
 START_TIMEOUT = 30.0
+#: Every server started, in order. One a test started is killed at the test's end
+#: if still running, so a failed test leaves no replay hogging a core or holding a
+#: port for the next ones (a module's shared server, started before, is left).
+_STARTED: list[subprocess.Popen[bytes]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_server_outlives_its_test() -> Iterator[None]:
+    mark = len(_STARTED)
+    yield
+    while len(_STARTED) > mark:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 @dataclass
@@ -92,6 +107,7 @@ def start_server(tmp_path: Path, *args: str, conf: str | None = None) -> Running
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, bufsize=0)
+    _STARTED.append(process)
     log: list[str] = []
     try:
         line = _wait_for_line(process, _LISTENING, log, START_TIMEOUT)
