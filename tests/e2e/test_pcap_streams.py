@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import queue
 import re
 import socket
 import struct
@@ -160,10 +161,23 @@ class PipedStream:
         return data
 
     def _copy(self) -> None:
-        assert self.tshark.stdin is not None
+        # A fast client: curl's output is read as it comes and queued for tshark, so
+        # tshark's own speed never holds the socket back (that is the stalled client's part).
+        queued: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        feeder = threading.Thread(target=self._feed, args=(queued,), daemon=True)
+        feeder.start()
         try:
             while chunk := os.read(self._fd, 1 << 16):
                 self.received += chunk
+                queued.put(chunk)
+        finally:
+            queued.put(b"")
+            feeder.join()
+
+    def _feed(self, queued: queue.SimpleQueue[bytes]) -> None:
+        assert self.tshark.stdin is not None
+        try:
+            while chunk := queued.get():
                 self.tshark.stdin.write(chunk)
         finally:
             self.tshark.stdin.close()
