@@ -13,8 +13,9 @@ process (the capture library alone).
    are each polled every 20 ms: frames/s, frames counted by the server and by
    the stream (drops), and the polls' p99.
 2. The 100k-device mix (``100000 1000 300000``): frames/s and the server's RSS.
-3. With those 100k devices held: a ``regex`` ``last-time`` query, a ~10 MB
-   ekjson download and a ``summary`` page sorted over every device (each fetched
+3. With those 100k devices held: a ``regex`` ``last-time`` query, an ekjson
+   download of six fields per device (about 22 MB; the issue asks for 10 MB or
+   more) and a ``summary`` page sorted over every device (each fetched
    by curl, in its own process), each while
    ``/system/timestamp.json`` is probed every 10 ms: the probe's p99 and max
    beside its p99 with the server idle (a request that held the reactor for
@@ -169,7 +170,7 @@ LONG_REQUESTS = {
     "regex last-time over all devices": ("/devices/last-time/0/devices.json", _json(
         {"fields": ["kismet.device.base.macaddr"],
          "regex": [["kismet.device.base.macaddr", "^([0-9A-F]{2}:){5}[0-9A-F]*7$"]]})),
-    "ekjson download (~10 MB)": ("/devices/last-time/0/devices.ekjson", _json(
+    "6-field ekjson download": ("/devices/last-time/0/devices.ekjson", _json(
         {"fields": ["kismet.device.base.macaddr", "kismet.device.base.name",
                     "kismet.device.base.type", "kismet.device.base.channel",
                     "kismet.device.base.packets.total", "kismet.device.base.last_time"]})),
