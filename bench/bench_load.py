@@ -235,6 +235,8 @@ class Polls:
     bad: list[str] = field(default_factory=list)
     #: Pollers whose connection the server closed (only counted when tolerated).
     disconnects: int = 0
+    #: Set once a poll has been answered.
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def check_poll(answer: Answer, floor: int) -> tuple[list[int], str | None]:
@@ -292,6 +294,7 @@ async def _poll(port: int, stop: asyncio.Event, polls: Polls, interval: float | 
             started = time.perf_counter()
             answer = await connection.request("POST", POLL_PATH, headers, body)
             polls.latencies.append(time.perf_counter() - started)
+            polls.answered.set()
             times, problem = check_poll(answer, floor)
             polls.devices_seen += len(times)
             if times:

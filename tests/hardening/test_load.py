@@ -27,7 +27,7 @@ from bench.bench_load import (
     request,
     write_capture,
 )
-from bench.server import Server
+from bench.server import TIMEOUT, Server
 from tests.streams.helpers import TSHARK, needs_tshark
 
 FRAMES = 30_000
@@ -99,6 +99,8 @@ def test_sigterm_under_load_leaves_a_complete_log(tmp_path: Path) -> None:
             tasks = [asyncio.create_task(poller(server.port, stop, polls, None, 100_000,
                                                 tolerate_close=True)) for _ in range(20)]
             await asyncio.to_thread(server.wait_for, r"reached the end of .*; looping")
+            # The replay loops on; the SIGTERM comes once the pollers are being answered.
+            await asyncio.wait_for(polls.answered.wait(), TIMEOUT)
             listing = await request(server.port, "GET", "/streams/all_streams.json")
             logged = max(r["kismet.stream.packets"] for r in orjson.loads(listing.body).values()
                          if r["kismet.stream.path"] != "httpd")
