@@ -145,7 +145,7 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("sensorgps", -1001, "a remote sensor's reported position (gps/sensor.py)"),
     Stage("gps", -1000, "the best GPS location, for every later stage (gps/manager.py)"),
-    Stage("devices", 10, "the device tracker's 802.11 phy (tracker/dot11.py)"),
+    Stage("devices", 10, "the device tracker's 802.11 phy (tracker/dot11phy.py)"),
     Stage("channels", 50, "per-channel packet and device counts (channels.py)"),
     Stage("alerts", 60, "WIDS rules, after the devices they count against (alerts/)"),
     Stage("devicewatch", 61, "devicefound/devicelost watch of chosen MACs (alerts/)"),
