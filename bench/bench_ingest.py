@@ -41,7 +41,7 @@ from urllib.parse import quote
 
 import orjson
 
-from bench.bench_load import Connection, StreamReaders, percentile, request
+from bench.bench_load import Connection, StreamReaders, add_source, percentile, request
 from bench.bench_pipeline import bare_read
 from bench.gen_synthetic_capture import main as generate
 from bench.report import best_of, rate, row
@@ -84,15 +84,6 @@ async def _poll(port: int, path: str, stop: asyncio.Event, interval: float,
         connection.close()
 
 
-async def _add_source(server: Server, capture: Path) -> None:
-    definition = orjson.dumps({"definition": f"{capture}:name=bench"})
-    added = await request(server.port, "POST", "/datasource/add_source.cmd",
-                          {"Authorization": server.authorization,
-                           "Content-Type": "application/json"}, definition)
-    if added.status != 200:
-        raise RuntimeError(f"add_source: {added.status} {added.body[:300]!r}")
-
-
 async def _counted(server: Server) -> int:
     listing = await request(server.port, "GET", "/datasource/all_sources.json",
                             {"Authorization": server.authorization})
@@ -112,7 +103,7 @@ async def replay(server: Server, capture: Path, *, streams: int = 0,
                  for path, found in latencies.items()]
         mark = server.mark()
         started = time.perf_counter()
-        await _add_source(server, capture)
+        await add_source(server, capture, "bench")
         await asyncio.to_thread(server.wait_for, "finished replaying", mark)
         seconds = time.perf_counter() - started
         stop.set()

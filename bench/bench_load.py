@@ -480,6 +480,16 @@ class LoadRun:
     records: dict[str, Any]
 
 
+async def add_source(server: Server, capture: Path, name: str) -> None:
+    """``add_source.cmd`` for ``capture`` (a full-speed replay named ``name``)."""
+    definition = orjson.dumps({"definition": f"{capture}:name={name}"})
+    added = await request(server.port, "POST", "/datasource/add_source.cmd",
+                          {"Authorization": server.authorization,
+                           "Content-Type": "application/json"}, definition)
+    if added.status != 200:
+        raise RuntimeError(f"add_source: {added.status} {added.body[:300]!r}")
+
+
 async def replay_under_load(server: Server, capture: Path, frames: int, *, pollers: int,
                             streams: int, interval: float | None,
                             max_polls: int = 1_000_000) -> LoadRun:
@@ -494,12 +504,7 @@ async def replay_under_load(server: Server, capture: Path, frames: int, *, polle
                  for _ in range(pollers)]
         mark = server.mark()
         started = time.perf_counter()
-        definition = orjson.dumps({"definition": f"{capture}:name=load"})
-        added = await request(server.port, "POST", "/datasource/add_source.cmd",
-                              {"Authorization": server.authorization,
-                               "Content-Type": "application/json"}, definition)
-        if added.status != 200:
-            raise RuntimeError(f"add_source: {added.status} {added.body[:300]!r}")
+        await add_source(server, capture, "load")
         await asyncio.to_thread(server.wait_for, "finished replaying", mark)
         seconds = time.perf_counter() - started
         stop.set()

@@ -102,10 +102,7 @@ class DataFrames(DeviceUpdate):
         end = d.end
         offset = d.body_offset
         dsize = end - offset if end > offset else 0
-        self._is_data = True
-        self._dsize = dsize
-        self._prot = protected
-        self._crypt = _CRYPT_PROTECTED if protected else 0
+        self._data_facts(dsize, protected)
 
         update = self.update
         bssid_dev = src_dev = dst_dev = None
@@ -169,6 +166,13 @@ class DataFrames(DeviceUpdate):
         if bssid_dev is not None:
             self._link(bssid_dev, src_dev, dst_dev, d, packet, distrib)
 
+    def _data_facts(self, dsize: int, protected: bool) -> None:
+        """The frame's data facts every device update reads."""
+        self._is_data = True
+        self._dsize = dsize
+        self._prot = protected
+        self._crypt = _CRYPT_PROTECTED if protected else 0
+
     def _wds(self, d: Dot11Packet, packet: Packet) -> None:
         """4-address (WDS) data frames: transmitter and receiver are devices too."""
         sub = d.subtype
@@ -181,10 +185,7 @@ class DataFrames(DeviceUpdate):
         tx = d.addr2
         rx = d.addr1
         dsize = d.body_len
-        self._is_data = True
-        self._dsize = dsize
-        self._prot = protected
-        self._crypt = _CRYPT_PROTECTED if protected else 0
+        self._data_facts(dsize, protected)
 
         def direction(mac: bytes) -> int:
             return SENT if mac == src or mac == tx else RECEIVED if mac == dst else COUNTED
