@@ -116,6 +116,24 @@ class Packet:
         self.status = status
         self.error = status == BAD_FCS or status == MALFORMED
 
+    # What a stream needs (``kismet_tx.streams.packet.StreamPacket``): a chain packet
+    # is fanned out to streams as it is, with no per-frame wrapper.
+
+    @property
+    def source_uuid(self) -> str:
+        """UUID of the datasource that captured the frame."""
+        return self.source.uuid
+
+    @property
+    def source_name(self) -> str:
+        """Name of that datasource."""
+        return self.source.source_name
+
+    @property
+    def original_length(self) -> int:
+        """Length on the air (the captured length: see the class docstring)."""
+        return self.length
+
     def __repr__(self) -> str:
         return (
             f"<Packet {getattr(self.source, 'source_name', '?')} ts={self.ts:.6f} "

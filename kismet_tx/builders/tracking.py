@@ -24,7 +24,10 @@ from kismet_tx.tracker.oui import ManufDb
 
 def gps_epb_options(packet: Any) -> bytes:
     """Encoded EPB options of a streamed packet: Kismet's GPS option when it has a fix."""
-    option = gps_option(getattr(getattr(packet, "origin", packet), "location", None))
+    location = getattr(packet, "location", None)
+    if location is None:
+        return b""
+    option = gps_option(location)
     return b"" if option is None else encode_options((option,))
 
 

@@ -62,11 +62,11 @@ def safe_filename(name: str) -> str:
 
 
 def _decoded(packet: StreamPacket) -> object | None:
-    """The decoded 802.11 frame behind a chain packet; None for error packets."""
-    origin = getattr(packet, "origin", None)
-    if origin is None or origin.error:
+    """The decoded 802.11 frame of a chain packet; None for error packets and for
+    packets that never went through the chain."""
+    if getattr(packet, "error", True):
         return None
-    decoded: object | None = origin.decoded
+    decoded: object | None = getattr(packet, "decoded", None)
     return decoded
 
 

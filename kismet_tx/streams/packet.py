@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class StreamPacket(Protocol):
@@ -44,23 +44,3 @@ class Packet:
     ts: float
     data: bytes
     original_length: int
-
-
-class ChainPacketView:
-    """A :class:`StreamPacket` over a packet-chain packet (source, ts, dlt, data, length).
-
-    Built once per packet, and only while a stream is open. ``origin`` is the
-    chain packet itself, for filters that need its decoded frame.
-    """
-
-    __slots__ = ("data", "dlt", "origin", "original_length", "source_name", "source_uuid", "ts")
-
-    def __init__(self, packet: Any) -> None:
-        source = packet.source
-        self.source_uuid: str = source.uuid
-        self.source_name: str = source.source_name
-        self.dlt: int = packet.dlt
-        self.ts: float = packet.ts
-        self.data: bytes = packet.data
-        self.original_length: int = packet.length
-        self.origin: Any = packet

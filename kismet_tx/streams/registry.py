@@ -23,7 +23,7 @@ from twisted.logger import Logger
 
 from kismet_tx.fields import FieldDef
 from kismet_tx.streams.feed import EncodedFeed, PacketFilter
-from kismet_tx.streams.packet import ChainPacketView, StreamPacket
+from kismet_tx.streams.packet import StreamPacket
 
 _log = Logger(namespace="kismet_tx.streams")
 
@@ -206,15 +206,17 @@ class StreamRegistry(Service):
     def __contains__(self, stream_id: object) -> bool:
         return stream_id in self._entries
 
-    def feed(self, packet: Any) -> None:
-        """The packet chain subscriber: with any stream open, wrap a chain packet once
-        (:class:`~kismet_tx.streams.packet.ChainPacketView`) and :meth:`fanout` it."""
-        if self._targets:
-            self.fanout(ChainPacketView(packet))
+    def feed(self, packet: StreamPacket) -> None:
+        """The packet chain subscriber: a chain packet is a :class:`StreamPacket` as it is
+        (its decoded frame is ``decoded``), so it is fanned out unwrapped."""
+        targets = self._targets
+        if targets:
+            self.fanout(packet, targets)
 
-    def fanout(self, packet: StreamPacket) -> None:
+    def fanout(self, packet: StreamPacket,
+               targets: tuple[tuple[int, PacketSink], ...] | None = None) -> None:
         """Offer ``packet`` to every fan-out stream and feed; a failing one is closed."""
-        for stream_id, sink in self._targets:
+        for stream_id, sink in self._targets if targets is None else targets:
             try:
                 sink.offer(packet)
             except Exception:

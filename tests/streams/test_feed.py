@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet import task
 
+from kismet_tx.chain import Packet as ChainPacket
+from kismet_tx.chain import default_decoder
 from kismet_tx.streams.feed import FLUSH_BYTES, EncodedBatch, EncodedFeed
-from kismet_tx.streams.packet import ChainPacketView, Packet
+from kismet_tx.streams.packet import Packet
 from kismet_tx.streams.pcapng import append_enhanced_packet, enhanced_packet
 from kismet_tx.streams.producer import PacketStreamProducer
 from kismet_tx.streams.registry import StreamRegistry
@@ -235,15 +237,10 @@ class _Source:
     source_name = "wlan0mon"
 
 
-class _ChainPacket:
-    """What the packet chain hands its subscribers."""
-
-    def __init__(self, index: int) -> None:
-        self.source = _Source()
-        self.ts = 1_700_000_000.5 + index
-        self.dlt = 127
-        self.data = index.to_bytes(4, "little") + bytes(60)
-        self.length = 80
+def _ChainPacket(index: int) -> ChainPacket:
+    """What the packet chain hands its subscribers (a frame too short to decode)."""
+    return ChainPacket(_Source(), 1_700_000_000.5 + index, 127,  # type: ignore[arg-type]
+                       index.to_bytes(4, "little") + bytes(60), 80, default_decoder())
 
 
 def test_registry_feeds_chain_packets_to_shared_streams(clock: task.Clock) -> None:
@@ -264,12 +261,10 @@ def test_registry_feeds_chain_packets_to_shared_streams(clock: task.Clock) -> No
     assert registry.feed_for(("all",), None) is not feed
 
 
-def test_chain_view_carries_the_chain_packet() -> None:
-    chain_packet: Any = _ChainPacket(7)
-    view = ChainPacketView(chain_packet)
-    assert (view.source_uuid, view.source_name, view.dlt, view.original_length) == (
-        _Source.uuid, "wlan0mon", 127, 80)
-    assert view.origin is chain_packet and view.data is chain_packet.data
+def test_a_chain_packet_is_a_stream_packet_as_it_is() -> None:
+    chain_packet = _ChainPacket(7)
+    assert (chain_packet.source_uuid, chain_packet.source_name, chain_packet.dlt,
+            chain_packet.original_length) == (_Source.uuid, "wlan0mon", 127, 80)
 
 
 def test_a_failing_filter_closes_the_streams_of_its_feed(clock: task.Clock) -> None:

@@ -10,10 +10,11 @@ from types import SimpleNamespace
 from twisted.internet import task
 
 from kismet_tx.builders.tracking import gps_epb_options
+from kismet_tx.chain import Packet as ChainPacket
+from kismet_tx.chain import default_decoder
 from kismet_tx.gps.location import FIX_3D, NO_FIX, Location
 from kismet_tx.gps.pcapng import KISMET_PEN, OPT_CUSTOM_BINARY, parse_gps_option
 from kismet_tx.streams.feed import EncodedFeed
-from kismet_tx.streams.packet import ChainPacketView
 
 FRAME = bytes.fromhex("80000000ffffffffffff0011223344550011223344550000") + bytes(12)
 
@@ -26,10 +27,11 @@ class Collector:
         self.data += batch.data  # type: ignore[attr-defined]
 
 
-def _chain_packet(ts: float, location: Location | None) -> SimpleNamespace:
+def _chain_packet(ts: float, location: Location | None) -> ChainPacket:
     source = SimpleNamespace(uuid="5FE308BD-0000-0000-0000-000000000001", source_name="gps-test")
-    return SimpleNamespace(source=source, ts=ts, dlt=105, data=FRAME, length=len(FRAME),
-                           location=location)
+    packet = ChainPacket(source, ts, 105, FRAME, len(FRAME), default_decoder())  # type: ignore[arg-type]
+    packet.location = location
+    return packet
 
 
 def _epb_options(stream: bytes) -> list[bytes]:
@@ -52,7 +54,7 @@ def test_packets_with_a_fix_carry_the_gps_option(tmp_path: Path) -> None:
     stream = feed.join(member)
     here = Location(lat=51.5007, lon=-0.1246, alt=35.0, fix=FIX_3D)
     for ts, location in ((1.0, here), (2.0, None), (3.0, Location(0.0, 0.0, fix=NO_FIX))):
-        feed.offer(ChainPacketView(_chain_packet(ts, location)))
+        feed.offer(_chain_packet(ts, location))
     feed.flush()
     stream += member.data
     options = _epb_options(stream)
