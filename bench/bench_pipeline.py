@@ -9,7 +9,7 @@ On a generated 100,000-frame mixed radiotap capture (beacons, probes, data):
   driven by a Clock so only the pipeline is timed;
 - the full server chain: the real ``KismetService`` (GPS tagging, device
   tracker, channels, alerts/WIDS, device watch, streams), started on a
-  memory reactor with the server's collector settings (``service.tune_gc``),
+  memory reactor with the server's collector settings (``gcsteward.CollectorSteward``),
   replaying the same capture through its own ``pcapfile`` source;
 - the p99 latency of ``/system/status.json`` on a real ``twistd -n kismet``
   while it replays the same capture at full speed (``loop=true``).
@@ -40,8 +40,9 @@ from kismet_tx.chain import PacketChain
 from kismet_tx.channels import ChannelTracker
 from kismet_tx.config import Config
 from kismet_tx.dot11 import decode_packet
+from kismet_tx.gcsteward import CollectorSteward
 from kismet_tx.messagebus import MessageBus
-from kismet_tx.service import KNOWN_KEYS, build_service, tune_gc
+from kismet_tx.service import KNOWN_KEYS, build_service
 
 FRAMES = 100_000
 REQUESTS = 300
@@ -99,11 +100,11 @@ def replay_in_server(path: str, home: str,
     """
     reactor = MemoryReactorClock()
     reactor.advance(time.time())
-    thresholds = gc.get_threshold()
     config = Config.from_text(conf, name="<bench>", home=home, known_keys=KNOWN_KEYS)
     service = build_service(config, Path(home), reactor, capture_system=LinuxCaptureSystem())
     service.startService()
-    tune_gc()
+    steward = CollectorSteward(reactor)
+    steward.startService()
     try:
         started = time.perf_counter()
         cpu = time.thread_time()
@@ -113,8 +114,8 @@ def replay_in_server(path: str, home: str,
         took = time.perf_counter() - started
         cpu = time.thread_time() - cpu
     finally:
+        steward.stopService()
         gc.unfreeze()
-        gc.set_threshold(*thresholds)
     assert service.chain.packets == FRAMES, service.chain.stats()
     return took, cpu, service, reactor
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +51,6 @@ KNOWN_KEYS = frozenset({
     "httpd_max_connections_per_address", "httpd_head_timeout",
     "httpd_ssl", "httpd_ssl_cert", "httpd_ssl_key",
 }) | KISMETDB_KEYS | EXPORT_KEYS
-#: Net container allocations between two young-generation collections in the server
-#: (Python's default is 700); see :func:`tune_gc`.
-GC_YOUNG_THRESHOLD = 10_000
 
 
 class KismetService(MultiService):
@@ -234,22 +230,6 @@ class KismetService(MultiService):
     def scheme(self) -> str:
         """``https`` with ``httpd_ssl=true``, else ``http``."""
         return self.http.scheme
-
-
-def tune_gc() -> None:
-    """Collector settings for the server process (``twistd kismet`` calls this once built).
-
-    Ingest keeps creating long-lived objects (devices, their SSID and client records),
-    and with Python's defaults each 700 of them start a young collection, and the
-    older generations are walked again and again as they grow: about a tenth of the
-    ingest time up to 100,000 devices. Everything alive after start-up (OUI table,
-    field registry, config) is frozen out of collection, and young collections wait
-    for 10,000 new objects: ingest then measures the same as with the collector off,
-    and cyclic garbage waits for at most that many allocations more.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
 
 
 def build_service(config: Config, homedir: Path, reactor: Any,

@@ -13,8 +13,9 @@ from twisted.python import usage
 
 from kismet_tx.config import Config
 from kismet_tx.configfile import ConfigError
+from kismet_tx.gcsteward import CollectorSteward
 from kismet_tx.messagebus import ERROR, INFO
-from kismet_tx.service import KNOWN_KEYS, KismetService, build_service, tune_gc
+from kismet_tx.service import KNOWN_KEYS, KismetService, build_service
 
 #: Seconds a SIGTERM shutdown may take before the process exits regardless.
 SHUTDOWN_GRACE = 4.5
@@ -122,7 +123,8 @@ def makeService(options: Options, reactor: Any = None) -> KismetService:
     """Build the server from parsed options.
 
     Run by twistd (no ``reactor`` given), it also makes SIGHUP reload the config and
-    tunes the garbage collector for a long-running server (``service.tune_gc``).
+    adds the process's garbage-collector steward (:mod:`kismet_tx.gcsteward`), which
+    keeps collector pauses short at any number of devices.
     """
     real = reactor is None
     if reactor is None:
@@ -136,5 +138,5 @@ def makeService(options: Options, reactor: Any = None) -> KismetService:
         raise usage.UsageError(f"config: {exc}") from None
     if real:
         install_signals(service, options, reactor)
-        tune_gc()
+        CollectorSteward(reactor).setServiceParent(service)
     return service

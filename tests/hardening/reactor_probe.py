@@ -31,7 +31,8 @@ from twisted.internet.protocol import ClientFactory, Protocol
 from kismet_tx.capture.memory import MemoryCaptureSystem
 from kismet_tx.capture.system import pack_batch
 from kismet_tx.config import Config
-from kismet_tx.service import KNOWN_KEYS, build_service, tune_gc
+from kismet_tx.gcsteward import CollectorSteward
+from kismet_tx.service import KNOWN_KEYS, build_service
 from tests.tracker.frames import DLT_RADIOTAP, probe_req, radio
 from tests.tracker.replay import SOURCE
 
@@ -189,7 +190,7 @@ def main(home: str, devices: int) -> None:
         name="<probe>", home=str(where), known_keys=KNOWN_KEYS)
     service = build_service(config, where, reactor, capture_system=MemoryCaptureSystem())
     feed_devices(service, devices)
-    tune_gc()  # as twistd kismet does
+    CollectorSteward(reactor).setServiceParent(service)  # as twistd kismet does
     service.startService()
     port = service.http.address().port
     probe = Probe()
