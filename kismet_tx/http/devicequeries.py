@@ -10,6 +10,7 @@ from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, NotFound
 from kismet_tx.http.fieldspec import FieldSpec, RegexFilter
 from kismet_tx.http.results import Listing
+from kismet_tx.http.rowcache import CachedRow
 from kismet_tx.keys import parse_key
 from kismet_tx.slicing import sliced_filter
 from kismet_tx.tracker import Tracking
@@ -63,8 +64,22 @@ class DeviceQueries:
             lambda kept: Listing(self.simplify(kept, spec)))
 
     def simplify(self, devices: Iterable[Device], spec: FieldSpec | None,
-                 match: RegexFilter | None = None) -> Iterator[Mapping[str, Any]]:
-        """Records of ``devices`` (a snapshot is taken), filtered then simplified."""
+                 match: RegexFilter | None = None) -> Iterator[Any]:
+        """Records of ``devices`` (a snapshot is taken), filtered then simplified.
+
+        Simplified to fields that change only with a device's version, the rows
+        are :class:`CachedRow` items: the serializer encodes each device's row
+        once per change, however many clients ask for it.
+        """
+        if match is None and spec is not None and not spec.is_identity \
+                and spec.roots <= DeviceRecord.VERSIONED:
+            kind = ("device", spec.entries)
+            record, apply = self.record, spec.apply
+
+            def make(device: Device) -> Mapping[str, Any]:
+                return apply(record(device))
+
+            return (CachedRow(device, device.version, kind, make) for device in list(devices))
         records: Iterator[DeviceRecord] = map(self.record, list(devices))
         if match is not None:
             records = match.filter(records)

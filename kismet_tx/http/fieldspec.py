@@ -137,6 +137,11 @@ class FieldSpec:
         return self._names
 
     @property
+    def roots(self) -> frozenset[str | None]:
+        """The top-level field each entry reads (None for an empty path)."""
+        return frozenset(first for _, first, _ in self._plan)
+
+    @property
     def entries(self) -> tuple[tuple[str, Path], ...]:
         """``(output key, path components)`` pairs, in output order."""
         return self._entries

@@ -10,7 +10,10 @@ Rules (Part A item 2 and Part B 3.1):
 
 Records may be plain dicts or any ``Mapping`` (the tracker hands out lazy
 views); lists may be any iterable, which is streamed in chunks so the whole
-body never needs to sit in memory.
+body never needs to sit in memory. A list item may be a
+:class:`~kismet_tx.http.rowcache.CachedRow`, whose JSON encoding is reused
+from the serializer's :class:`~kismet_tx.http.rowcache.RowCache` while its
+owner is unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any
 
 import msgpack
 import orjson
+
+from kismet_tx.http.rowcache import CachedRow, RowCache
 
 JSON_FORMATS = frozenset({"json", "cmd", "jcmd", "itjson", "ekjson", "tjson", "prettyjson"})
 FORMATS = JSON_FORMATS | {"msgpack"}
@@ -45,6 +50,8 @@ _ORJSON_OPTS = orjson.OPT_NON_STR_KEYS
 
 def _default(value: Any) -> Any:
     """Fallback for values orjson/msgpack do not know natively."""
+    if type(value) is CachedRow:
+        return value.value()
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, (set, frozenset, tuple)):
@@ -83,6 +90,8 @@ def underscore_names(value: Any) -> Any:
         return [underscore_names(v) for v in value]
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return value
+    if kind is CachedRow:
+        return underscore_names(value.value())
     if isinstance(value, Mapping):
         return {
             (_underscore_name(k) if isinstance(k, str) else k): underscore_names(v)
@@ -101,8 +110,14 @@ def _json(value: Any) -> bytes:
     return orjson.dumps(value, default=_default, option=_ORJSON_OPTS)
 
 
+def _json_underscored(value: Any) -> bytes:
+    return _json(underscore_names(value))
+
+
 def _describe(value: Any, describe: Callable[[str], str | None]) -> Any:
     """Insert ``description.<field>`` entries before each described field."""
+    if type(value) is CachedRow:
+        value = value.value()
     if isinstance(value, Mapping):
         out: dict[Any, Any] = {}
         for key, item in value.items():
@@ -120,8 +135,11 @@ def _describe(value: Any, describe: Callable[[str], str | None]) -> Any:
 class Serializer:
     """Encodes plain data in one of the supported formats."""
 
-    def __init__(self, describe: Callable[[str], str | None] | None = None) -> None:
+    def __init__(self, describe: Callable[[str], str | None] | None = None,
+                 rows: RowCache | None = None) -> None:
         self._describe = describe or (lambda name: None)
+        #: Encoded :class:`CachedRow` items, reused while their owners are unchanged.
+        self.rows = RowCache() if rows is None else rows
 
     @staticmethod
     def content_type(fmt: str) -> bytes:
@@ -186,10 +204,20 @@ class Serializer:
                 suffix += b"\n"
         elif not lines:
             batch.append(b"[")
+        cache = self.rows
+        cached_kind: Any = None
+        cached_rows: dict[Any, tuple[int, bytes]] = {}
+        encode_row = _json_underscored if underscore else _json
         for item in items:
-            if underscore:
-                item = underscore_names(item)
-            encoded = _json(item)
+            if type(item) is CachedRow:
+                kind = (item.kind, underscore)
+                if kind != cached_kind:
+                    cached_kind, cached_rows = kind, cache.rows(kind)
+                encoded = cache.encode(item, kind, cached_rows, encode_row)
+            else:
+                if underscore:
+                    item = underscore_names(item)
+                encoded = _json(item)
             if lines:
                 batch.append(encoded)
                 batch.append(b"\n")

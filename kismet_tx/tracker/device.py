@@ -71,7 +71,7 @@ class Device:
         "rx_packets", "llc_packets", "data_packets", "crypt_packets", "datasize", "channel",
         "frequency", "freqs", "sig_last", "sig_min", "sig_max", "noise_last", "noise_min",
         "noise_max", "seenby", "tags", "num_alerts", "related", "location",
-        "rate_sec", "rate_packets", "rate_bytes", "rrds",
+        "rate_sec", "rate_packets", "rate_bytes", "rrds", "version",
     )  # fmt: skip
 
     def __init__(self, mac: bytes, phy: Phy, sec: int, type_string: str, manuf: str) -> None:
@@ -118,6 +118,9 @@ class Device:
         self.rate_packets = 0
         self.rate_bytes = 0
         self.rrds: list[int] | tuple[Rrd, Rrd] | None = None
+        #: Bumped by every change of the device (a frame naming it, a command):
+        #: encoded rows of its ``DeviceRecord.VERSIONED`` fields are reused while it stands.
+        self.version = 0
 
     def count_rate(self, sec: int, size: int) -> None:
         """One packet of ``size`` data bytes at ``sec``; the phys call this per packet."""
@@ -189,6 +192,7 @@ class Device:
 
     def add_related(self, relation: str, key: str) -> None:
         """Record a related device key under a relationship name (no duplicates)."""
+        self.version += 1
         related = self.related
         if related is None:
             related = self.related = {}

@@ -215,6 +215,7 @@ class DeviceTracker(Service):
 
     def _touch(self, device: Device) -> None:
         device.mod_time = int(self._clock.seconds())
+        device.version += 1
 
     def handshake_frames(self, ap: str | bytes | Device,
                          client: bytes | None = None) -> list[tuple[float, int, bytes]]:

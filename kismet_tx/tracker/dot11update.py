@@ -103,6 +103,7 @@ class DeviceUpdate:
         elif sec > dev.last_time:
             dev.last_time = sec
         dev.mod_time = self._wall
+        dev.version += 1
         if roles & COUNTED:
             dev.packets += 1
             if roles & _TX:

@@ -147,6 +147,11 @@ class DeviceRecord(LazyRecord):
         "dot11.device": lambda d: isinstance(d, Dot11Device),
     }
     NESTED = frozenset({"dot11.device"})
+    #: Fields whose values change only with the device's ``version`` (a frame naming
+    #: it, a command on it): no clock, no other object. Rows of these alone may be
+    #: reused while the version stands (``kismet_tx.http.rowcache``).
+    VERSIONED = frozenset(GETTERS) - {
+        _B + "seenby", _B + "location", _B + "packets.rrd", _B + "datasize.rrd", "dot11.device"}
 
 
 def phy_record(phy: Any) -> dict[str, Any]:

@@ -1,0 +1,112 @@
+"""Encoded list rows kept while what they were made of has not changed.
+
+A hundred clients polling ``/devices/last-time/-10/devices.json`` with the same
+``fields`` every second ask for the same rows: the serializer encodes a device's
+row once per change of the device, not once per client. A route hands the
+serializer :class:`CachedRow` items instead of plain rows; a row knows its
+owner (a device), the owner's version (bumped on every change) and what it is
+made of (a field spec), and builds its plain value only when its encoding is
+not in the :class:`RowCache`.
+
+The cache is bounded in bytes: past its budget the least recently used kind of
+row (one field spec in one format) is dropped whole.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+#: Bytes of encoded rows (plus bookkeeping) the cache may hold.
+DEFAULT_BUDGET = 32 * 1024 * 1024
+#: Bookkeeping bytes counted per cached row (dict slot, tuple, version int).
+ROW_OVERHEAD = 120
+
+
+class CachedRow:
+    """One list item whose encoding may be reused while ``version`` stands.
+
+    ``make(owner)`` builds the plain value; ``kind`` names what rows of this
+    kind are made of (equal kinds, equal rows for an unchanged owner).
+    """
+
+    __slots__ = ("kind", "make", "owner", "version")
+
+    def __init__(self, owner: Any, version: int, kind: Hashable,
+                 make: Callable[[Any], Any]) -> None:
+        self.owner = owner
+        self.version = version
+        self.kind = kind
+        self.make = make
+
+    def value(self) -> Any:
+        """The plain row."""
+        return self.make(self.owner)
+
+
+class RowCache:
+    """Encodings of :class:`CachedRow` items, by kind and format, then by owner."""
+
+    def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
+        self._budget = budget
+        self._kinds: OrderedDict[Hashable, dict[Any, tuple[int, bytes]]] = OrderedDict()
+        self._sizes: dict[Hashable, int] = {}
+        self._size = 0
+        #: Rows answered from the cache, and rows encoded.
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self._kinds.values())
+
+    @property
+    def size(self) -> int:
+        """Bytes counted against the budget."""
+        return self._size
+
+    def rows(self, kind: Hashable) -> dict[Any, tuple[int, bytes]]:
+        """The cached rows of one kind (made most recently used)."""
+        rows = self._kinds.get(kind)
+        if rows is None:
+            rows = self._kinds[kind] = {}
+            self._sizes[kind] = 0
+        else:
+            self._kinds.move_to_end(kind)
+        return rows
+
+    def encode(self, row: CachedRow, kind: Hashable, rows: dict[Any, tuple[int, bytes]],
+               encode: Callable[[Any], bytes]) -> bytes:
+        """The encoding of ``row`` (of ``kind``, whose cached ``rows`` are given)."""
+        owner = row.owner
+        cached = rows.get(owner)
+        if cached is not None and cached[0] == row.version:
+            self.hits += 1
+            return cached[1]
+        self.misses += 1
+        encoded = encode(row.value())
+        grown = len(encoded) + ROW_OVERHEAD
+        if cached is not None:
+            grown -= len(cached[1]) + ROW_OVERHEAD
+        rows[owner] = (row.version, encoded)
+        self._sizes[kind] += grown
+        self._size += grown
+        if self._size > self._budget:
+            self._shrink(kind)
+        return encoded
+
+    def _shrink(self, keep: Hashable) -> None:
+        """Drop the least recently used kinds, then ``keep``'s rows if still over."""
+        for kind in list(self._kinds):
+            if self._size <= self._budget:
+                return
+            if kind != keep:
+                self._drop(kind)
+        if self._size > self._budget:
+            self._kinds[keep].clear()
+            self._size -= self._sizes[keep]
+            self._sizes[keep] = 0
+
+    def _drop(self, kind: Hashable) -> None:
+        del self._kinds[kind]
+        self._size -= self._sizes.pop(kind)
