@@ -10,7 +10,7 @@ from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, NotFound
 from kismet_tx.http.fieldspec import FieldSpec, RegexFilter
 from kismet_tx.http.results import Listing
-from kismet_tx.http.rowcache import CachedRow
+from kismet_tx.http.rowcache import CachedRows
 from kismet_tx.keys import parse_key
 from kismet_tx.slicing import sliced_filter
 from kismet_tx.tracker import Tracking
@@ -35,7 +35,7 @@ class DeviceQueries:
         return device
 
     def rows(self, devices: Iterable[Device], cmd: Command, *,
-             regex: bool = True) -> Iterator[Mapping[str, Any]]:
+             regex: bool = True) -> Iterable[Any]:
         """Lazy records of ``devices``, filtered by ``regex`` and simplified by ``fields``."""
         spec = cmd.fields()
         match = cmd.regex() if regex else None
@@ -64,11 +64,11 @@ class DeviceQueries:
             lambda kept: Listing(self.simplify(kept, spec)))
 
     def simplify(self, devices: Iterable[Device], spec: FieldSpec | None,
-                 match: RegexFilter | None = None) -> Iterator[Any]:
+                 match: RegexFilter | None = None) -> Iterable[Any]:
         """Records of ``devices`` (a snapshot is taken), filtered then simplified.
 
         Simplified to fields that change only with a device's version, the rows
-        are :class:`CachedRow` items: the serializer encodes each device's row
+        are :class:`CachedRows`: the serializer encodes each device's row
         once per change, however many clients ask for it.
         """
         if match is None and spec is not None and not spec.is_identity \
@@ -79,7 +79,7 @@ class DeviceQueries:
             def make(device: Device) -> Mapping[str, Any]:
                 return apply(record(device))
 
-            return (CachedRow(device, device.version, kind, make) for device in list(devices))
+            return CachedRows(list(devices), kind, make)
         records: Iterator[DeviceRecord] = map(self.record, list(devices))
         if match is not None:
             records = match.filter(records)

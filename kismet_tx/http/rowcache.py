@@ -3,10 +3,11 @@
 A hundred clients polling ``/devices/last-time/-10/devices.json`` with the same
 ``fields`` every second ask for the same rows: the serializer encodes a device's
 row once per change of the device, not once per client. A route hands the
-serializer :class:`CachedRow` items instead of plain rows; a row knows its
-owner (a device), the owner's version (bumped on every change) and what it is
-made of (a field spec), and builds its plain value only when its encoding is
-not in the :class:`RowCache`.
+serializer :class:`CachedRows` instead of plain rows: their owners (devices),
+how to read an owner's version (bumped on every change) and what the rows are
+made of (a field spec). A row's plain value is built only when its encoding is
+not in the :class:`RowCache`. Iterated, :class:`CachedRows` gives a
+:class:`CachedRow` per owner, which any other consumer turns into its value.
 
 The cache is bounded in bytes: past its budget the least recently used kind of
 row (one field spec in one format) is dropped whole.
@@ -15,7 +16,8 @@ row (one field spec in one format) is dropped whole.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from operator import attrgetter
 from typing import Any
 
 #: Bytes of encoded rows (plus bookkeeping) the cache may hold.
@@ -43,6 +45,27 @@ class CachedRow:
     def value(self) -> Any:
         """The plain row."""
         return self.make(self.owner)
+
+
+class CachedRows:
+    """The rows of ``owners``, all of one ``kind``, made by ``make(owner)``."""
+
+    __slots__ = ("kind", "make", "owners", "version_of")
+
+    def __init__(self, owners: list[Any], kind: Hashable, make: Callable[[Any], Any],
+                 version_of: Callable[[Any], int] = attrgetter("version")) -> None:
+        self.owners = owners
+        self.kind = kind
+        self.make = make
+        self.version_of = version_of
+
+    def __len__(self) -> int:
+        return len(self.owners)
+
+    def __iter__(self) -> Iterator[CachedRow]:
+        kind, make, version_of = self.kind, self.make, self.version_of
+        for owner in self.owners:
+            yield CachedRow(owner, version_of(owner), kind, make)
 
 
 class RowCache:
@@ -94,6 +117,23 @@ class RowCache:
         if self._size > self._budget:
             self._shrink(kind)
         return encoded
+
+    def encoded(self, rows: CachedRows, variant: Hashable,
+                encode: Callable[[Any], bytes]) -> Iterator[bytes]:
+        """The encoding of each of ``rows`` in order (``variant``: the format's flavour)."""
+        kind = (rows.kind, variant)
+        cached = self.rows(kind)
+        get = cached.get
+        make, version_of = rows.make, rows.version_of
+        for owner in rows.owners:
+            version = version_of(owner)
+            hit = get(owner)
+            if hit is not None and hit[0] == version:
+                self.hits += 1
+                yield hit[1]
+            else:
+                yield self.encode(CachedRow(owner, version, rows.kind, make), kind, cached,
+                                  encode)
 
     def _shrink(self, keep: Hashable) -> None:
         """Drop the least recently used kinds, then ``keep``'s rows if still over."""

@@ -19,12 +19,12 @@ owner is unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import msgpack
 import orjson
 
-from kismet_tx.http.rowcache import CachedRow, RowCache
+from kismet_tx.http.rowcache import CachedRow, CachedRows, RowCache
 
 JSON_FORMATS = frozenset({"json", "cmd", "jcmd", "itjson", "ekjson", "tjson", "prettyjson"})
 FORMATS = JSON_FORMATS | {"msgpack"}
@@ -204,16 +204,13 @@ class Serializer:
                 suffix += b"\n"
         elif not lines:
             batch.append(b"[")
-        cache = self.rows
-        cached_kind: Any = None
-        cached_rows: dict[Any, tuple[int, bytes]] = {}
-        encode_row = _json_underscored if underscore else _json
+        pre_encoded = type(items) is CachedRows
+        if pre_encoded:
+            items = self.rows.encoded(cast(CachedRows, items), underscore,
+                                      _json_underscored if underscore else _json)
         for item in items:
-            if type(item) is CachedRow:
-                kind = (item.kind, underscore)
-                if kind != cached_kind:
-                    cached_kind, cached_rows = kind, cache.rows(kind)
-                encoded = cache.encode(item, kind, cached_rows, encode_row)
+            if pre_encoded:
+                encoded = item
             else:
                 if underscore:
                     item = underscore_names(item)
