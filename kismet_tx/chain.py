@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
@@ -51,6 +51,8 @@ _new_packet = object.__new__
 #: ``decoder(dlt, data)`` returns a decoded packet or raises ``MalformedFrame``.
 Decoder = Callable[[int, bytes], Any]
 Subscriber = Callable[["Packet"], Any]
+#: A batch subscriber: called with the list of a batch's packets.
+BatchSubscriber = Callable[[list["Packet"]], Any]
 
 
 class PacketSource(Protocol):
@@ -147,7 +149,10 @@ class Subscription:
 
     name: str
     priority: int
-    callback: Subscriber
+    callback: Subscriber | BatchSubscriber
+    #: Called once per batch with the list of its packets, after the per-packet
+    #: subscribers have seen them all (for stages that only pass packets on).
+    batch: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +173,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("alerts", 60, "WIDS rules, after the devices they count against (alerts/)"),
     Stage("devicewatch", 61, "devicefound/devicelost watch of chosen MACs (alerts/)"),
     Stage("plugins", 500, "plugin packet callbacks, unless they ask otherwise (plugins/)"),
-    Stage("streams", 1000, "pcapng streams and the pcapng log (streams/registry.py)"),
+    Stage("streams", 1000, "pcapng streams and the pcapng log, per batch (streams/registry.py)"),
     Stage("kismetdb", 1000, "the .kismet log's packet rows (kismetdb/log.py)"),
     Stage("export", 1001, "packets published to the message bus (export/feed.py)"),
 )
@@ -200,6 +205,7 @@ class PacketChain:
         self._clock = clock
         self._subscriptions: list[Subscription] = []
         self._callbacks: tuple[tuple[str, Subscriber], ...] = ()
+        self._batch_callbacks: tuple[tuple[str, BatchSubscriber], ...] = ()
         self._disabled: set[str] = set()
         self.packets = 0
         self.errors = 0
@@ -209,24 +215,28 @@ class PacketChain:
 
     # -- subscribers ------------------------------------------------------------
 
-    def subscribe(self, callback: Subscriber, name: str, priority: int = 0) -> Subscription:
+    def subscribe(self, callback: Subscriber | BatchSubscriber, name: str, priority: int = 0, *,
+                  batch: bool = False) -> Subscription:
         """Call ``callback(packet)`` for every packet; lower priorities run first.
 
         Subscribers of equal priority run in subscription order. Names are unique.
+        With ``batch``, ``callback(packets)`` gets each batch's packets as a list
+        instead, once every per-packet subscriber has seen them.
         """
         if any(s.name == name for s in self._subscriptions):
             raise ValueError(f"a subscriber named {name!r} is already subscribed")
-        subscription = Subscription(name, priority, callback)
+        subscription = Subscription(name, priority, callback, batch)
         self._subscriptions.append(subscription)
         self._subscriptions.sort(key=lambda s: s.priority)
         self.failures.setdefault(name, 0)
         self._rebuild()
         return subscription
 
-    def register(self, stage: str, callback: Subscriber) -> Subscription:
+    def register(self, stage: str, callback: Subscriber | BatchSubscriber, *,
+                 batch: bool = False) -> Subscription:
         """Subscribe ``callback`` as the stage ``stage`` of :data:`STAGES`, at its
         position; :class:`UnknownStage` if the table has no such stage."""
-        return self.subscribe(callback, stage, stage_position(stage))
+        return self.subscribe(callback, stage, stage_position(stage), batch=batch)
 
     def unsubscribe(self, name: str) -> None:
         """Stop calling the subscriber ``name``."""
@@ -255,8 +265,11 @@ class PacketChain:
         return list(self._subscriptions)
 
     def _rebuild(self) -> None:
-        self._callbacks = tuple((s.name, s.callback) for s in self._subscriptions
-                                if s.name not in self._disabled)
+        enabled = [s for s in self._subscriptions if s.name not in self._disabled]
+        self._callbacks = tuple((s.name, cast(Subscriber, s.callback))
+                                for s in enabled if not s.batch)
+        self._batch_callbacks = tuple((s.name, cast(BatchSubscriber, s.callback))
+                                      for s in enabled if s.batch)
 
     # -- counters -----------------------------------------------------------------
 
@@ -292,6 +305,8 @@ class PacketChain:
         """Run every frame of a batch through the chain; returns its error-packet count."""
         buffer, meta = batch
         callbacks = self._callbacks
+        batch_callbacks = self._batch_callbacks
+        packets: list[Packet] | None = [] if batch_callbacks else None
         decoder = self._decoder
         by_status = self.by_status
         count = 0
@@ -333,11 +348,23 @@ class PacketChain:
                     callback(packet)
                 except Exception:
                     self._subscriber_failed(name, packet)
+            if packets is not None:
+                packets.append(packet)
             by_status[status] += 1
             count += 1
         self.packets += count
         self.errors += errors
+        if packets:
+            self._hand_batch(batch_callbacks, packets)
         return errors
+
+    def _hand_batch(self, callbacks: tuple[tuple[str, BatchSubscriber], ...],
+                    packets: list[Packet]) -> None:
+        for name, callback in callbacks:
+            try:
+                callback(packets)
+            except Exception:
+                self._subscriber_failed(name, packets[0])
 
     def sink(self, source: PacketSource, dlt: int, batch: FrameBatch) -> int:
         """The datasources' packet sink (same as :meth:`process`)."""
@@ -350,6 +377,8 @@ class PacketChain:
                 callback(packet)
             except Exception:
                 self._subscriber_failed(name, packet)
+        if self._batch_callbacks:
+            self._hand_batch(self._batch_callbacks, [packet])
         status = packet.status
         self.by_status[status] += 1
         self.packets += 1

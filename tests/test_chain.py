@@ -105,6 +105,31 @@ def test_a_failing_subscriber_never_stops_the_others(chain: PacketChain) -> None
     assert chain.stats()["subscriber_failures"]["broken"] == 3
 
 
+def test_a_batch_subscriber_gets_each_batch_after_the_packet_subscribers(
+        chain: PacketChain) -> None:
+    order: list[Any] = []
+    chain.subscribe(lambda packets: order.append([p.ts for p in packets]), "batch",
+                    priority=-10, batch=True)
+    chain.subscribe(lambda p: order.append(p.ts), "each", priority=0)
+    chain.process(Source(), 127, batch(b"ok", b"junk", b"ok"))
+    assert order == [1000.0, 1000.25, 1000.5, [1000.0, 1000.25, 1000.5]]
+    chain.inject(chain.make_packet(Source(), 7.0, 127, b"ok"))
+    assert order[-2:] == [7.0, [7.0]]
+    chain.set_enabled("batch", False)
+    chain.process(Source(), 127, batch(b"ok"))
+    assert order[-1] == 1000.0
+
+
+def test_a_failing_batch_subscriber_is_counted_and_the_packets_still_counted(
+        chain: PacketChain) -> None:
+    def broken(packets: list[Packet]) -> None:
+        raise RuntimeError("boom")
+
+    chain.subscribe(broken, "broken", batch=True)
+    chain.process(Source(), 127, batch(b"ok", b"ok"))
+    assert chain.failures == {"broken": 1} and chain.packets == 2
+
+
 def test_decoding_happens_once_per_packet_even_with_no_reader(
     chain: PacketChain, decoder: CountingDecoder
 ) -> None:
@@ -214,5 +239,7 @@ def test_the_running_server_fills_the_chain_in_table_order(tmp_path: Path) -> No
         assert names == [name for name in table if name in names]
         assert {"sensorgps", "gps", "devices", "channels", "alerts", "devicewatch",
                 "streams", "kismetdb"} <= set(names)
+        # The pcapng log is a stream: the streams stage is on.
+        assert service.chain.is_enabled("streams")
     finally:
         service.stopService()

@@ -26,4 +26,7 @@ def fill_chain(chain: PacketChain, *, gps: GpsTracker, devices: Tracking,
     chain.register("alerts", alerts.wids)
     alerts.device_watch.attach(chain, "devicewatch", priority=stage_position("devicewatch"))
     # Streams and logs see each packet after every tracker (Kismet's logging position).
-    chain.register("streams", streams.feed)
+    # A batch stage: the feeds encode a whole batch in one loop. Off while no stream is open.
+    chain.register("streams", streams.feed_batch, batch=True)
+    chain.set_enabled("streams", streams.active)
+    streams.listeners.append(lambda active: chain.set_enabled("streams", active))

@@ -15,7 +15,7 @@ the shared enhanced packet blocks mean the same to it as to everyone else.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -174,28 +174,54 @@ class EncodedFeed:
 
     def offer(self, packet: StreamPacket) -> None:
         """Filter and encode one packet; never blocks."""
-        if not self._members or packet.dlt == 0 or not packet.data:
+        self.offer_many((packet,))
+
+    def offer_many(self, packets: Sequence[StreamPacket]) -> None:
+        """Filter and encode packets, in order (the chain hands over a batch); never blocks."""
+        if not self._members:
             return
-        if self._filter is not None and not self._filter(packet):
-            return
-        key = (packet.source_uuid, packet.dlt)
-        interface_id = self._interfaces.get(key)
-        if interface_id is None:
-            interface_id = len(self._interfaces)
-            self._interfaces[key] = interface_id
-            idb = interface_description(packet.dlt, packet.source_name)
-            self._idbs.append(idb)
-            self._parts.append(idb)
-            self._pending_bytes += len(idb)
-        options = self._packet_options(packet) if self._packet_options is not None else b""
-        self._pending_bytes += append_enhanced_packet(self._parts, interface_id, packet.ts,
-                                                      packet.data, packet.original_length,
-                                                      options)
-        self._pending_packets += 1
-        self.packets += 1
-        if self._pending_bytes >= self._flush_bytes:
-            self.flush()
-        elif self._call is None:
+        accept = self._filter
+        options_of = self._packet_options
+        interfaces = self._interfaces
+        flush_bytes = self._flush_bytes
+        parts = self._parts
+        pending = self._pending_bytes
+        count = 0
+        last_key: tuple[str, int] | None = None
+        interface_id = 0
+        for packet in packets:
+            dlt = packet.dlt
+            data = packet.data
+            if dlt == 0 or not data or (accept is not None and not accept(packet)):
+                continue
+            key = (packet.source_uuid, dlt)
+            if key != last_key:
+                last_key = key
+                found = interfaces.get(key)
+                if found is None:
+                    found = interfaces[key] = len(interfaces)
+                    idb = interface_description(dlt, packet.source_name)
+                    self._idbs.append(idb)
+                    parts.append(idb)
+                    pending += len(idb)
+                interface_id = found
+            pending += append_enhanced_packet(
+                parts, interface_id, packet.ts, data, packet.original_length,
+                options_of(packet) if options_of is not None else b"")
+            count += 1
+            if pending >= flush_bytes:
+                self._pending_bytes = pending
+                self._pending_packets += count
+                self.packets += count
+                count = 0
+                self.flush()
+                parts = self._parts
+                pending = 0
+        self._pending_bytes = pending
+        if count:
+            self._pending_packets += count
+            self.packets += count
+        if parts and self._call is None:
             self._call = self._clock.callLater(0, self.flush)
 
     def flush(self) -> None:

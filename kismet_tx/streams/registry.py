@@ -14,7 +14,7 @@ cannot slow another.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Protocol, cast
 
 from twisted.application.service import Service
@@ -120,6 +120,9 @@ class StreamRegistry(Service):
         self._entries: dict[int, _Entry] = {}
         self._feeds: dict[Hashable, EncodedFeed] = {}
         self._targets: tuple[tuple[int, PacketSink], ...] = ()
+        #: Called with :attr:`active` each time it changes (the chain switches the
+        #: streams stage off while nothing takes packets).
+        self.listeners: list[Callable[[bool], None]] = []
         self._next_id = 1
 
     def register(self, agent: StreamAgent, name: str, stream_type: str, path: str,
@@ -206,22 +209,36 @@ class StreamRegistry(Service):
     def __contains__(self, stream_id: object) -> bool:
         return stream_id in self._entries
 
-    def feed(self, packet: StreamPacket) -> None:
-        """The packet chain subscriber: a chain packet is a :class:`StreamPacket` as it is
-        (its decoded frame is ``decoded``), so it is fanned out unwrapped."""
-        targets = self._targets
-        if targets:
-            self.fanout(packet, targets)
+    @property
+    def active(self) -> bool:
+        """Whether any stream or feed takes packets."""
+        return bool(self._targets)
 
-    def fanout(self, packet: StreamPacket,
-               targets: tuple[tuple[int, PacketSink], ...] | None = None) -> None:
-        """Offer ``packet`` to every fan-out stream and feed; a failing one is closed."""
-        for stream_id, sink in self._targets if targets is None else targets:
+    def feed(self, packet: StreamPacket) -> None:
+        """Fan one packet out (see :meth:`feed_batch`)."""
+        self.feed_batch((packet,))
+
+    def feed_batch(self, packets: Sequence[StreamPacket]) -> None:
+        """The packet chain's batch subscriber: offer a batch's packets, in order, to
+        every fan-out stream and feed; a failing one is closed.
+
+        A chain packet is a :class:`StreamPacket` as it is (its decoded frame is
+        ``decoded``); a feed encodes a whole batch in one loop.
+        """
+        for stream_id, sink in self._targets:
             try:
-                sink.offer(packet)
+                if type(sink) is EncodedFeed:
+                    sink.offer_many(packets)
+                else:
+                    for packet in packets:
+                        sink.offer(packet)
             except Exception:
                 _log.failure("stream {stream_id} failed; closing it", stream_id=stream_id)
                 self._abort(stream_id, sink)
+
+    def fanout(self, packet: StreamPacket) -> None:
+        """Offer one ready-made packet (not from the chain) to every stream and feed."""
+        self.feed_batch((packet,))
 
     def _abort(self, stream_id: int, sink: PacketSink) -> None:
         if isinstance(sink, EncodedFeed):
@@ -248,4 +265,8 @@ class StreamRegistry(Service):
             (stream_id, cast(PacketSink, entry.agent))
             for stream_id, entry in self._entries.items() if entry.fanout]
         targets.extend((0, feed) for feed in self._feeds.values())
+        was_active = bool(self._targets)
         self._targets = tuple(targets)
+        if was_active != bool(targets):
+            for listener in list(self.listeners):
+                listener(bool(targets))

@@ -287,3 +287,32 @@ def test_a_failing_filter_closes_the_streams_of_its_feed(clock: task.Clock) -> N
     registry.feed(_ChainPacket(0))
     assert consumer.finished and producer.closed
     assert registry.all_streams() == {}
+
+
+def test_the_registry_says_when_anything_takes_packets(clock: task.Clock) -> None:
+    registry = StreamRegistry(clock)
+    seen: list[bool] = []
+    registry.listeners.append(seen.append)
+    assert not registry.active
+    feed = registry.feed_for(("all",), None)
+    member = Collector()
+    feed.join(member)
+    assert registry.active and seen == [True]
+    feed.leave(member)
+    assert not registry.active and seen == [True, False]
+
+
+def test_a_batch_is_encoded_as_its_packets_one_by_one(clock: task.Clock) -> None:
+    one, many = StreamRegistry(clock), StreamRegistry(clock)
+    members = []
+    for registry in (one, many):
+        member = Collector()
+        member.data += registry.feed_for(("all",), None).join(member)
+        members.append(member)
+    packets = [_ChainPacket(index) for index in range(5)]
+    for packet in packets:
+        one.feed(packet)
+    many.feed_batch(packets)
+    clock.advance(0)
+    assert members[0].data == members[1].data
+    assert len(parse_pcapng(bytes(members[1].data)).packets) == 5
