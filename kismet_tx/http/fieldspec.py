@@ -53,6 +53,20 @@ __all__ = [
     "split_path",
 ]
 
+#: Types known to be Mappings (an ABC isinstance check costs as much as a field's read).
+_MAPPING_TYPES: set[type] = {dict}
+
+
+def is_mapping(value: Any) -> bool:
+    """``isinstance(value, Mapping)``, with the answer kept per type."""
+    kind = type(value)
+    if kind in _MAPPING_TYPES:
+        return True
+    if isinstance(value, Mapping):
+        _MAPPING_TYPES.add(kind)
+        return True
+    return False
+
 
 class FieldSpecError(ValueError):
     """The ``fields`` parameter is malformed; the message starts ``Invalid field mapping``."""
@@ -101,7 +115,7 @@ def resolve_path(record: Any, path: str | Sequence[str]) -> Any:
         return MISSING
     node = record
     for name in components:
-        if type(node) is not dict and not isinstance(node, Mapping):
+        if not is_mapping(node):
             return MISSING
         node = node.get(name, MISSING)
         if node is MISSING:
@@ -157,7 +171,7 @@ class FieldSpec:
         if not self._entries:
             same: Mapping[str, Any] = record
             return same
-        if type(record) is not dict and not isinstance(record, Mapping):
+        if type(record) is not dict and not is_mapping(record):
             return dict.fromkeys(self._names, 0)
         get = record.get
         out: dict[str, Any] = {}
@@ -173,7 +187,7 @@ class FieldSpec:
             for name in rest:
                 if node is missing:
                     break
-                if type(node) is not dict and not isinstance(node, Mapping):
+                if type(node) is not dict and not is_mapping(node):
                     node = missing
                     break
                 node = node.get(name, missing)
@@ -260,7 +274,7 @@ def iter_multipath(record: Any, components: Sequence[str]) -> Iterator[Any]:
         if node is end:
             stack.pop()
             continue
-        while type(node) is dict or isinstance(node, Mapping):
+        while type(node) is dict or is_mapping(node):
             child = node.get(components[index], end)
             if child is end:
                 break
