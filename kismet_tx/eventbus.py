@@ -76,12 +76,17 @@ class EventBus:
     def __init__(self, clock: Any) -> None:
         self._clock = clock
         self._listeners: dict[str, list[Listener]] = {}
+        #: Topics an event of which reaches someone (their own, an alias or ``*``):
+        #: per-packet publishers ask, so it is kept ready, not worked out per call.
+        self._reached: frozenset[str] = frozenset()
+        self._everything = False
         #: Events published per topic (whether anyone listened or not).
         self.published: dict[str, int] = {}
 
     def subscribe(self, topic: str, listener: Listener) -> None:
         """Call ``listener`` for every event of ``topic`` (``*``: every event)."""
         self._listeners.setdefault(topic, []).append(listener)
+        self._reach()
 
     def unsubscribe(self, topic: str, listener: Listener) -> None:
         """Stop calling ``listener`` for ``topic``; unknown pairs are ignored."""
@@ -90,12 +95,18 @@ class EventBus:
             listeners.remove(listener)
             if not listeners:
                 del self._listeners[topic]
+            self._reach()
 
     def listened(self, topic: str) -> bool:
         """Whether an event of ``topic`` would reach anyone."""
-        if topic in self._listeners or ALL in self._listeners:
-            return True
-        return any(alias in self._listeners for alias in ALIASES.get(topic, ()))
+        return self._everything or topic in self._reached
+
+    def _reach(self) -> None:
+        listened = self._listeners
+        self._everything = ALL in listened
+        self._reached = frozenset(listened) | {
+            topic for topic, aliases in ALIASES.items()
+            if any(alias in listened for alias in aliases)}
 
     def listeners(self, topic: str) -> int:
         """How many listeners ``topic`` has (``*`` not counted)."""
