@@ -49,7 +49,7 @@ KNOWN_KEYS = frozenset({
     "remote_capture_max_frame",
     "httpd_allow_auth_creation", "httpd_login_failures", "httpd_login_lockout",
     "httpd_max_connections_per_address", "httpd_head_timeout",
-    "httpd_ssl", "httpd_ssl_cert", "httpd_ssl_key",
+    "httpd_ssl", "httpd_ssl_cert", "httpd_ssl_key", "httpd_access_log",
 }) | KISMETDB_KEYS | EXPORT_KEYS
 
 

@@ -218,7 +218,8 @@ def build_http(config: Config, homedir: Path, reactor: Any, ctx: HttpContext,
         max_body=ctx.max_body,
         max_per_address=config.get_int("httpd_max_connections_per_address",
                                        DEFAULT_MAX_PER_ADDRESS),
-        head_timeout=config.get_float("httpd_head_timeout", DEFAULT_HEAD_TIMEOUT))
+        head_timeout=config.get_float("httpd_head_timeout", DEFAULT_HEAD_TIMEOUT),
+        access_log=config.get_bool("httpd_access_log", False))
     tls = None
     if config.get_bool("httpd_ssl", False):
         tls = tls_options(config.get("httpd_ssl_cert"), config.get("httpd_ssl_key"), homedir)

@@ -24,6 +24,7 @@ from twisted.internet.interfaces import (
     IReactorTCP,
 )
 from twisted.logger import Logger
+from twisted.web import http
 from twisted.web.resource import IResource
 from twisted.web.server import Request, Site
 
@@ -58,9 +59,13 @@ class KismetSite(Site):
                  idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
                  max_body: int = DEFAULT_MAX_BODY,
                  max_per_address: int = DEFAULT_MAX_PER_ADDRESS,
-                 head_timeout: float = DEFAULT_HEAD_TIMEOUT) -> None:
+                 head_timeout: float = DEFAULT_HEAD_TIMEOUT,
+                 access_log: bool = False) -> None:
         Site.__init__(self, resource, reactor=reactor, logFormatter=path_only_log,
                       timeout=idle_timeout if idle_timeout > 0 else None)
+        #: Whether each answered request gets a line in the server log
+        #: (``httpd_access_log``; off, as in Kismet, whose console has none).
+        self.access_log = access_log
         self.open_connections = 0
         self.max_body = max_body
         self.max_per_address = max_per_address
@@ -70,6 +75,11 @@ class KismetSite(Site):
         self.refused_connections = 0
         #: Every open connection, closed cleanly at stop.
         self.channels: set[BoundedChannel] = set()
+
+    def log(self, request: http.Request) -> None:
+        """The access log line of an answered request, when ``access_log`` is on."""
+        if self.access_log:
+            Site.log(self, request)
 
     def buildProtocol(self, addr: IAddress | None) -> Any:
         """A channel for a new connection, or None (Twisted then closes it) when its
