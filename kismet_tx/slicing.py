@@ -62,12 +62,16 @@ def sliced_filter(items: Iterable[T], keep: Callable[[T], bool], slicer: Slicer)
 
 
 def sliced_sort(items: list[T], key: Callable[[T], Any], reverse: bool,
-                slicer: Slicer) -> Steps[list[T]]:
-    """``sorted(items, key=key, reverse=reverse)`` (stable), in slices.
+                slicer: Slicer, limit: int | None = None) -> Steps[list[T]]:
+    """``sorted(items, key=key, reverse=reverse)`` (stable), in slices; with ``limit``,
+    only its first ``limit`` items (a page needs no more).
 
     Runs of :data:`SORT_RUN` items are sorted one at a time, then merged
-    item by item, yielding whenever the slice is spent.
+    item by item, yielding whenever the slice is spent. With a ``limit``
+    below the item count, each run only narrows the best ``limit`` so far.
     """
+    if limit is not None and limit < len(items):
+        return (yield from _sliced_best(items, key, reverse, slicer, max(limit, 0)))
     if len(items) <= SORT_RUN:
         return sorted(items, key=key, reverse=reverse)
     runs: list[list[T]] = []
@@ -81,3 +85,16 @@ def sliced_sort(items: list[T], key: Callable[[T], Any], reverse: bool,
         if slicer.due():
             yield None
     return merged
+
+
+def _sliced_best(items: list[T], key: Callable[[T], Any], reverse: bool, slicer: Slicer,
+                 limit: int) -> Steps[list[T]]:
+    """``sorted(items, key=key, reverse=reverse)[:limit]`` in slices (``heapq.nsmallest``
+    and ``nlargest`` are that, stable, and earlier items go first)."""
+    best_of = heapq.nlargest if reverse else heapq.nsmallest
+    best: list[T] = []
+    for start in range(0, len(items), SORT_RUN):
+        best = best_of(limit, best + items[start:start + SORT_RUN], key=key)
+        if slicer.due():
+            yield None
+    return best

@@ -199,18 +199,19 @@ class Views:
             match = query.match
             devices = yield from sliced_filter(devices, lambda d: match(record(d)), slicer)
         filtered = len(devices)
-        if query.sort:
-            devices = yield from self._sorted_steps(devices, query.sort, query.ascending,
-                                                    slicer)
         start = max(query.start, 0)
         end = start + query.length if query.length > 0 else None
+        if query.sort:
+            devices = yield from self._sorted_steps(devices, query.sort, query.ascending,
+                                                    slicer, end)
         return ViewResult(total, filtered, devices[start:end])
 
     def _sorted_steps(self, devices: list[Device], path: Path, ascending: bool,
-                      slicer: Slicer) -> Generator[None, None, list[Device]]:
+                      slicer: Slicer, limit: int | None) -> Generator[None, None, list[Device]]:
+        """``devices`` sorted by ``path``, or their first ``limit`` (a page's end)."""
         fast = _FAST_SORT.get(path[0]) if len(path) == 1 else None
         if fast is not None:
-            return (yield from sliced_sort(devices, fast, not ascending, slicer))
+            return (yield from sliced_sort(devices, fast, not ascending, slicer, limit))
         record = self._record
         keyed: list[tuple[Any, Device]] = []
         for device in devices:
@@ -220,5 +221,5 @@ class Views:
         present = [(v, d) for v, d in keyed if v is not None and _sort_key(v)[0] < 2]
         missing = [d for v, d in keyed if v is None or _sort_key(v)[0] == 2]
         ordered = yield from sliced_sort(present, lambda item: _sort_key(item[0]),
-                                         not ascending, slicer)
+                                         not ascending, slicer, limit)
         return [d for _, d in ordered] + missing

@@ -105,6 +105,28 @@ def test_a_sort_over_a_big_view_is_sliced_and_stable(big: Server) -> None:
     assert [index_of(row) for row in answer["data"]] == sorted(EXPECTED)
 
 
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_a_sorted_page_is_those_rows_of_the_whole_sort(big: Server, direction: str) -> None:
+    """Pages narrow the sort to their rows (not the whole view sorted): same rows,
+    in the same stable order (many devices share a last_time second)."""
+    def page(number: int, length: int) -> list[int]:
+        path = (f"/devices/views/all/devices.json?page={number}&length={length}"
+                f"&sort=kismet.device.base.last_time&sort_dir={direction}")
+        pending = big.send("POST", path, data={"json": json.dumps(
+            {"fields": ["kismet.device.base.macaddr"]})})
+        responses: list[Any] = []
+        pending.addCallback(responses.append)
+        big.pump()
+        (response,) = responses
+        body = response.content()
+        big.pump()
+        return [index_of(row) for row in orjson.loads(fired(body))["data"]]
+
+    whole = page(0, CLIENTS)
+    assert page(0, 50) == whole[:50]
+    assert page(3, 50) == whole[150:200]
+
+
 def test_cancelling_sliced_work_stops_it(big: Server) -> None:
     """Klein cancels a route's Deferred when its client goes away: the work stops
     (the disconnect itself is tested on a real reactor in tests/hardening)."""
