@@ -76,6 +76,8 @@ def _underscore_name(name: str) -> str:
 
 
 _SCALARS = (str, int, float, bytes, bytearray, memoryview, type(None))
+#: Exact types with no names inside (kept as they are by :func:`underscore_names`).
+_ATOMIC = frozenset({str, int, float, bool, type(None), bytes})
 
 
 def underscore_names(value: Any) -> Any:
@@ -84,10 +86,15 @@ def underscore_names(value: Any) -> Any:
     # scalars, and ABC isinstance checks double the cost of a full device.
     kind = type(value)
     if kind is dict:
-        return {(_underscore_name(k) if type(k) is str else k): underscore_names(v)
+        # Scalar values (most of a record) are kept without a call each.
+        return {(_underscore_name(k) if type(k) is str else k):
+                (v if type(v) in _ATOMIC else underscore_names(v))
                 for k, v in value.items()}
     if kind is list:
-        return [underscore_names(v) for v in value]
+        # A list of scalars (an RRD's minute vector) is kept as it is.
+        if set(map(type, value)) <= _ATOMIC:
+            return value
+        return [v if type(v) in _ATOMIC else underscore_names(v) for v in value]
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return value
     if kind is CachedRow:
