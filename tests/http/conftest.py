@@ -291,3 +291,14 @@ def lines(body: bytes) -> list[Any]:
 def records(n: int) -> Iterable[dict[str, Any]]:
     """``n`` small dotted-name records."""
     return ({"test.record.index": i, "test.record.name": f"rec.{i}"} for i in range(n))
+
+
+def device_server(tmp_path: Path, tracking: Any) -> Server:
+    """A server with the device and 802.11 areas over ``tracking`` (a ``Tracking``)."""
+    from kismet_tx.http.devices import DevicesArea
+    from kismet_tx.http.phy80211 import Phy80211Area
+
+    return build_server(
+        tmp_path, device_count=lambda: len(tracking.device_tracker),
+        extra_areas=[lambda ctx: DevicesArea(ctx, tracking),
+                     lambda ctx: Phy80211Area(ctx, tracking)])

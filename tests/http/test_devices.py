@@ -13,7 +13,7 @@ import pytest
 from kismet_tx.http.devices import DevicesArea
 from kismet_tx.http.phy80211 import Phy80211Area
 from kismet_tx.http.routing import routes_of
-from tests.http.conftest import Server, basic, build_server, lines
+from tests.http.conftest import Server, basic, build_server, device_server, lines
 from tests.tracker.frames import AP2, DLT_RADIOTAP, STA2, beacon, probe_req, radio
 from tests.tracker.replay import SOURCE, Rig, make_rig
 
@@ -35,11 +35,7 @@ def rig() -> Rig:
 
 @pytest.fixture
 def server(tmp_path: Path, rig: Rig) -> Server:
-    tracking = rig.tracking
-    return build_server(
-        tmp_path, device_count=lambda: len(tracking.device_tracker),
-        extra_areas=[lambda ctx: DevicesArea(ctx, tracking),
-                     lambda ctx: Phy80211Area(ctx, tracking)])
+    return device_server(tmp_path, rig.tracking)
 
 
 def key_of(rig: Rig, mac: str) -> str:

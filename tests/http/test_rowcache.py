@@ -8,9 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
-from kismet_tx.http.devices import DevicesArea
 from kismet_tx.http.rowcache import CachedRow, RowCache
-from tests.http.conftest import Server, basic, build_server, lines
+from tests.http.conftest import Server, basic, device_server, lines
 from tests.tracker.frames import AP2, DLT_RADIOTAP, beacon, radio
 from tests.tracker.replay import Rig, make_rig
 
@@ -33,9 +32,7 @@ def rig() -> Rig:
 
 @pytest.fixture
 def server(tmp_path: Path, rig: Rig) -> Server:
-    tracking = rig.tracking
-    return build_server(tmp_path, device_count=lambda: len(tracking.device_tracker),
-                        extra_areas=[lambda ctx: DevicesArea(ctx, tracking)])
+    return device_server(tmp_path, rig.tracking)
 
 
 def _poll(server: Server, suffix: str = "json", fields: list[Any] = POLL) -> bytes:
@@ -77,9 +74,8 @@ def test_a_command_changes_its_row(server: Server, rig: Rig) -> None:
 @pytest.mark.parametrize("suffix", ["json", "ekjson", "itjson", "msgpack", "prettyjson",
                                     "tjson"])
 def test_cached_answers_equal_uncached_ones(tmp_path: Path, rig: Rig, suffix: str) -> None:
-    tracking = rig.tracking
-    cached = build_server(tmp_path / "a", extra_areas=[lambda ctx: DevicesArea(ctx, tracking)])
-    plain = build_server(tmp_path / "b", extra_areas=[lambda ctx: DevicesArea(ctx, tracking)])
+    cached = device_server(tmp_path / "a", rig.tracking)
+    plain = device_server(tmp_path / "b", rig.tracking)
     # The same fields with a regex take the uncached path.
     everything = [["kismet.device.base.key", ".*"]]
     for _ in range(2):
