@@ -16,10 +16,13 @@ reactor, whatever the request in hand. :class:`CollectorSteward` (a Service
   are walked a few times and then never again;
 - frozen objects are still freed by reference counting; only cyclic garbage
   that lived past a step (a closed connection's transport and protocol, say)
-  waits for the next thaw, at most every ``thaw_interval`` seconds of steps:
-  everything is thawed, collected once and frozen again. A thaw is one full
-  collection, as CPython would take anyway (about 3 ms per 1,000 devices), but
-  once an hour instead of each time the heap has grown by a quarter.
+  waits for the next thaw: everything is thawed, collected once and frozen
+  again. A thaw is one full collection, as CPython would take anyway (about
+  5 ms per 1,000 devices), but an hour apart at first instead of each time the
+  heap has grown by a quarter; a thaw that finds less than
+  :data:`THAW_GARBAGE_SHARE` of the heap to be garbage doubles the wait for
+  the next (up to :data:`MAX_THAW_INTERVAL`), one that finds more halves it
+  (down to :data:`MIN_THAW_INTERVAL`).
 """
 
 from __future__ import annotations
@@ -41,8 +44,13 @@ YOUNG_THRESHOLD = 10_000
 MIDDLE_THRESHOLD = 5
 #: The older generations' threshold: never reached, the steward collects them.
 NEVER = 2**31 - 1
-#: Seconds between thaws (full collections of the whole heap).
+#: Seconds to the first thaw (a full collection of the whole heap).
 THAW_INTERVAL = 3600.0
+#: The bounds of the wait between thaws, seconds.
+MIN_THAW_INTERVAL = 600.0
+MAX_THAW_INTERVAL = 86400.0
+#: Garbage (as a share of the frozen heap) below which a thaw doubles the next wait.
+THAW_GARBAGE_SHARE = 0.01
 
 
 class CollectorSteward(Service):
@@ -121,6 +129,11 @@ class CollectorSteward(Service):
             self._thaw()
         self.longest = max(self.longest, self._timer() - started)
 
+    @property
+    def thaw_interval(self) -> float:
+        """Seconds from the last thaw to the next."""
+        return self._thaw_interval
+
     def _thaw(self) -> None:
         collector = self._gc
         collector.unfreeze()
@@ -129,6 +142,10 @@ class CollectorSteward(Service):
         self.collected += found
         self.thaws += 1
         self._thawed_at = self._clock.seconds()
+        if found < THAW_GARBAGE_SHARE * collector.get_freeze_count():
+            self._thaw_interval = min(self._thaw_interval * 2, MAX_THAW_INTERVAL)
+        else:
+            self._thaw_interval = max(self._thaw_interval / 2, MIN_THAW_INTERVAL)
         _log.debug("collector thaw: {found} garbage objects, {frozen} frozen",
                    found=found, frozen=collector.get_freeze_count())
 

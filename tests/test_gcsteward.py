@@ -102,3 +102,27 @@ def test_stopping_cancels_a_pending_step(steward: CollectorSteward, clock: task.
     assert clock.getDelayedCalls() == []
     assert gc.get_freeze_count() == 0
     steward.startService()  # for the fixture's own stop
+
+
+def test_a_thaw_that_finds_little_waits_twice_as_long_next_time(
+        steward: CollectorSteward, clock: task.Clock) -> None:
+    clock.advance(60)
+    _young_collections(2)
+    clock.advance(0)
+    assert steward.thaws == 1 and steward.thaw_interval == 120
+
+
+def test_a_thaw_that_finds_much_comes_sooner_next_time(clock: task.Clock) -> None:
+    steward = CollectorSteward(clock, young=100, middle=2, thaw_interval=2400.0)
+    steward.startService()
+    try:
+        garbage = [Cycle() for _ in range(gc.get_freeze_count() // 20)]
+        _young_collections(2)
+        clock.advance(0)  # a step: the cycles are frozen
+        del garbage
+        clock.advance(2400)
+        _young_collections(2)
+        clock.advance(0)
+        assert steward.thaws == 1 and steward.thaw_interval == 1200
+    finally:
+        steward.stopService()
