@@ -31,6 +31,18 @@ _FALSE = frozenset({"false", "no", "0", "off"})
 _INT_RE = re.compile(r"[+-]?[0-9]+")
 _FLOAT_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
+
+
+def decimal_number(text: str) -> float | None:
+    """The finite decimal number ``text`` spells (``12``, ``-0.5``, ``1e3``; spaces
+    around it allowed), else None: never ``nan``, ``inf`` or Python's ``1_000``."""
+    text = text.strip()
+    if not _FLOAT_RE.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
 #: Origin recorded for values given through :meth:`Config.set` / :meth:`Config.add`.
 COMMAND_LINE = "<command line>"
 
@@ -147,8 +159,8 @@ class Config:
         entry = self._first(key)
         if entry is None:
             return default
-        result = float(entry.value) if _FLOAT_RE.fullmatch(entry.value) else math.nan
-        if not math.isfinite(result):
+        result = decimal_number(entry.value)
+        if result is None:
             raise ConfigError(
                 f"{entry.origin}: {key.lower()}: expected a number, got {entry.value!r}"
             )

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kismet_tx import configfile as config_module
-from kismet_tx.config import COMMAND_LINE, Config
+from kismet_tx.config import COMMAND_LINE, Config, decimal_number
 from kismet_tx.configfile import ConfigError
 from kismet_tx.sourcedefinition import SourceDefinitionError, parse_source_definition
 
@@ -635,3 +635,12 @@ def test_parse_source_definition_never_crashes(text: str) -> None:
     assert interface
     assert ":" not in interface
     assert all(key and key == key.lower() for key in options)
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("12", 12.0), (" -0.5 ", -0.5), ("1e3", 1000.0), (".5", 0.5),
+    ("nan", None), ("inf", None), ("1_000", None), ("1e999", None), ("", None), ("5 5", None),
+])
+def test_one_reading_of_a_decimal_number(text: str, number: float | None) -> None:
+    """Config values, source options, hop rates and REST rate strings all read numbers so."""
+    assert decimal_number(text) == number

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from kismet_tx.config import decimal_number
 from kismet_tx.sourcedefinition import SourceDefinitionError
 
 #: Highest accepted hop rate, channels per second.
@@ -44,11 +45,8 @@ def parse_rate(text: str) -> float:
         "h": 3600.0,
         "hour": 3600.0,
     }.get(unit.strip())
-    try:
-        rate = float(value)
-    except ValueError:
-        rate = math.nan
-    if divisor is None or not math.isfinite(rate):
+    rate = decimal_number(value)
+    if divisor is None or rate is None:
         raise ValueError(f"bad rate {text!r}: expected N, N/sec, N/min or N/hour")
     return rate / divisor
 
@@ -100,11 +98,8 @@ class SourceOptions:
         value = self._options.get(key)
         if value is None:
             return default
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
+        number = decimal_number(value)
+        if number is None:
             raise SourceDefinitionError(f"option {key}={value!r} must be a number")
         return number
 

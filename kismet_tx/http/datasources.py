@@ -12,7 +12,6 @@ record. The state commands take GET as well as POST, since kismet_rest
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from klein import Klein
 from kismet_tx.capture.datasource import Datasource
 from kismet_tx.capture.datasourcetracker import DatasourceTracker, SourceConflict, SourceOpenError
 from kismet_tx.capture.sourcecommands import SourceCommandError, SourceIncapable, SourceStateError
+from kismet_tx.config import decimal_number
 from kismet_tx.http.auth import ADMIN, Access
 from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, CommandFailed, Conflict, NotFound
@@ -47,11 +47,8 @@ def _rate(cmd: Any, key: str) -> float | None:
     connector sends ``"rate": "123"``)."""
     value = cmd.data.get(key)
     if isinstance(value, str):
-        try:
-            rate = float(value)
-        except ValueError:
-            rate = math.nan
-        if not math.isfinite(rate):
+        rate = decimal_number(value)
+        if rate is None:
             raise BadRequest(f"'{key}' must be a number")
         return rate
     number: float | None = cmd.number(key)

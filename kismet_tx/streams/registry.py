@@ -215,7 +215,7 @@ class StreamRegistry(Service):
         return bool(self._targets)
 
     def feed(self, packet: StreamPacket) -> None:
-        """Fan one packet out (see :meth:`feed_batch`)."""
+        """Fan one packet out, from the chain or not (see :meth:`feed_batch`)."""
         self.feed_batch((packet,))
 
     def feed_batch(self, packets: Sequence[StreamPacket]) -> None:
@@ -235,10 +235,6 @@ class StreamRegistry(Service):
             except Exception:
                 _log.failure("stream {stream_id} failed; closing it", stream_id=stream_id)
                 self._abort(stream_id, sink)
-
-    def fanout(self, packet: StreamPacket) -> None:
-        """Offer one ready-made packet (not from the chain) to every stream and feed."""
-        self.feed_batch((packet,))
 
     def _abort(self, stream_id: int, sink: PacketSink) -> None:
         if isinstance(sink, EncodedFeed):

@@ -85,7 +85,7 @@ class World:
 
     def packets(self, count: int, start: int = 0) -> None:
         for index in range(start, start + count):
-            self.registry.fanout(Packet("a", "wlan0", 127, 1_700_000_000 + index,
+            self.registry.feed(Packet("a", "wlan0", 127, 1_700_000_000 + index,
                                         index.to_bytes(4, "little") * 30, 120))
         self.clock.advance(0)
 
@@ -153,7 +153,7 @@ def test_packets_taken_in_the_last_turn_are_written_on_close(tmp_path: Path) -> 
     world.service.startService()
     [log] = world.service.logs
     for index in range(4):
-        world.registry.fanout(Packet("a", "wlan0", 127, 1.0 + index, bytes([index]) * 8, 8))
+        world.registry.feed(Packet("a", "wlan0", 127, 1.0 + index, bytes([index]) * 8, 8))
     world.service.stopService()                      # no reactor turn in between
     assert len(parse_pcapng(Path(log.path).read_bytes()).packets) == 4
 

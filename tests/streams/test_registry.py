@@ -107,7 +107,7 @@ def test_unknown_ids(registry: StreamRegistry) -> None:
 def test_close_ends_the_response_and_forgets_the_stream(registry: StreamRegistry) -> None:
     consumer = FakeConsumer()
     stream_id, producer = _open(registry, consumer)
-    registry.fanout(Packet("u", "wlan0", 127, 1.0, b"abcd", 4))
+    registry.feed(Packet("u", "wlan0", 127, 1.0, b"abcd", 4))
     assert registry.agent(stream_id) is producer
     assert registry.close(stream_id) is True
     assert consumer.finished and producer.closed
@@ -121,7 +121,7 @@ def test_a_client_that_leaves_is_removed_at_once(registry: StreamRegistry) -> No
     stream_id, producer = _open(registry, consumer)
     producer.stopProducing()
     assert stream_id not in registry and len(registry) == 0
-    registry.fanout(Packet("u", "wlan0", 127, 1.0, b"abcd", 4))
+    registry.feed(Packet("u", "wlan0", 127, 1.0, b"abcd", 4))
     assert producer.packets == 0
 
 
@@ -141,7 +141,7 @@ def test_a_slow_client_never_slows_a_fast_one(registry: StreamRegistry,
     fast_id, fast_producer = _open(registry, fast)
     slow.pause()                                   # this client never reads again
     for packet in induction:
-        registry.fanout(packet)
+        registry.feed(packet)
         fast.send()                                # this one keeps up
         assert slow_producer.backlog_bytes <= limit
     fast_stream = parse_pcapng(bytes(fast.written))
@@ -170,7 +170,7 @@ def test_filters_select_per_stream(registry: StreamRegistry) -> None:
     _open(registry, one_source, packet_filter=lambda p: p.source_uuid == "b")
     for index in range(6):
         uuid = "ab"[index % 2]
-        registry.fanout(Packet(uuid, f"src-{uuid}", 127, float(index), bytes([index]) * 8, 8))
+        registry.feed(Packet(uuid, f"src-{uuid}", 127, float(index), bytes([index]) * 8, 8))
     assert len(parse_pcapng(bytes(everything.written)).packets) == 6
     picked = parse_pcapng(bytes(one_source.written))
     assert [p.data[0] for p in picked.packets] == [1, 3, 5]
@@ -199,8 +199,8 @@ def test_a_failing_stream_is_closed_and_does_not_break_the_others(
     broken_id = registry.register(broken, "bad", "pcapng", "httpd", "broken")
     after = FakeConsumer()
     _open(registry, after)
-    registry.fanout(Packet("u", "wlan0", 127, 1.0, b"abcd", 4))
-    registry.fanout(Packet("u", "wlan0", 127, 2.0, b"efgh", 4))
+    registry.feed(Packet("u", "wlan0", 127, 1.0, b"abcd", 4))
+    registry.feed(Packet("u", "wlan0", 127, 2.0, b"efgh", 4))
     assert broken_id not in registry and broken.closed == 1
     assert len(parse_pcapng(bytes(before.written)).packets) == 2
     assert len(parse_pcapng(bytes(after.written)).packets) == 2
@@ -217,6 +217,6 @@ def test_closing_a_stream_during_fanout_is_safe(registry: StreamRegistry) -> Non
             registry.close(stream_id)
 
     consumers[0].write = write_then_close_others  # type: ignore[method-assign]
-    registry.fanout(Packet("u", "wlan0", 127, 1.0, b"abcd", 4))
+    registry.feed(Packet("u", "wlan0", 127, 1.0, b"abcd", 4))
     assert list(registry.all_streams()) == [str(ids[0])]
     assert all(c.finished for c in consumers[1:])
