@@ -6,8 +6,9 @@ row once per change of the device, not once per client. A route hands the
 serializer :class:`CachedRows` instead of plain rows: their owners (devices),
 how to read an owner's version (bumped on every change) and what the rows are
 made of (a field spec). A row's plain value is built only when its encoding is
-not in the :class:`RowCache`. Iterated, :class:`CachedRows` gives a
-:class:`CachedRow` per owner, which any other consumer turns into its value.
+not in the :class:`RowCache`. Iterated, :class:`CachedRows` gives the plain
+rows, so any other consumer (a whole msgpack body, a datatables page) needs
+nothing of the cache.
 
 The cache is bounded in bytes: past its budget the least recently used kind of
 row (one field spec in one format) is dropped whole.
@@ -26,27 +27,6 @@ DEFAULT_BUDGET = 32 * 1024 * 1024
 ROW_OVERHEAD = 120
 
 
-class CachedRow:
-    """One list item whose encoding may be reused while ``version`` stands.
-
-    ``make(owner)`` builds the plain value; ``kind`` names what rows of this
-    kind are made of (equal kinds, equal rows for an unchanged owner).
-    """
-
-    __slots__ = ("kind", "make", "owner", "version")
-
-    def __init__(self, owner: Any, version: int, kind: Hashable,
-                 make: Callable[[Any], Any]) -> None:
-        self.owner = owner
-        self.version = version
-        self.kind = kind
-        self.make = make
-
-    def value(self) -> Any:
-        """The plain row."""
-        return self.make(self.owner)
-
-
 class CachedRows:
     """The rows of ``owners``, all of one ``kind``, made by ``make(owner)``."""
 
@@ -62,14 +42,12 @@ class CachedRows:
     def __len__(self) -> int:
         return len(self.owners)
 
-    def __iter__(self) -> Iterator[CachedRow]:
-        kind, make, version_of = self.kind, self.make, self.version_of
-        for owner in self.owners:
-            yield CachedRow(owner, version_of(owner), kind, make)
+    def __iter__(self) -> Iterator[Any]:
+        return map(self.make, self.owners)
 
 
 class RowCache:
-    """Encodings of :class:`CachedRow` items, by kind and format, then by owner."""
+    """Encodings of :class:`CachedRows`' rows, by kind and format flavour, then by owner."""
 
     def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
         self._budget = budget
@@ -98,26 +76,6 @@ class RowCache:
             self._kinds.move_to_end(kind)
         return rows
 
-    def encode(self, row: CachedRow, kind: Hashable, rows: dict[Any, tuple[int, bytes]],
-               encode: Callable[[Any], bytes]) -> bytes:
-        """The encoding of ``row`` (of ``kind``, whose cached ``rows`` are given)."""
-        owner = row.owner
-        cached = rows.get(owner)
-        if cached is not None and cached[0] == row.version:
-            self.hits += 1
-            return cached[1]
-        self.misses += 1
-        encoded = encode(row.value())
-        grown = len(encoded) + ROW_OVERHEAD
-        if cached is not None:
-            grown -= len(cached[1]) + ROW_OVERHEAD
-        rows[owner] = (row.version, encoded)
-        self._sizes[kind] += grown
-        self._size += grown
-        if self._size > self._budget:
-            self._shrink(kind)
-        return encoded
-
     def encoded(self, rows: CachedRows, variant: Hashable,
                 encode: Callable[[Any], bytes]) -> Iterator[bytes]:
         """The encoding of each of ``rows`` in order (``variant``: the format's flavour)."""
@@ -131,9 +89,18 @@ class RowCache:
             if hit is not None and hit[0] == version:
                 self.hits += 1
                 yield hit[1]
-            else:
-                yield self.encode(CachedRow(owner, version, rows.kind, make), kind, cached,
-                                  encode)
+                continue
+            self.misses += 1
+            encoded = encode(make(owner))
+            grown = len(encoded) + ROW_OVERHEAD
+            if hit is not None:
+                grown -= len(hit[1]) + ROW_OVERHEAD
+            cached[owner] = (version, encoded)
+            self._sizes[kind] += grown
+            self._size += grown
+            if self._size > self._budget:
+                self._shrink(kind)
+            yield encoded
 
     def _shrink(self, keep: Hashable) -> None:
         """Drop the least recently used kinds, then ``keep``'s rows if still over."""

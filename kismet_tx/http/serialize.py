@@ -10,10 +10,10 @@ Rules (Part A item 2 and Part B 3.1):
 
 Records may be plain dicts or any ``Mapping`` (the tracker hands out lazy
 views); lists may be any iterable, which is streamed in chunks so the whole
-body never needs to sit in memory. A list item may be a
-:class:`~kismet_tx.http.rowcache.CachedRow`, whose JSON encoding is reused
-from the serializer's :class:`~kismet_tx.http.rowcache.RowCache` while its
-owner is unchanged.
+body never needs to sit in memory. A list given as
+:class:`~kismet_tx.http.rowcache.CachedRows` has its rows' JSON reused from the
+serializer's :class:`~kismet_tx.http.rowcache.RowCache` while their owners are
+unchanged.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, cast
 import msgpack
 import orjson
 
-from kismet_tx.http.rowcache import CachedRow, CachedRows, RowCache
+from kismet_tx.http.rowcache import CachedRows, RowCache
 
 JSON_FORMATS = frozenset({"json", "cmd", "jcmd", "itjson", "ekjson", "tjson", "prettyjson"})
 FORMATS = JSON_FORMATS | {"msgpack"}
@@ -50,8 +50,6 @@ _ORJSON_OPTS = orjson.OPT_NON_STR_KEYS
 
 def _default(value: Any) -> Any:
     """Fallback for values orjson/msgpack do not know natively."""
-    if type(value) is CachedRow:
-        return value.value()
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, (set, frozenset, tuple)):
@@ -97,8 +95,6 @@ def underscore_names(value: Any) -> Any:
         return [v if type(v) in _ATOMIC else underscore_names(v) for v in value]
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return value
-    if kind is CachedRow:
-        return underscore_names(value.value())
     if isinstance(value, Mapping):
         return {
             (_underscore_name(k) if isinstance(k, str) else k): underscore_names(v)
@@ -123,8 +119,6 @@ def _json_underscored(value: Any) -> bytes:
 
 def _describe(value: Any, describe: Callable[[str], str | None]) -> Any:
     """Insert ``description.<field>`` entries before each described field."""
-    if type(value) is CachedRow:
-        value = value.value()
     if isinstance(value, Mapping):
         out: dict[Any, Any] = {}
         for key, item in value.items():
@@ -145,7 +139,7 @@ class Serializer:
     def __init__(self, describe: Callable[[str], str | None] | None = None,
                  rows: RowCache | None = None) -> None:
         self._describe = describe or (lambda name: None)
-        #: Encoded :class:`CachedRow` items, reused while their owners are unchanged.
+        #: Encoded :class:`CachedRows` rows, reused while their owners are unchanged.
         self.rows = RowCache() if rows is None else rows
 
     @staticmethod

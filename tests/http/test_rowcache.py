@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from kismet_tx.http.rowcache import CachedRow, RowCache
+from kismet_tx.http.rowcache import CachedRows, RowCache
 from tests.http.conftest import Server, basic, device_server, lines
 from tests.tracker.frames import AP2, DLT_RADIOTAP, beacon, radio
 from tests.tracker.replay import Rig, make_rig
@@ -100,33 +100,37 @@ def test_rows_with_clock_or_source_fields_are_not_cached(server: Server) -> None
 
 
 class Owner:
-    pass
+    def __init__(self) -> None:
+        self.version = 1
 
 
-def _row(owner: Owner, version: int, kind: str = "k") -> CachedRow:
-    return CachedRow(owner, version, kind, lambda o: {"v": version, "pad": "x" * 100})
+def _encode(cache: RowCache, owners: list[Owner], kind: str = "k") -> list[bytes]:
+    rows = CachedRows(owners, kind, lambda o: {"v": o.version, "pad": "x" * 100})
+    return list(cache.encoded(rows, False, orjson.dumps))
 
 
 def test_the_cache_keeps_to_its_budget() -> None:
     cache = RowCache(budget=3000)
     owners = [Owner() for _ in range(40)]
     for kind in ("a", "b"):
-        rows = cache.rows(kind)
-        for owner in owners[:5]:
-            cache.encode(_row(owner, 1, kind), kind, rows, orjson.dumps)
+        _encode(cache, owners[:5], kind)
     assert cache.size <= 3000 and len(cache) == 10
-    rows = cache.rows("c")
-    for owner in owners:
-        cache.encode(_row(owner, 1, "c"), "c", rows, orjson.dumps)
+    _encode(cache, owners, "c")
     assert cache.size <= 3000
     # The older kinds went first.
-    assert "a" not in cache._kinds and "b" not in cache._kinds
+    assert ("a", False) not in cache._kinds and ("b", False) not in cache._kinds
 
 
 def test_a_new_version_is_encoded_again() -> None:
     cache = RowCache()
     owner = Owner()
-    rows = cache.rows("k")
-    assert orjson.loads(cache.encode(_row(owner, 1), "k", rows, orjson.dumps))["v"] == 1
-    assert orjson.loads(cache.encode(_row(owner, 2), "k", rows, orjson.dumps))["v"] == 2
-    assert (cache.hits, cache.misses, len(cache)) == (0, 2, 1)
+    assert orjson.loads(_encode(cache, [owner])[0])["v"] == 1
+    assert orjson.loads(_encode(cache, [owner])[0])["v"] == 1
+    owner.version = 2
+    assert orjson.loads(_encode(cache, [owner])[0])["v"] == 2
+    assert (cache.hits, cache.misses, len(cache)) == (1, 2, 1)
+
+
+def test_iterated_rows_are_plain_values() -> None:
+    owner = Owner()
+    assert list(CachedRows([owner], "k", lambda o: {"v": o.version})) == [{"v": 1}]
