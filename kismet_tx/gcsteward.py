@@ -148,8 +148,3 @@ class CollectorSteward(Service):
             self._thaw_interval = max(self._thaw_interval / 2, MIN_THAW_INTERVAL)
         _log.debug("collector thaw: {found} garbage objects, {frozen} frozen",
                    found=found, frozen=collector.get_freeze_count())
-
-    def stats(self) -> dict[str, float | int]:
-        """Counters for benchmarks and logs."""
-        return {"steps": self.steps, "thaws": self.thaws, "collected": self.collected,
-                "longest": self.longest, "frozen": self._gc.get_freeze_count()}
