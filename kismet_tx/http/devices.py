@@ -75,8 +75,7 @@ class DevicesArea:
     def last_time(self, call: ApiRequest, ts: str) -> Any:
         """Devices seen after TS (negative: seconds before the newest packet)."""
         since = self.devices.relative_time(parse_ts(ts))
-        devices = [d for d in self.devices.devices() if d.last_time > since]
-        return self.q.listing(self.ctx, devices, call.cmd)
+        return self.q.listing(self.ctx, self.devices.seen_after(since), call.cmd)
 
     # -- single devices -----------------------------------------------------------
 

@@ -18,21 +18,32 @@ from typing import Any, Protocol
 from klein import Klein
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
+from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
 
 from kismet_tx.http.context import HttpContext
 from kismet_tx.http.routing import ApiRequest, RouteInfo, dispatch, routes_of
 
+#: Outcomes of :meth:`RouteMap.match` remembered per map (the memo starts over when full).
+MATCH_MEMO = 4096
+
 
 class RouteMap:
-    """Routes, their werkzeug map and the Klein resource that renders them."""
+    """Routes, their werkzeug map and the Klein resource that renders them.
+
+    A map never changes (run-time routes build a new one), so the outcome of
+    matching a path and verb is remembered: a poller asking the same path every
+    second costs a dictionary lookup per area, not a werkzeug bind and match.
+    """
 
     def __init__(self, routes: Sequence[RouteInfo], resource: IResource) -> None:
         self.routes = list(routes)
         self.map = Map([Rule(info.rule, methods=list(info.methods), strict_slashes=False,
                              endpoint=info.name) for info in self.routes])
         self.resource = resource
+        #: (path, verb) -> True, False, or the verbs of a werkzeug MethodNotAllowed.
+        self._outcomes: dict[tuple[str, str], bool | tuple[str, ...]] = {}
 
     def route_map(self) -> RouteMap:
         """This map (a fixed one never changes)."""
@@ -41,11 +52,25 @@ class RouteMap:
     def match(self, path: str, method: str) -> bool:
         """Whether a route takes ``method`` on ``path``; werkzeug's MethodNotAllowed
         (with the verbs that would do) when only the verb is wrong."""
+        key = (path, method)
+        outcome = self._outcomes.get(key)
+        if outcome is None:
+            outcome = self._match(path, method)
+            if len(self._outcomes) >= MATCH_MEMO:
+                self._outcomes.clear()
+            self._outcomes[key] = outcome
+        if isinstance(outcome, tuple):
+            raise WerkzeugMethodNotAllowed(valid_methods=list(outcome))
+        return outcome is True
+
+    def _match(self, path: str, method: str) -> bool | tuple[str, ...]:
         adapter = self.map.bind("localhost", path_info=path)
         try:
             adapter.match(path, method=method)
         except WerkzeugNotFound:
             return False
+        except WerkzeugMethodNotAllowed as exc:
+            return tuple(exc.valid_methods or ())
         except RequestRedirect:
             return True
         return True

@@ -25,6 +25,9 @@ from typing import Any
 DEFAULT_BUDGET = 32 * 1024 * 1024
 #: Bookkeeping bytes counted per cached row (dict slot, tuple, version int).
 ROW_OVERHEAD = 120
+#: Rows handed over at a time: the serializer joins a run in one call, and checks
+#: its slice of time between runs (a run of rows that all miss is still short).
+RUN = 16
 
 
 class CachedRows:
@@ -77,30 +80,42 @@ class RowCache:
         return rows
 
     def encoded(self, rows: CachedRows, variant: Hashable,
-                encode: Callable[[Any], bytes]) -> Iterator[bytes]:
-        """The encoding of each of ``rows`` in order (``variant``: the format's flavour)."""
+                encode: Callable[[Any], bytes], run: int = RUN) -> Iterator[list[bytes]]:
+        """The encodings of ``rows`` in order, in lists of up to ``run`` rows
+        (``variant``: the format's flavour)."""
         kind = (rows.kind, variant)
         cached = self.rows(kind)
         get = cached.get
         make, version_of = rows.make, rows.version_of
-        for owner in rows.owners:
-            version = version_of(owner)
-            hit = get(owner)
-            if hit is not None and hit[0] == version:
-                self.hits += 1
-                yield hit[1]
-                continue
-            self.misses += 1
-            encoded = encode(make(owner))
-            grown = len(encoded) + ROW_OVERHEAD
-            if hit is not None:
-                grown -= len(hit[1]) + ROW_OVERHEAD
-            cached[owner] = (version, encoded)
-            self._sizes[kind] += grown
-            self._size += grown
-            if self._size > self._budget:
-                self._shrink(kind)
-            yield encoded
+        owners = rows.owners
+        for start in range(0, len(owners), run):
+            done: list[bytes] = []
+            append = done.append
+            missed = 0
+            for owner in owners[start:start + run]:
+                version = version_of(owner)
+                hit = get(owner)
+                if hit is not None and hit[0] == version:
+                    append(hit[1])
+                    continue
+                missed += 1
+                encoded = encode(make(owner))
+                self._store(kind, cached, owner, version, encoded, hit)
+                append(encoded)
+            self.hits += len(done) - missed
+            self.misses += missed
+            yield done
+
+    def _store(self, kind: Hashable, cached: dict[Any, tuple[int, bytes]], owner: Any,
+               version: int, encoded: bytes, old: tuple[int, bytes] | None) -> None:
+        grown = len(encoded) + ROW_OVERHEAD
+        if old is not None:
+            grown -= len(old[1]) + ROW_OVERHEAD
+        cached[owner] = (version, encoded)
+        self._sizes[kind] += grown
+        self._size += grown
+        if self._size > self._budget:
+            self._shrink(kind)
 
     def _shrink(self, keep: Hashable) -> None:
         """Drop the least recently used kinds, then ``keep``'s rows if still over."""

@@ -205,28 +205,28 @@ class Serializer:
                 suffix += b"\n"
         elif not lines:
             batch.append(b"[")
-        pre_encoded = type(items) is CachedRows
-        if pre_encoded:
-            items = self.rows.encoded(cast(CachedRows, items), underscore,
-                                      _json_underscored if underscore else _json)
-        for item in items:
-            if pre_encoded:
-                encoded = item
-            else:
-                if underscore:
-                    item = underscore_names(item)
-                encoded = _json(item)
+        runs: Iterable[list[bytes]]
+        if type(items) is CachedRows:
+            runs = self.rows.encoded(cast(CachedRows, items), underscore,
+                                     _json_underscored if underscore else _json)
+        elif underscore:
+            runs = ([_json_underscored(item)] for item in items)
+        else:
+            runs = ([_json(item)] for item in items)
+        separator = b"\n" if lines else b","
+        count = 0
+        for run in runs:
+            if not first and not lines:
+                batch.append(b",")
+            batch.append(separator.join(run))
             if lines:
-                batch.append(encoded)
                 batch.append(b"\n")
-            else:
-                if not first:
-                    batch.append(b",")
-                batch.append(encoded)
             first = False
-            if len(batch) >= CHUNK_ITEMS * 2 or (due is not None and due()):
+            count += len(run)
+            if count >= CHUNK_ITEMS or (due is not None and due()):
                 yield b"".join(batch)
                 batch = []
+                count = 0
         if not lines:
             batch.append(suffix)
         if batch:

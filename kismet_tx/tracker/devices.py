@@ -126,6 +126,11 @@ class DeviceTracker(Service):
         for phy in self.phys:
             yield from phy.devices.values()
 
+    def seen_after(self, since: float) -> list[Device]:
+        """Devices whose last packet came after ``since``, phy by phy, in creation order."""
+        return [device for phy in self.phys for device in phy.devices.values()
+                if device.last_time > since]
+
     def get(self, key: str) -> Device | None:
         """A device by key (case-insensitive); None if malformed or unknown."""
         parsed = parse_key(key)

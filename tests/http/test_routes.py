@@ -16,6 +16,7 @@ from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseDone
 
+from kismet_tx.http import routetable
 from kismet_tx.http.context import HttpContext
 from kismet_tx.http.errors import BadRequest, NotFound
 from kismet_tx.http.results import Listing, Raw, Text
@@ -177,6 +178,18 @@ def test_wrong_verb_is_405_with_kismets_body(server: Server) -> None:
         assert reply.body == METHOD_BODY
         assert reply.header("Content-Type") == "text/html; charset=utf-8"
     assert "POST" in server.request("DELETE", "/system/status.json").header("Allow")
+
+
+def test_remembered_route_matches_answer_as_the_first_time(
+        server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A memo of two outcomes per map: it starts over again and again here.
+    monkeypatch.setattr(routetable, "MATCH_MEMO", 2)
+    for _ in range(3):
+        wrong = server.request("DELETE", "/system/status.json")
+        assert wrong.code == 405 and "POST" in wrong.header("Allow")
+        assert server.request("POST", "/session/check_session").code == 405
+        assert server.get("/devices/nothing.json").code == 404
+        assert server.get("/system/timestamp.json").code == 200
 
 
 def test_unknown_path_is_404_with_the_escaped_path(server: Server) -> None:

@@ -106,7 +106,7 @@ class Owner:
 
 def _encode(cache: RowCache, owners: list[Owner], kind: str = "k") -> list[bytes]:
     rows = CachedRows(owners, kind, lambda o: {"v": o.version, "pad": "x" * 100})
-    return list(cache.encoded(rows, False, orjson.dumps))
+    return [row for run in cache.encoded(rows, False, orjson.dumps) for row in run]
 
 
 def test_the_cache_keeps_to_its_budget() -> None:
@@ -129,6 +129,21 @@ def test_a_new_version_is_encoded_again() -> None:
     owner.version = 2
     assert orjson.loads(_encode(cache, [owner])[0])["v"] == 2
     assert (cache.hits, cache.misses, len(cache)) == (1, 2, 1)
+
+
+def test_rows_come_in_order_in_short_runs() -> None:
+    cache = RowCache()
+    owners = [Owner() for _ in range(40)]
+    for number, owner in enumerate(owners):
+        owner.version = number
+    rows = CachedRows(owners, "k", lambda o: {"v": o.version})
+    list(cache.encoded(rows, False, orjson.dumps))
+    owners[20].version = 99  # one changed row amid cached ones
+    runs = list(cache.encoded(rows, False, orjson.dumps, run=16))
+    assert [len(run) for run in runs] == [16, 16, 8]
+    assert [orjson.loads(row)["v"] for run in runs for row in run] == [
+        99 if number == 20 else number for number in range(40)]
+    assert (cache.hits, cache.misses) == (39, 41)
 
 
 def test_iterated_rows_are_plain_values() -> None:
