@@ -61,9 +61,25 @@ class BoundedChannel(HTTPChannel):
     #: The client address this connection counts against at the site, while open.
     counted_host: str | None = None
 
+    _local: Any = None
+    _secure: bool | None = None
+
     def connectionMade(self) -> None:
         HTTPChannel.connectionMade(self)
         self.site.connection_opened(self)
+
+    def getHost(self) -> Any:
+        # Every request asks (Klein builds its URL from it); the answer is a
+        # getsockname() that cannot change while the connection lasts.
+        if self._local is None:
+            self._local = HTTPChannel.getHost(self)
+        return self._local
+
+    def isSecure(self) -> bool:
+        # Every request asks; the answer is an interface adaptation of the transport.
+        if self._secure is None:
+            self._secure = bool(HTTPChannel.isSecure(self))
+        return self._secure
 
     def _await_head(self) -> None:
         """Start the deadline for the request head that is arriving."""
