@@ -19,7 +19,7 @@ unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, cast
+from typing import Any
 
 import msgpack
 import orjson
@@ -207,7 +207,7 @@ class Serializer:
             batch.append(b"[")
         runs: Iterable[list[bytes]]
         if type(items) is CachedRows:
-            runs = self.rows.encoded(cast(CachedRows, items), underscore,
+            runs = self.rows.encoded(items, underscore,
                                      _json_underscored if underscore else _json)
         elif underscore:
             runs = ([_json_underscored(item)] for item in items)
