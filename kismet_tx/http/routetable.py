@@ -26,7 +26,10 @@ from kismet_tx.http.context import HttpContext
 from kismet_tx.http.routing import ApiRequest, RouteInfo, dispatch, routes_of
 
 #: Outcomes of :meth:`RouteMap.match` remembered per map (the memo starts over when full).
-MATCH_MEMO = 4096
+MATCH_MEMO = 1024
+#: Longest path whose outcome is remembered (Kismet's paths are far shorter), so that
+#: a flood of long, made-up paths costs a bounded few megabytes at most.
+MEMO_PATH = 256
 
 
 class RouteMap:
@@ -49,6 +52,11 @@ class RouteMap:
         """This map (a fixed one never changes)."""
         return self
 
+    @property
+    def remembered(self) -> int:
+        """How many outcomes of :meth:`match` are remembered."""
+        return len(self._outcomes)
+
     def match(self, path: str, method: str) -> bool:
         """Whether a route takes ``method`` on ``path``; werkzeug's MethodNotAllowed
         (with the verbs that would do) when only the verb is wrong."""
@@ -56,9 +64,10 @@ class RouteMap:
         outcome = self._outcomes.get(key)
         if outcome is None:
             outcome = self._match(path, method)
-            if len(self._outcomes) >= MATCH_MEMO:
-                self._outcomes.clear()
-            self._outcomes[key] = outcome
+            if len(path) <= MEMO_PATH:
+                if len(self._outcomes) >= MATCH_MEMO:
+                    self._outcomes.clear()
+                self._outcomes[key] = outcome
         if isinstance(outcome, tuple):
             raise WerkzeugMethodNotAllowed(valid_methods=list(outcome))
         return outcome is True

@@ -192,6 +192,21 @@ def test_remembered_route_matches_answer_as_the_first_time(
         assert server.get("/system/timestamp.json").code == 200
 
 
+def test_a_flood_of_made_up_paths_is_remembered_within_bounds(
+        server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(routetable, "MATCH_MEMO", 20)
+    for number in range(50):
+        assert server.get(f"/devices/made-up-{number}.json").code == 404
+    maps = server.root._route_maps()
+    counts = [route_map.remembered for route_map in maps]
+    assert all(0 < count <= 20 for count in counts)
+    # A long path is matched afresh each time, never remembered.
+    long_path = "/devices/" + "x" * routetable.MEMO_PATH + ".json"
+    assert server.get(long_path).code == 404
+    assert [route_map.remembered for route_map in maps] == counts
+    assert server.get("/system/timestamp.json").code == 200
+
+
 def test_unknown_path_is_404_with_the_escaped_path(server: Server) -> None:
     reply = server.get("/devices/nothing.json")
     assert reply.code == 404
