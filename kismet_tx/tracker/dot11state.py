@@ -234,19 +234,22 @@ def valid_mac(mac: bytes | None) -> bool:
 
 
 def count_freq(freqs: list[int], khz: int) -> None:
-    """Count a packet at ``khz`` in a flat ``[kHz, count, ...]`` list."""
-    i = 0
-    while True:
-        try:
-            i = freqs.index(khz, i)
-        except ValueError:
-            freqs.append(khz)
-            freqs.append(1)
-            return
-        if not i & 1:
+    """Count a packet at ``khz`` in a flat ``[kHz, count, ...]`` list.
+
+    A frequency new to the device is common (a client scanning, 100k devices
+    arriving): it is found missing by one scan, with no exception raised.
+    """
+    if khz in freqs:
+        i = freqs.index(khz)
+        while i & 1:  # a count that happens to equal khz
+            if khz not in freqs[i + 1:]:
+                break
+            i = freqs.index(khz, i + 1)
+        else:
             freqs[i + 1] += 1
             return
-        i += 1  # a count that happens to equal khz
+    freqs.append(khz)
+    freqs.append(1)
 
 
 def beacon_rate(interval: int) -> int:
