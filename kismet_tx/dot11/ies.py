@@ -220,12 +220,11 @@ class IESet:
     @property
     def ssid_str(self) -> str:
         """SSID munged to printable text, Kismet style (``""`` when absent or all NUL)."""
-
-        def run(ies: IESet) -> str:
-            raw = ies.ssid
-            return "" if not raw or raw.count(0) == len(raw) else munge_to_printable(raw)
-
-        return self.memo("ssid_str", run)
+        # Asked for every probe and beacon: the memo is read here, without a call.
+        text = self._cache.get("ssid_str", _MISSING)
+        if text is _MISSING:
+            text = self._cache["ssid_str"] = _ssid_text(self.ssid)
+        return cast(str, text)
 
     @property
     def ssid_cloaked(self) -> bool:
@@ -396,6 +395,10 @@ class IESet:
 
 _CACHE: dict[bytes, IESet] = {}
 _CACHE_MAX = 4096
+
+
+def _ssid_text(raw: bytes | None) -> str:
+    return "" if not raw or raw.count(0) == len(raw) else munge_to_printable(raw)
 
 
 def ies_for(raw: bytes) -> IESet:
