@@ -25,9 +25,12 @@ from twisted.logger import Logger
 from kismet_tx.streams.packet import StreamPacket
 from kismet_tx.streams.pcapng import (
     BLOCK_HEAD,
+    BLOCK_TAIL,
+    EPB_FIXED,
+    EPB_HEAD,
     EPB_TYPE,
+    PADDING,
     USERAPPL,
-    append_enhanced_packet,
     interface_description,
     section_header,
 )
@@ -187,16 +190,19 @@ class EncodedFeed:
         parts = self._parts
         pending = self._pending_bytes
         count = 0
-        last_key: tuple[str, int] | None = None
+        last_uuid: str | None = None
+        last_dlt = -1
         interface_id = 0
+        pack_head, pack_tail, padding = EPB_HEAD.pack, BLOCK_TAIL.pack, PADDING
         for packet in packets:
             dlt = packet.dlt
             data = packet.data
             if dlt == 0 or not data or (accept is not None and not accept(packet)):
                 continue
-            key = (packet.source_uuid, dlt)
-            if key != last_key:
-                last_key = key
+            uuid = packet.source_uuid
+            if uuid is not last_uuid or dlt != last_dlt:
+                last_uuid, last_dlt = uuid, dlt
+                key = (uuid, dlt)
                 found = interfaces.get(key)
                 if found is None:
                     found = interfaces[key] = len(interfaces)
@@ -205,9 +211,21 @@ class EncodedFeed:
                     parts.append(idb)
                     pending += len(idb)
                 interface_id = found
-            pending += append_enhanced_packet(
-                parts, interface_id, packet.ts, data, packet.original_length,
-                options_of(packet) if options_of is not None else b"")
+            options = options_of(packet) if options_of is not None else b""
+            # An enhanced packet block (pcapng.enhanced_packet plus options), in
+            # pieces joined once per batch, so that each frame's data is copied once.
+            stamp = round(packet.ts * 1_000_000)
+            if stamp < 0:
+                stamp = 0
+            caplen = len(data)
+            total = EPB_FIXED + caplen + (-caplen & 3) + len(options)
+            original = packet.original_length
+            parts.append(pack_head(EPB_TYPE, total, interface_id, (stamp >> 32) & 0xFFFFFFFF,
+                                   stamp & 0xFFFFFFFF, caplen,
+                                   original if original > caplen else caplen))
+            parts.append(data)
+            parts.append(padding[caplen & 3] + options + pack_tail(total))
+            pending += total
             count += 1
             if pending >= flush_bytes:
                 self._pending_bytes = pending

@@ -55,13 +55,14 @@ EPB_HEAD = struct.Struct("<IIIIIII")
 OPTION_HEAD = struct.Struct("<HH")
 
 _END_OF_OPTIONS = OPTION_HEAD.pack(OPT_ENDOFOPT, 0)
-_PADDING = (b"", b"\0\0\0", b"\0\0", b"\0")
+#: Zero bytes that pad data of each length (mod 4) to a 32-bit boundary.
+PADDING = (b"", b"\0\0\0", b"\0\0", b"\0")
 _MAX_OPTION_VALUE = 0xFFFF
 
 
 def padding(length: int) -> bytes:
     """The zero bytes that pad ``length`` up to a multiple of 4."""
-    return _PADDING[length & 3]
+    return PADDING[length & 3]
 
 
 def timestamp_us(ts: float) -> int:
@@ -127,30 +128,8 @@ def enhanced_packet(interface_id: int, ts: float, data: bytes, original_length: 
     return b"".join((head, data, padding(caplen), BLOCK_TAIL.pack(total)))
 
 
-_pack_epb_head = EPB_HEAD.pack
-_pack_tail = BLOCK_TAIL.pack
-
-
-def append_enhanced_packet(parts: list[bytes], interface_id: int, ts: float, data: bytes,
-                           original_length: int, options: bytes = b"") -> int:
-    """Append the pieces of :func:`enhanced_packet` to ``parts``; returns the block size.
-
-    The same bytes once joined, without building the block: a batch of
-    packets is joined once, so each frame's data is copied once. ``options``
-    is an already encoded option list (:func:`encode_options`), e.g. GPS.
-    """
-    stamp = round(ts * 1_000_000)
-    if stamp < 0:
-        stamp = 0
-    caplen = len(data)
-    pad = -caplen & 3
-    total = EPB_HEAD.size + caplen + pad + len(options) + BLOCK_TAIL.size
-    parts.append(_pack_epb_head(EPB_TYPE, total, interface_id, (stamp >> 32) & 0xFFFFFFFF,
-                                stamp & 0xFFFFFFFF, caplen,
-                                original_length if original_length > caplen else caplen))
-    parts.append(data)
-    parts.append(_PADDING[caplen & 3] + options + _pack_tail(total))
-    return total
+#: An enhanced packet block's bytes besides its data, padding and options.
+EPB_FIXED = EPB_HEAD.size + BLOCK_TAIL.size
 
 
 class PcapngEncoder:
