@@ -24,7 +24,7 @@ from typing import Any
 import msgpack
 import orjson
 
-from kismet_tx.http.rowcache import CachedRows, RowCache
+from kismet_tx.http.rowcache import RUN, CachedRows, RowCache
 
 JSON_FORMATS = frozenset({"json", "cmd", "jcmd", "itjson", "ekjson", "tjson", "prettyjson"})
 FORMATS = JSON_FORMATS | {"msgpack"}
@@ -205,24 +205,27 @@ class Serializer:
                 suffix += b"\n"
         elif not lines:
             batch.append(b"[")
-        runs: Iterable[list[bytes]]
-        if type(items) is CachedRows:
-            runs = self.rows.encoded(items, underscore,
-                                     _json_underscored if underscore else _json)
-        elif underscore:
-            runs = ([_json_underscored(item)] for item in items)
-        else:
-            runs = ([_json(item)] for item in items)
         separator = b"\n" if lines else b","
+        encode = _json_underscored if underscore else _json
+        pieces: Iterator[bytes]
+        if type(items) is CachedRows:
+            # A piece is a run of rows, joined (RUN rows, fewer for the last).
+            pieces = map(separator.join, self.rows.encoded(items, underscore, encode))
+            rows_per_piece = RUN
+        else:
+            pieces = map(encode, items)
+            rows_per_piece = 1
         count = 0
-        for run in runs:
-            if not first and not lines:
-                batch.append(b",")
-            batch.append(separator.join(run))
+        for piece in pieces:
             if lines:
+                batch.append(piece)
                 batch.append(b"\n")
+            else:
+                if not first:
+                    batch.append(b",")
+                batch.append(piece)
             first = False
-            count += len(run)
+            count += rows_per_piece
             if count >= CHUNK_ITEMS or (due is not None and due()):
                 yield b"".join(batch)
                 batch = []
