@@ -9,6 +9,7 @@ request reads a device, through the lazy Mapping of
 
 from __future__ import annotations
 
+import struct
 from typing import Any, Protocol
 
 from kismet_tx.keys import device_key, mac_str
@@ -32,6 +33,10 @@ BASICCRYPT_DECRYPTED = 32
 #: Seconds of traffic a device keeps as a flat history before its RRDs are built
 #: (two RRDs cost about 2.6 KB; most devices of a survey are seen in a few seconds).
 SPARSE_RRD_SECONDS = 16
+#: One second of a device's packed history: second, packets, data bytes.
+SECOND = struct.Struct("<qqq")
+_pack_second = SECOND.pack
+_SPARSE_BYTES = SECOND.size * SPARSE_RRD_SECONDS
 
 
 class Source(Protocol):
@@ -110,14 +115,15 @@ class Device:
         #: A location aggregate (``add(location)``, ``record()``) once a packet
         #: from the device carried a GPS location.
         self.location: Any = None
-        #: Packets and data bytes of second ``rate_sec`` not yet in ``rrds``: a flat
-        #: ``[sec, packets, bytes, ...]`` history for its first seconds, then the
+        #: Packets and data bytes of second ``rate_sec`` not yet in ``rrds``: a
+        #: history of its first seconds, packed (``SECOND``: sec, packets, bytes; no
+        #: int objects, and bytes are nothing for the collector to walk), then the
         #: (packets, datasize) RRD pair
         #: (``kismet.device.base.packets.rrd`` / ``datasize.rrd``, made on first use).
         self.rate_sec = sec
         self.rate_packets = 0
         self.rate_bytes = 0
-        self.rrds: list[int] | tuple[Rrd, Rrd] | None = None
+        self.rrds: bytes | tuple[Rrd, Rrd] | None = None
         #: Bumped by every change of the device (a frame naming it, a command):
         #: encoded rows of its ``DeviceRecord.VERSIONED`` fields are reused while it stands.
         self.version = 0
@@ -139,11 +145,10 @@ class Device:
             return
         history = self.rrds
         if history is None:
-            self.rrds = [self.rate_sec, self.rate_packets, self.rate_bytes]
-        elif isinstance(history, list):
-            history += (self.rate_sec, self.rate_packets, self.rate_bytes)
-            if len(history) > 3 * SPARSE_RRD_SECONDS:
-                self.rrds = _dense(history)
+            self.rrds = _pack_second(self.rate_sec, self.rate_packets, self.rate_bytes)
+        elif isinstance(history, bytes):
+            history += _pack_second(self.rate_sec, self.rate_packets, self.rate_bytes)
+            self.rrds = _dense(history) if len(history) > _SPARSE_BYTES else history
         else:
             packets, datasize = history
             packets.add(self.rate_sec, self.rate_packets)
@@ -160,7 +165,7 @@ class Device:
         history = self.rrds
         if isinstance(history, tuple):
             return history
-        return _dense(history or [])
+        return _dense(history or b"")
 
     @property
     def key(self) -> str:
@@ -219,11 +224,10 @@ class Phy(Protocol):
         """Drop a device from the phy's own indexes (expiry)."""
 
 
-def _dense(history: list[int]) -> tuple[Rrd, Rrd]:
-    """The (packets, datasize) RRDs of a flat ``[sec, packets, bytes, ...]`` history."""
+def _dense(history: bytes) -> tuple[Rrd, Rrd]:
+    """The (packets, datasize) RRDs of a packed history of seconds."""
     packets, datasize = Rrd(aggregate_sum=True), Rrd(aggregate_sum=True)
-    for index in range(0, len(history), 3):
-        sec = history[index]
-        packets.add(sec, history[index + 1])
-        datasize.add(sec, history[index + 2])
+    for sec, count, size in SECOND.iter_unpack(history):
+        packets.add(sec, count)
+        datasize.add(sec, size)
     return packets, datasize
