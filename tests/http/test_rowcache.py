@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from kismet_tx.http.rowcache import CachedRows, RowCache
+from kismet_tx.http.serialize import Serializer
 from tests.http.conftest import Server, basic, device_server, lines
 from tests.tracker.frames import AP2, DLT_RADIOTAP, beacon, radio
 from tests.tracker.replay import Rig, make_rig
@@ -149,3 +150,15 @@ def test_rows_come_in_order_in_short_runs() -> None:
 def test_iterated_rows_are_plain_values() -> None:
     owner = Owner()
     assert list(CachedRows([owner], "k", lambda o: {"v": o.version})) == [{"v": 1}]
+
+
+def test_a_poll_of_cached_rows_goes_out_in_one_chunk_unless_its_slice_ends() -> None:
+    owners = [Owner() for _ in range(3000)]
+    rows = CachedRows(owners, "k", lambda o: {"v": o.version})
+    serializer = Serializer()
+    whole = list(serializer.encode_list(rows, "json", lambda: False))
+    assert len(whole) == 1 and len(orjson.loads(whole[0])) == 3000
+    # Every slice spent at once: a chunk per run of rows, all of them still there.
+    sliced = list(serializer.encode_list(rows, "json", lambda: True))
+    assert len(sliced) > 100
+    assert orjson.loads(b"".join(sliced)) == orjson.loads(whole[0])
