@@ -32,7 +32,6 @@ _INT_RE = re.compile(r"[+-]?[0-9]+")
 _FLOAT_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-
 def decimal_number(text: str) -> float | None:
     """The finite decimal number ``text`` spells (``12``, ``-0.5``, ``1e3``; spaces
     around it allowed), else None: never ``nan``, ``inf`` or Python's ``1_000``."""

@@ -220,11 +220,7 @@ class IESet:
     @property
     def ssid_str(self) -> str:
         """SSID munged to printable text, Kismet style (``""`` when absent or all NUL)."""
-        # Asked for every probe and beacon: the memo is read here, without a call.
-        text = self._cache.get("ssid_str", _MISSING)
-        if text is _MISSING:
-            text = self._cache["ssid_str"] = _ssid_text(self.ssid)
-        return cast(str, text)
+        return self.memo("ssid_str", _ssid_text)
 
     @property
     def ssid_cloaked(self) -> bool:
@@ -397,7 +393,9 @@ _CACHE: dict[bytes, IESet] = {}
 _CACHE_MAX = 4096
 
 
-def _ssid_text(raw: bytes | None) -> str:
+def _ssid_text(ies: IESet) -> str:
+    """:attr:`IESet.ssid_str`, worked out (a module function: no closure per read)."""
+    raw = ies.ssid
     return "" if not raw or raw.count(0) == len(raw) else munge_to_printable(raw)
 
 

@@ -25,12 +25,9 @@ from twisted.logger import Logger
 from kismet_tx.streams.packet import StreamPacket
 from kismet_tx.streams.pcapng import (
     BLOCK_HEAD,
-    BLOCK_TAIL,
-    EPB_FIXED,
-    EPB_HEAD,
     EPB_TYPE,
-    PADDING,
     USERAPPL,
+    append_enhanced_packet,
     interface_description,
     section_header,
 )
@@ -193,7 +190,6 @@ class EncodedFeed:
         last_uuid: str | None = None
         last_dlt = -1
         interface_id = 0
-        pack_head, pack_tail, padding = EPB_HEAD.pack, BLOCK_TAIL.pack, PADDING
         for packet in packets:
             dlt = packet.dlt
             data = packet.data
@@ -211,21 +207,9 @@ class EncodedFeed:
                     parts.append(idb)
                     pending += len(idb)
                 interface_id = found
-            options = options_of(packet) if options_of is not None else b""
-            # An enhanced packet block (pcapng.enhanced_packet plus options), in
-            # pieces joined once per batch, so that each frame's data is copied once.
-            stamp = round(packet.ts * 1_000_000)
-            if stamp < 0:
-                stamp = 0
-            caplen = len(data)
-            total = EPB_FIXED + caplen + (-caplen & 3) + len(options)
-            original = packet.original_length
-            parts.append(pack_head(EPB_TYPE, total, interface_id, (stamp >> 32) & 0xFFFFFFFF,
-                                   stamp & 0xFFFFFFFF, caplen,
-                                   original if original > caplen else caplen))
-            parts.append(data)
-            parts.append(padding[caplen & 3] + options + pack_tail(total))
-            pending += total
+            pending += append_enhanced_packet(
+                parts, interface_id, packet.ts, data, packet.original_length,
+                options_of(packet) if options_of is not None else b"")
             count += 1
             if pending >= flush_bytes:
                 self._pending_bytes = pending

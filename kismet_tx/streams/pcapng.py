@@ -55,14 +55,13 @@ EPB_HEAD = struct.Struct("<IIIIIII")
 OPTION_HEAD = struct.Struct("<HH")
 
 _END_OF_OPTIONS = OPTION_HEAD.pack(OPT_ENDOFOPT, 0)
-#: Zero bytes that pad data of each length (mod 4) to a 32-bit boundary.
-PADDING = (b"", b"\0\0\0", b"\0\0", b"\0")
+_PADDING = (b"", b"\0\0\0", b"\0\0", b"\0")
 _MAX_OPTION_VALUE = 0xFFFF
 
 
 def padding(length: int) -> bytes:
     """The zero bytes that pad ``length`` up to a multiple of 4."""
-    return PADDING[length & 3]
+    return _PADDING[length & 3]
 
 
 def timestamp_us(ts: float) -> int:
@@ -113,23 +112,46 @@ def interface_description(linktype: int, name: str, description: str | None = No
     return _block(IDB_TYPE, IDB_BODY.pack(linktype & 0xFFFF, 0, snaplen) + encode_options(options))
 
 
+#: An Enhanced Packet Block's bytes besides its data, padding and options.
+_EPB_FIXED = EPB_HEAD.size + BLOCK_TAIL.size
+
+
 def epb_size(caplen: int) -> int:
     """Bytes of an Enhanced Packet Block carrying ``caplen`` bytes of data."""
-    return EPB_HEAD.size + caplen + (-caplen & 3) + BLOCK_TAIL.size
+    return _EPB_FIXED + caplen + (-caplen & 3)
 
 
 def enhanced_packet(interface_id: int, ts: float, data: bytes, original_length: int) -> bytes:
     """An Enhanced Packet Block; ``original_length`` is raised to ``len(data)`` if smaller."""
-    stamp = timestamp_us(ts)
+    parts: list[bytes] = []
+    append_enhanced_packet(parts, interface_id, ts, data, original_length)
+    return b"".join(parts)
+
+
+_pack_epb_head = EPB_HEAD.pack
+_pack_tail = BLOCK_TAIL.pack
+
+
+def append_enhanced_packet(parts: list[bytes], interface_id: int, ts: float, data: bytes,
+                           original_length: int, options: bytes = b"") -> int:
+    """Append the pieces of an Enhanced Packet Block to ``parts``; returns its size.
+
+    The one EPB encoder (:func:`enhanced_packet` joins its pieces). A feed
+    joins a whole batch of pieces once, so each frame's data is copied once.
+    ``options`` is an already encoded option list (:func:`encode_options`), e.g. GPS.
+    """
+    # timestamp_us() and epb_size(), inlined: this runs per packet of every open feed.
+    stamp = round(ts * 1_000_000)
+    if stamp < 0:
+        stamp = 0
     caplen = len(data)
-    total = epb_size(caplen)
-    head = EPB_HEAD.pack(EPB_TYPE, total, interface_id, (stamp >> 32) & 0xFFFFFFFF,
-                         stamp & 0xFFFFFFFF, caplen, max(caplen, original_length))
-    return b"".join((head, data, padding(caplen), BLOCK_TAIL.pack(total)))
-
-
-#: An enhanced packet block's bytes besides its data, padding and options.
-EPB_FIXED = EPB_HEAD.size + BLOCK_TAIL.size
+    total = _EPB_FIXED + caplen + (-caplen & 3) + len(options)
+    parts.append(_pack_epb_head(EPB_TYPE, total, interface_id, (stamp >> 32) & 0xFFFFFFFF,
+                                stamp & 0xFFFFFFFF, caplen,
+                                original_length if original_length > caplen else caplen))
+    parts.append(data)
+    parts.append(_PADDING[caplen & 3] + options + _pack_tail(total))
+    return total
 
 
 class PcapngEncoder:
