@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from twisted.application.service import Service
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
+from kismet_tx.config import decimal_number
 from kismet_tx.fields import FieldDef
 from kismet_tx.gps.location import FIX_2D, Location, bearing, location_record
 from kismet_tx.gps.nmea import Reading
@@ -138,11 +139,8 @@ class GpsDefinition:
         value = self.options.get(key)
         if value is None or value == "":
             return default
-        try:
-            result = float(value)
-        except ValueError:
-            raise GpsDefinitionError(f"option {key}={value!r} is not a number") from None
-        if result != result or result in (float("inf"), float("-inf")):
+        result = decimal_number(value)
+        if result is None:
             raise GpsDefinitionError(f"option {key}={value!r} is not a finite number")
         return result
 

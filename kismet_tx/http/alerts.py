@@ -21,6 +21,7 @@ from kismet_tx.alerts.alerttracker import AlertTracker
 from kismet_tx.alerts.macs import mac_text
 from kismet_tx.alerts.rates import DEFAULT_LIMIT, RateLimit
 from kismet_tx.alerts.system import WATCH_KINDS, DeviceWatch
+from kismet_tx.config import decimal_number
 from kismet_tx.http.auth import Access
 from kismet_tx.http.commands import Command
 from kismet_tx.http.context import HttpContext
@@ -34,11 +35,8 @@ _MAC_KEYS = ("bssid", "source", "dest", "other")
 
 def parse_double(text: str, what: str) -> float:
     """A ``last-time`` stamp as a double (``sec.usec``)."""
-    try:
-        value = float(text)
-    except (ValueError, OverflowError):
-        raise BadRequest(f"{what} must be a number, got {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    value = decimal_number(text)
+    if value is None:
         raise BadRequest(f"{what} must be a finite number, got {text!r}")
     return value
 

@@ -140,6 +140,9 @@ def test_names_are_made_unique(bench: Bench) -> None:
     ("virtual:lat=91,lon=0", "latitude 91.0 is outside -90..90"),
     ("virtual:lat=1", "a virtual GPS needs lat= and lon="),
     ("virtual:lat=1,lon=1,timeout=-1", "must be positive"),
+    ("virtual:lat=nan,lon=1", "lat='nan' is not a finite number"),
+    ("virtual:lat=1,lon=inf", "lon='inf' is not a finite number"),
+    ("virtual:lat=1,lon=1_0", "lon='1_0' is not a finite number"),
     ("web:reconnect=maybe", "is not true or false"),
     ("web:uuid=nope", "is not a UUID"),
 ])

@@ -224,6 +224,8 @@ def test_last_time_is_a_strict_double_and_negative_is_relative(
     assert since("-10") == ["n0", "n1", "n2"]
     assert server.get("/alerts/last-time/soon/alerts.json").code == 400
     assert server.get("/alerts/wrapped/last-time/nan/alerts.json").code == 400
+    for bad in ("inf", "-infinity", "1_700_000_000"):
+        assert server.get(f"/alerts/last-time/{bad}/alerts.json").code == 400, bad
 
 
 def test_by_id_unknown_is_404(alerts: tuple[Server, AlertSystem]) -> None:
