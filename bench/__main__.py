@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 import bench
+from kismet_tx.hotpath import MODULES, compiled_modules
 
 
 class _Tee:
@@ -31,10 +32,14 @@ class _Tee:
 
 
 def _header() -> str:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=Path(bench.__file__).parent).stdout.strip()
+    # make bench runs in a compiled copy of the tree, which names the commit it was made from.
+    commit = os.environ.get("BENCH_COMMIT") or subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+        cwd=Path(bench.__file__).parent).stdout.strip()
+    compiled = len(compiled_modules())
     return (f"# make bench, {time.strftime('%Y-%m-%d %H:%M:%S')}, commit {commit or '?'}, "
-            f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}\n\n")
+            f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+            f"hot path {compiled} of {len(MODULES)} modules compiled\n\n")
 
 
 def main(argv: list[str]) -> int:

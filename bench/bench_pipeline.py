@@ -128,6 +128,20 @@ def server_chain(path: str) -> float:
     return took
 
 
+def pure_server_chain(path: str) -> float | None:
+    """:func:`server_chain` on the pure-Python tree ``KISMET_TX_PURE_TREE`` (which
+    ``make bench`` sets, running the benchmarks on the compiled copy), in a child."""
+    tree = os.environ.get("KISMET_TX_PURE_TREE")
+    if not tree:
+        return None
+    code = ("import sys; from bench.bench_pipeline import server_chain; "
+            "from kismet_tx.hotpath import compiled_modules; "
+            "assert not compiled_modules(); print(server_chain(sys.argv[1]))")
+    done = subprocess.run([sys.executable, "-c", code, path], cwd=tree, capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=tree), check=True)
+    return float(done.stdout.split()[-1])
+
+
 def status_latency(path: str, home: Path) -> list[float]:
     """``/system/status.json`` round trips while the server replays ``path`` in a loop."""
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
@@ -184,6 +198,8 @@ def run() -> None:
         decode = best_of(3, lambda: decode_only(path))
         full = best_of(3, lambda: pipeline(path))
         server = min(server_chain(path) for _ in range(3))
+        pure_runs = [pure_server_chain(path) for _ in range(3)]
+        pure = min(run for run in pure_runs if run is not None) if pure_runs[0] else None
         row("bare next_batch read loop", rate(FRAMES, bare), "", "")
         row(
             "radiotap+802.11 decode alone",
@@ -206,6 +222,9 @@ def run() -> None:
             rate(FRAMES, decode),
             ">= 300,000/s",
         )
+        if pure is not None:
+            row("full server chain, pure Python", rate(FRAMES, pure),
+                "the same, compiled", rate(FRAMES, server))
         latencies = status_latency(path, Path(tmp) / "home")
         p99 = latencies[int(len(latencies) * 0.99) - 1]
         p50 = latencies[len(latencies) // 2]

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
+from mypy_extensions import mypyc_attr
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
@@ -45,8 +46,6 @@ BAD_FCS = 1
 MALFORMED = 2
 UNSUPPORTED = 3
 STATUS_NAMES = ("ok", "bad_fcs", "malformed", "unsupported")
-
-_new_packet = object.__new__
 
 #: ``decoder(dlt, data)`` returns a decoded packet or raises ``MalformedFrame``.
 Decoder = Callable[[int, bytes], Any]
@@ -104,16 +103,14 @@ class Packet:
     __slots__ = ("source", "ts", "dlt", "data", "length", "location", "decoded", "status",
                  "error")
 
-    def __init__(
-        self, source: PacketSource, ts: float, dlt: int, data: bytes, length: int, decoder: Decoder
-    ) -> None:
+    def __init__(self, source: PacketSource, ts: float, dlt: int, data: bytes, length: int,
+                 decoded: Any, status: int) -> None:
         self.source = source
         self.ts = ts
         self.dlt = dlt
         self.data = data
         self.length = length
         self.location: Any = None
-        decoded, status = classify(decoder, dlt, data)
         self.decoded: Any = decoded
         self.status = status
         self.error = status == BAD_FCS or status == MALFORMED
@@ -181,6 +178,7 @@ STAGES: tuple[Stage, ...] = (
 _POSITIONS = {stage.name: stage.position for stage in STAGES}
 
 
+@mypyc_attr(native_class=False)  # a KeyError: compiled classes cannot inherit it
 class UnknownStage(KeyError):
     """A subscriber was registered under a name :data:`STAGES` does not hold."""
 
@@ -311,10 +309,9 @@ class PacketChain:
         by_status = self.by_status
         count = 0
         errors = 0
-        new = _new_packet
         for sec, usec, offset, caplen in META.iter_unpack(meta):
             data = buffer[offset : offset + caplen]
-            # classify() and Packet(...) inlined: this loop is the hot path.
+            # classify(), inlined: this loop is the hot path.
             try:
                 decoded = decoder(dlt, data)
             except UnsupportedLinkType:
@@ -329,20 +326,9 @@ class PacketChain:
                     status = BAD_FCS if decoded.bad_fcs else OK
                 except AttributeError:
                     status = OK
-            packet = new(Packet)
-            packet.source = source
-            packet.ts = sec + usec * 1e-6
-            packet.dlt = dlt
-            packet.data = data
-            packet.length = caplen
-            packet.location = None
-            packet.decoded = decoded
-            packet.status = status
-            if status == BAD_FCS or status == MALFORMED:
-                packet.error = True
+            packet = Packet(source, sec + usec * 1e-6, dlt, data, caplen, decoded, status)
+            if packet.error:
                 errors += 1
-            else:
-                packet.error = False
             for name, callback in callbacks:
                 try:
                     callback(packet)
@@ -388,7 +374,8 @@ class PacketChain:
 
     def make_packet(self, source: PacketSource, ts: float, dlt: int, data: bytes) -> Packet:
         """A packet decoded with this chain's decoder (for synthetic sources and tests)."""
-        return Packet(source, ts, dlt, data, len(data), self._decoder)
+        decoded, status = classify(self._decoder, dlt, data)
+        return Packet(source, ts, dlt, data, len(data), decoded, status)
 
     def _subscriber_failed(self, name: str, packet: Packet) -> None:
         self.failures[name] = self.failures.get(name, 0) + 1

@@ -9,6 +9,9 @@ from typing import Any
 
 from kismet_tx.fields import FieldDef
 
+#: A sample: counts stay ints, as Kismet's int64 records serialize them.
+Sample = int | float
+
 RRD_FIELDS = (
     FieldDef("kismet.common.rrd.last_time", "uint64", "time of the last sample"),
     FieldDef("kismet.common.rrd.serial_time", "uint64", "time the record was serialized"),
@@ -31,17 +34,17 @@ class Rrd:
 
     def __init__(self, aggregate_sum: bool = False) -> None:
         self._last = 0
-        self._value = 0.0
-        self._minute: list[float] = [0] * 60
-        self._hour: list[float] = [0] * 60
-        self._day: list[float] = [0] * 24
+        self._value: Sample = 0.0
+        self._minute: list[Sample] = [0] * 60
+        self._hour: list[Sample] = [0] * 60
+        self._day: list[Sample] = [0] * 24
         self._sum = aggregate_sum
         #: Running totals of the minute and hour vectors (sum aggregation), so an
         #: add costs the same however full the vectors are.
-        self._mtotal: float = 0
-        self._htotal: float = 0
+        self._mtotal: Sample = 0
+        self._htotal: Sample = 0
 
-    def add(self, now: float, value: float) -> None:
+    def add(self, now: float, value: Sample) -> None:
         """Record ``value`` at time ``now`` (seconds)."""
         sec = int(now)
         if self._last and sec - self._last > 0:

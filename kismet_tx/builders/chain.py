@@ -20,10 +20,10 @@ def fill_chain(chain: PacketChain, *, gps: GpsTracker, devices: Tracking,
     """Register each subscriber the service owns by its stage name."""
     # First: every later stage sees packet.location (off while there is no fix).
     gps.attach(chain, "gps")
-    chain.register("devices", devices.dot11)
+    chain.register("devices", devices.dot11.handle)
     chain.register("channels", channels)
     # After the device tracker, so the devices an alert counts against exist.
-    chain.register("alerts", alerts.wids)
+    chain.register("alerts", alerts.wids.handle)
     alerts.device_watch.attach(chain, "devicewatch", priority=stage_position("devicewatch"))
     # Streams and logs see each packet after every tracker (Kismet's logging position).
     # A batch stage: the feeds encode a whole batch in one loop. Off while no stream is open.

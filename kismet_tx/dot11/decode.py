@@ -37,7 +37,6 @@ _U64 = struct.Struct("<Q")
 _H24 = struct.Struct("<xB2x6s6s6sH")
 _H16 = struct.Struct("<xB2x6s6s")
 _H10 = struct.Struct("<xB2x6s")
-_new = object.__new__
 # Minimum management fixed-field bytes, by subtype.
 _FIXED_LEN = tuple(MGMT_FIXED_LEN.get(i, 0) for i in range(16))
 # Control subtypes whose header carries a transmitter address (addr2).
@@ -97,7 +96,7 @@ def decode_packet(dlt: int, data: bytes | bytearray | memoryview) -> Dot11Packet
             fcs = True
             end -= 4
         pad = fl & 0x20
-    f = _new(Dot11Packet)
+    f = Dot11Packet()
     f.dlt = dlt
     f._rv = rv
     f._rm = rm
@@ -214,6 +213,6 @@ def decode_frame(
         end = len(data)
     if start < 0 or end > len(data) or start > end:
         raise MalformedFrame("frame bounds outside the data")
-    if start or end != len(data):
-        data = data[start:end]
+    if start or end != len(data) or type(data) is not bytes:
+        data = bytes(data[start:end])
     return decode_packet(DLT_IEEE802_11, data)

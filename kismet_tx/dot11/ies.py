@@ -92,7 +92,7 @@ class IESet:
         "_cs",
     )
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, raw: bytes | bytearray | memoryview) -> None:
         self.raw = raw if isinstance(raw, bytes) else bytes(raw)
         self._tags: list[tuple[int, int, int]] | None = None
         self._by_tag: dict[int, list[tuple[int, int]]] = {}
@@ -399,15 +399,14 @@ def _ssid_text(ies: IESet) -> str:
     return "" if not raw or raw.count(0) == len(raw) else munge_to_printable(raw)
 
 
-def ies_for(raw: bytes) -> IESet:
+def ies_for(raw: bytes | bytearray | memoryview) -> IESet:
     """The shared :class:`IESet` for these IE bytes (bounded cache, oldest evicted)."""
-    if type(raw) is not bytes:
-        raw = bytes(raw)
-    s = _CACHE.get(raw)
+    key = raw if type(raw) is bytes else bytes(raw)
+    s = _CACHE.get(key)
     if s is None:
         if len(_CACHE) >= _CACHE_MAX:
             del _CACHE[next(iter(_CACHE))]
-        s = _CACHE[raw] = IESet(raw)
+        s = _CACHE[key] = IESet(key)
     return s
 
 

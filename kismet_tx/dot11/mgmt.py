@@ -35,6 +35,23 @@ _ASSOC = struct.Struct("<HH6s")
 _U16 = struct.Struct("<H")
 
 
+#: The fields of :class:`MgmtFixed`, in order (its slots and its repr).
+_MGMT_FIXED_FIELDS = (
+    "timestamp",
+    "beacon_interval",
+    "capability",
+    "listen_interval",
+    "current_ap",
+    "status",
+    "aid",
+    "auth_algorithm",
+    "auth_seq",
+    "reason",
+    "category",
+    "action",
+)
+
+
 class MgmtFixed:
     """Fixed fields of a management frame; fields the subtype lacks are ``None``.
 
@@ -44,20 +61,7 @@ class MgmtFixed:
     ``reason`` (deauthentication, disassociation), ``category``/``action``.
     """
 
-    __slots__ = (
-        "timestamp",
-        "beacon_interval",
-        "capability",
-        "listen_interval",
-        "current_ap",
-        "status",
-        "aid",
-        "auth_algorithm",
-        "auth_seq",
-        "reason",
-        "category",
-        "action",
-    )
+    __slots__ = _MGMT_FIXED_FIELDS
 
     def __init__(self) -> None:
         self.timestamp: int | None = None
@@ -90,7 +94,7 @@ class MgmtFixed:
 
     def __repr__(self) -> str:
         items = ", ".join(
-            f"{k}={getattr(self, k)!r}" for k in self.__slots__ if getattr(self, k) is not None
+            f"{k}={getattr(self, k)!r}" for k in _MGMT_FIXED_FIELDS if getattr(self, k) is not None
         )
         return f"MgmtFixed({items})"
 

@@ -230,7 +230,7 @@ def radiotap_fast(data: bytes) -> tuple[RadioInfo, int, int | None]:
     return ri, it_len, values[fpos] if fpos >= 0 else None
 
 
-def decode_radiotap(data: bytes) -> tuple[RadioInfo, int]:
+def decode_radiotap(data: bytes | bytearray | memoryview) -> tuple[RadioInfo, int]:
     """Decode a radiotap header (DLT 127); returns ``(radio, 802.11 offset)``."""
     if type(data) is not bytes:
         data = bytes(data)

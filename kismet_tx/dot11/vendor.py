@@ -36,6 +36,25 @@ _WPS_TEXT = {
 }
 
 
+#: The fields of :class:`WPSInfo`, in order (its slots and its repr).
+_W_P_S_INFO_FIELDS = (
+    "version",
+    "state",
+    "ap_setup_locked",
+    "selected_registrar",
+    "device_name",
+    "manufacturer",
+    "model_name",
+    "model_number",
+    "serial_number",
+    "uuid_e",
+    "uuid_r",
+    "config_methods",
+    "primary_device_type",
+    "truncated",
+)
+
+
 class WPSInfo:
     """Wi-Fi Protected Setup attributes; absent ones are ``None``.
 
@@ -44,22 +63,7 @@ class WPSInfo:
     ``truncated`` is set when the attribute list ended mid-attribute.
     """
 
-    __slots__ = (
-        "version",
-        "state",
-        "ap_setup_locked",
-        "selected_registrar",
-        "device_name",
-        "manufacturer",
-        "model_name",
-        "model_number",
-        "serial_number",
-        "uuid_e",
-        "uuid_r",
-        "config_methods",
-        "primary_device_type",
-        "truncated",
-    )
+    __slots__ = _W_P_S_INFO_FIELDS
 
     def __init__(self) -> None:
         self.version: int | None = None
@@ -92,7 +96,7 @@ class WPSInfo:
     def __repr__(self) -> str:
         items = ", ".join(
             f"{k}={getattr(self, k)!r}"
-            for k in self.__slots__
+            for k in _W_P_S_INFO_FIELDS
             if getattr(self, k) not in (None, False)
         )
         return f"WPSInfo({items})"

@@ -20,6 +20,7 @@ from kismet_tx.tracker.device import (
     BASICTYPE_PEER,
     BASICTYPE_WIRED,
 )
+from kismet_tx.tracker.dot11mgmt import ManagementFrames
 from kismet_tx.tracker.dot11state import (
     DISTRIB_ADHOC,
     DISTRIB_FROM,
@@ -47,7 +48,6 @@ from kismet_tx.tracker.dot11update import (
     RECEIVED,
     SENT,
     TRANSMITTER,
-    DeviceUpdate,
 )
 
 _CRYPT_PROTECTED = BASICCRYPT_ENCRYPTED | BASICCRYPT_L2
@@ -75,8 +75,9 @@ def _drop_one(keys: list[EapolKey]) -> None:
     del keys[0]
 
 
-class DataFrames(DeviceUpdate):
-    """The phy's handling of data frames."""
+class DataFrames(ManagementFrames):
+    """The phy's handling of data frames (on top of management frames: one line of
+    single inheritance, which compiled classes need)."""
 
     def data(self, d: Dot11Packet, packet: Packet) -> None:
         """A data frame with at most three addresses (4-address ones go to WDS)."""

@@ -18,13 +18,13 @@ from kismet_tx.keys import phy_hash, spkey_text
 from kismet_tx.tracker.device import Device
 from kismet_tx.tracker.devices import DeviceTracker
 from kismet_tx.tracker.dot11data import DataFrames
-from kismet_tx.tracker.dot11mgmt import ST_BEACON, ManagementFrames
+from kismet_tx.tracker.dot11mgmt import ST_BEACON
 from kismet_tx.tracker.dot11ssids import ST_PROBE_REQ
 from kismet_tx.tracker.dot11state import PHY_NAME
 from kismet_tx.tracker.dot11update import DBM as _DBM
 
 
-class Dot11Phy(ManagementFrames, DataFrames):
+class Dot11Phy(DataFrames):
     """The 802.11 phy handler and chain subscriber (call it with a packet)."""
 
     name = PHY_NAME
@@ -43,7 +43,10 @@ class Dot11Phy(ManagementFrames, DataFrames):
         """Drop an expired device from the AP index."""
         self.access_points.pop(device.mac, None)
 
-    def __call__(self, packet: Packet) -> None:
+    def handle(self, packet: Packet) -> None:
+        """Classify one chain packet and update every device it names (the chain
+        subscriber; no ``__call__``: mypyc 2.4 crashes calling a ``__call__``
+        that a subclass defines)."""
         if packet.error:
             return
         d: Dot11Packet | None = packet.decoded

@@ -144,7 +144,7 @@ class Wids:
         raised: list[Alert] = []
         system.alert_tracker.on_alert.append(raised.append)
         chain = PacketChain(clock)
-        chain.subscribe(system.wids, "alerts.wids")
+        chain.subscribe(system.wids.handle, "alerts.wids")
         chain.subscribe(system.device_watch, "alerts.devices")
         return cls(clock, bus, system, chain, raised)
 

@@ -23,7 +23,7 @@ def test_radiotap_beacon_with_good_fcs():
     assert p.length == len(BEACON) and p.end == len(p.raw) - 4
     assert p.signal_dbm == -40 and p.noise_dbm is None
     assert p.freq_mhz == 2437 and p.radio_channel == 6
-    assert p.radio_levels() == (2437, -40, None) and p.radio_levels() is p.radio_levels()
+    assert p.radio_levels() == (2437, -40, None) and p.radio_levels() == p.radio_levels()
     assert p.radio.channel == 6 and p.radio is p.radio
     assert p.ssid == b"lab" and p.ies.ssid_str == "lab"
     assert p.advertised_channel == 6 and p.beacon_interval == 100

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from twisted.internet import task
 
 from kismet_tx.chain import Packet as ChainPacket
-from kismet_tx.chain import default_decoder
+from kismet_tx.chain import classify, default_decoder
 from kismet_tx.streams.feed import FLUSH_BYTES, EncodedBatch, EncodedFeed, block_layout
 from kismet_tx.streams.packet import Packet
 from kismet_tx.streams.pcapng import enhanced_packet
@@ -246,8 +246,9 @@ class _Source:
 
 def _ChainPacket(index: int) -> ChainPacket:
     """What the packet chain hands its subscribers (a frame too short to decode)."""
+    data = index.to_bytes(4, "little") + bytes(60)
     return ChainPacket(_Source(), 1_700_000_000.5 + index, 127,  # type: ignore[arg-type]
-                       index.to_bytes(4, "little") + bytes(60), 80, default_decoder())
+                       data, 80, *classify(default_decoder(), 127, data))
 
 
 def test_registry_feeds_chain_packets_to_shared_streams(clock: task.Clock) -> None:

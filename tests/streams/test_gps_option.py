@@ -11,7 +11,7 @@ from twisted.internet import task
 
 from kismet_tx.builders.tracking import gps_epb_options
 from kismet_tx.chain import Packet as ChainPacket
-from kismet_tx.chain import default_decoder
+from kismet_tx.chain import classify, default_decoder
 from kismet_tx.gps.location import FIX_3D, NO_FIX, Location
 from kismet_tx.gps.pcapng import KISMET_PEN, OPT_CUSTOM_BINARY, parse_gps_option
 from kismet_tx.streams.feed import EncodedFeed
@@ -29,7 +29,8 @@ class Collector:
 
 def _chain_packet(ts: float, location: Location | None) -> ChainPacket:
     source = SimpleNamespace(uuid="5FE308BD-0000-0000-0000-000000000001", source_name="gps-test")
-    packet = ChainPacket(source, ts, 105, FRAME, len(FRAME), default_decoder())  # type: ignore[arg-type]
+    packet = ChainPacket(source, ts, 105, FRAME, len(FRAME),  # type: ignore[arg-type]
+                         *classify(default_decoder(), 105, FRAME))
     packet.location = location
     return packet
 

@@ -134,7 +134,7 @@ def build_rig(tmp_path: Path, backlog: int = 512 * 1024) -> Rig:
         bus = MessageBus(clock, backlog=500)
         chain = PacketChain(clock)
         tracking = build_tracking(clock)
-        chain.subscribe(tracking.dot11, "devices", priority=10)
+        chain.subscribe(tracking.dot11.handle, "devices", priority=10)
         registry = StreamRegistry(clock)
         chain.subscribe(registry.feed, "streams", priority=1000)
         system = MemoryCaptureSystem(clock.seconds)

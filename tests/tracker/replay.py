@@ -80,7 +80,7 @@ def make_rig(**options: object) -> Rig:
     clock.advance(START)
     tracking = build_tracking(clock, manuf(), **options)  # type: ignore[arg-type]
     chain = PacketChain(clock)
-    chain.subscribe(tracking.dot11, "devices")
+    chain.subscribe(tracking.dot11.handle, "devices")
     return Rig(clock, chain, tracking)
 
 

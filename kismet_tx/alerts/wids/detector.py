@@ -38,8 +38,9 @@ class Dot11Wids(WidsState):
         super().__init__(alerts, apspoof=apspoof, ssidcanary=ssidcanary)
         define_builtins(alerts, DOT11_ALERTS, alerts.phy_id(DOT11_PHY))
 
-    def __call__(self, packet: Any) -> None:
-        """Check one packet."""
+    def handle(self, packet: Any) -> None:
+        """Check one packet (the chain subscriber; see ``Dot11Phy.handle`` on why
+        not ``__call__``)."""
         status = packet.status
         if status == BAD_FCS:
             return
