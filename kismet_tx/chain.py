@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, Final, Protocol, cast
 
 from mypy_extensions import mypyc_attr
 from twisted.internet.interfaces import IReactorTime
@@ -41,11 +41,11 @@ from kismet_tx.dot11.errors import MalformedFrame, UnsupportedLinkType
 _log = Logger(namespace="kismet_tx.chain")
 
 #: Decoding outcomes (``Packet.status``).
-OK = 0
-BAD_FCS = 1
-MALFORMED = 2
-UNSUPPORTED = 3
-STATUS_NAMES = ("ok", "bad_fcs", "malformed", "unsupported")
+OK: Final = 0
+BAD_FCS: Final = 1
+MALFORMED: Final = 2
+UNSUPPORTED: Final = 3
+STATUS_NAMES: Final = ("ok", "bad_fcs", "malformed", "unsupported")
 
 #: ``decoder(dlt, data)`` returns a decoded packet or raises ``MalformedFrame``.
 Decoder = Callable[[int, bytes], Any]
@@ -175,7 +175,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("export", 1001, "packets published to the message bus (export/feed.py)"),
 )
 
-_POSITIONS = {stage.name: stage.position for stage in STAGES}
+_POSITIONS: Final = {stage.name: stage.position for stage in STAGES}
 
 
 @mypyc_attr(native_class=False)  # a KeyError: compiled classes cannot inherit it
@@ -192,7 +192,7 @@ def stage_position(name: str) -> int:
 
 
 #: Seconds between two logged tracebacks of the same failing subscriber.
-FAILURE_LOG_INTERVAL = 60.0
+FAILURE_LOG_INTERVAL: Final = 60.0
 
 
 class PacketChain:

@@ -24,23 +24,24 @@ scanning every transmitter ever seen.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from kismet_tx.chain import Packet
 from kismet_tx.dot11.frames import TYPE_DATA, TYPE_MGMT
+from kismet_tx.dot11.packet import Dot11Packet
 from kismet_tx.fields import FieldDef
 from kismet_tx.rrd import Rrd
 
 #: Seconds a transmitter counts as active on a channel after its last frame.
-DEVICE_DECAY = 30
-_NO_MIN = 1 << 30
-_NO_MAX = -(1 << 30)
+DEVICE_DECAY: Final = 30
+_NO_MIN: Final = 1 << 30
+_NO_MAX: Final = -(1 << 30)
 #: Before any bucket was dropped: every second is still counted.
-_NO_FLOOR = -(1 << 62)
+_NO_FLOOR: Final = -(1 << 62)
 #: Management subtypes whose body advertises a channel: probe response, beacon.
-_ADVERTISING = (5, 8)
+_ADVERTISING: Final = (5, 8)
 
-SIGNAL_FIELDS = (
+SIGNAL_FIELDS: Final = (
     FieldDef("kismet.common.signal.type", "string", "signal type (dbm, rssi or none)"),
     FieldDef("kismet.common.signal.last_signal", "int32", "most recent signal"),
     FieldDef("kismet.common.signal.last_noise", "int32", "most recent noise"),
@@ -56,7 +57,7 @@ SIGNAL_FIELDS = (
     FieldDef("kismet.common.signal.encodingset", "uint64", "bitset of observed encodings"),
 )
 
-CHANNEL_FIELDS = (
+CHANNEL_FIELDS: Final = (
     FieldDef(
         "kismet.channeltracker.frequency_map",
         "doublemap[kismet.channelrec]",
@@ -305,7 +306,7 @@ class ChannelTracker:
             record = self.channels[key] = ChannelRecord(key, freq * 1000)
         return record
 
-    def _frequency_record(self, decoded: Any, freq: int) -> ChannelRecord:
+    def _frequency_record(self, decoded: Dot11Packet, freq: int) -> ChannelRecord:
         channel = decoded.radio_channel
         key = str(channel) if channel else ""
         parent = self._channel_record(key, freq) if key else None
@@ -313,7 +314,8 @@ class ChannelTracker:
         return record
 
     def __call__(self, packet: Packet) -> None:
-        decoded = packet.decoded
+        # Typed, so that compiled code reads its fields directly.
+        decoded: Dot11Packet | None = packet.decoded
         if decoded is None:
             return
         error = packet.error

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import struct
+from typing import Final
 
 __all__ = [
     "MacError",
@@ -24,9 +25,9 @@ __all__ = [
     "spkey_text",
 ]
 
-_WORD = struct.Struct("<4B")
-_HEX_KEY = re.compile(r"^([0-9A-Fa-f]{1,16})_([0-9A-Fa-f]{1,16})$")
-_MAC_SEP = re.compile(r"[:\-.]")
+_WORD: Final = struct.Struct("<4B")
+_HEX_KEY: Final = re.compile(r"^([0-9A-Fa-f]{1,16})_([0-9A-Fa-f]{1,16})$")
+_MAC_SEP: Final = re.compile(r"[:\-.]")
 
 
 class MacError(ValueError):

@@ -8,14 +8,14 @@ by the chain; those RRDs are kept (the web UI graphs them) and stay zero.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from kismet_tx.fields import FieldDef
 from kismet_tx.rrd import Rrd
 
-_P = "kismet.packetchain."
+_P: Final = "kismet.packetchain."
 
-PACKETSTATS_FIELDS = (
+PACKETSTATS_FIELDS: Final = (
     FieldDef(_P + "peak_packets_rrd", "kismet.common.rrd", "incoming packets peak rrd"),
     FieldDef(_P + "packets_rrd", "kismet.common.rrd", "total packet rate rrd"),
     FieldDef(_P + "error_packets_rrd", "kismet.common.rrd", "error packet rate rrd"),
@@ -27,7 +27,7 @@ PACKETSTATS_FIELDS = (
 )
 
 #: The RRD names, in Kismet's order; ``/packetchain/packet_<short>`` serves one.
-SHORT_NAMES = {
+SHORT_NAMES: Final = {
     "peak": "peak_packets_rrd", "rate": "packets_rrd", "error": "error_packets_rrd",
     "dupe": "dupe_packets_rrd", "drop": "dropped_packets_rrd",
     "processed": "processed_packets_rrd",

@@ -5,14 +5,14 @@ Pure: the caller passes the time of every sample, so tests drive it directly.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from kismet_tx.fields import FieldDef
 
 #: A sample: counts stay ints, as Kismet's int64 records serialize them.
 Sample = int | float
 
-RRD_FIELDS = (
+RRD_FIELDS: Final = (
     FieldDef("kismet.common.rrd.last_time", "uint64", "time of the last sample"),
     FieldDef("kismet.common.rrd.serial_time", "uint64", "time the record was serialized"),
     FieldDef("kismet.common.rrd.last_value", "double", "last sampled value"),
@@ -24,7 +24,7 @@ RRD_FIELDS = (
 )
 
 
-_ZEROS_60 = (0,) * 60
+_ZEROS_60: Final = (0,) * 60
 
 
 class Rrd:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from twisted.application.service import Service
 from twisted.internet.interfaces import IReactorTime
@@ -39,13 +39,13 @@ __all__ = [
 _log = Logger(namespace="kismet_tx.alerts")
 
 #: Seconds between checks for lost devices and failed sources.
-CHECK_INTERVAL = 1.0
+CHECK_INTERVAL: Final = 1.0
 #: Concrete MACs whose presence is remembered (masks can match many).
-WATCH_CAPACITY = 4096
+WATCH_CAPACITY: Final = 4096
 #: The watch lists ``/devices/alerts/mac/<kind>/...`` takes.
-WATCH_KINDS = ("found", "lost", "both")
+WATCH_KINDS: Final = ("found", "lost", "both")
 
-SYSTEM_ALERTS = (
+SYSTEM_ALERTS: Final = (
     BuiltinAlert("SOURCEERROR", "SYSTEM", Severity.HIGH,
                  "A capture source failed (its device went away, the driver reported an "
                  "error, or a capture file could not be read to its end)."),

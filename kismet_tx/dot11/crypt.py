@@ -9,6 +9,8 @@ available via :func:`crypt_to_legacy`.
 
 from __future__ import annotations
 
+from typing import Final
+
 from .cryptbits import (
     CRYPT_AES_CCM,
     CRYPT_AES_OCB,
@@ -95,7 +97,7 @@ _G, _W, _W2, _W3, _WEP = (
 )
 
 # RSN cipher type -> bits, as Kismet's wpa_rsn_pairwise_conv / wpa_rsn_group_conv.
-_RSN_PAIRWISE = {
+_RSN_PAIRWISE: Final = {
     1: _WEP | DOT11_CRYPT_PAIRWISE_WEP40,
     2: _W | DOT11_CRYPT_PAIRWISE_TKIP,
     3: _W2 | DOT11_CRYPT_PAIRWISE_OCB,
@@ -109,7 +111,7 @@ _RSN_PAIRWISE = {
     12: _W3 | DOT11_CRYPT_PAIRWISE_BIP_GMAC256,
     13: _W3 | DOT11_CRYPT_PAIRWISE_BIP_CMAC256,
 }
-_RSN_GROUP = {
+_RSN_GROUP: Final = {
     1: _WEP | DOT11_CRYPT_GROUP_WEP40,
     2: _G | DOT11_CRYPT_GROUP_TKIP,
     3: _G | DOT11_CRYPT_GROUP_OCB,
@@ -123,7 +125,7 @@ _RSN_GROUP = {
     12: _G | DOT11_CRYPT_GROUP_BIP_GMAC256,
     13: _G | DOT11_CRYPT_GROUP_BIP_CMAC256,
 }
-_RSN_AKM = {
+_RSN_AKM: Final = {
     1: _G | DOT11_CRYPT_AKM_1X,
     2: _G | DOT11_CRYPT_AKM_PSK,
     3: _G | DOT11_CRYPT_AKM_1X_FT,
@@ -148,21 +150,21 @@ _RSN_AKM = {
     25: _G | _W3 | DOT11_CRYPT_AKM_SAE_FT,
 }
 # WPA (vendor) cipher type -> bits, as Kismet's wfa_pairwise_conv / wfa_group_conv.
-_WPA_PAIRWISE = {
+_WPA_PAIRWISE: Final = {
     1: _WEP | DOT11_CRYPT_PAIRWISE_WEP40,
     2: _W | DOT11_CRYPT_PAIRWISE_TKIP,
     3: _W | DOT11_CRYPT_PAIRWISE_OCB,
     4: _W | DOT11_CRYPT_PAIRWISE_CCMP128,
     5: _WEP | DOT11_CRYPT_PAIRWISE_WEP104,
 }
-_WPA_GROUP = {
+_WPA_GROUP: Final = {
     1: _WEP | DOT11_CRYPT_GROUP_WEP40,
     2: _G | DOT11_CRYPT_GROUP_TKIP,
     3: _G | DOT11_CRYPT_GROUP_OCB,
     4: _G | DOT11_CRYPT_GROUP_CCMP128,
     5: _WEP | DOT11_CRYPT_GROUP_WEP104,
 }
-_WPA_AKM = {
+_WPA_AKM: Final = {
     1: DOT11_CRYPT_AKM_1X,
     2: DOT11_CRYPT_AKM_PSK,
     3: DOT11_CRYPT_AKM_1X_FT,
@@ -171,7 +173,7 @@ _WPA_AKM = {
     6: DOT11_CRYPT_AKM_PSK_SHA256,
     7: DOT11_CRYPT_AKM_TDLS,
 }
-_WPA_VERSION = {1: DOT11_CRYPT_GENERAL_WPA1, 2: _W2, 3: _W3}
+_WPA_VERSION: Final = {1: DOT11_CRYPT_GENERAL_WPA1, 2: _W2, 3: _W3}
 
 
 def rsn_bits(rsn: SecurityInfo) -> int:
@@ -227,7 +229,7 @@ def _wep_string(cs: int) -> str:
     return "WEP"
 
 
-_AKM_WORDS = (
+_AKM_WORDS: Final = (
     (DOT11_CRYPT_AKM_PSK, "-PSK"),
     (DOT11_CRYPT_AKM_PSK_FT, "-PSK-FT"),
     (DOT11_CRYPT_AKM_PSK_SHA256, "-PSK-SHA256"),
@@ -251,7 +253,7 @@ _AKM_WORDS = (
     (DOT11_CRYPT_EAP_TTLS, "-TTLS"),
     (DOT11_CRYPT_EAP_TLS, "-TLS"),
 )
-_SIMPLE_AKM = {
+_SIMPLE_AKM: Final = {
     "-PSK-FT": "-PSK",
     "-PSK-SHA256": "-PSK",
     "-PSK-SHA384": "-PSK",
@@ -262,7 +264,7 @@ _SIMPLE_AKM = {
     "-FILS-SHA384": "-FILS",
     "-FILS-SHA384-FT": "-FILS",
 }
-_CIPHER_WORDS = (
+_CIPHER_WORDS: Final = (
     (DOT11_CRYPT_PAIRWISE_TKIP | DOT11_CRYPT_GROUP_TKIP, "TKIP"),
     (DOT11_CRYPT_PAIRWISE_OCB | DOT11_CRYPT_GROUP_OCB, "AES-OCB"),
     (DOT11_CRYPT_PAIRWISE_CCMP128 | DOT11_CRYPT_GROUP_CCMP128, "AES-CCMP"),

@@ -8,7 +8,7 @@ the per-frame hot path: the radiotap fast path and the MAC header are inline.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, Final
 
 from .errors import MalformedFrame
 from .frames import (
@@ -33,15 +33,15 @@ from .radiotap import RADIOTAP_LAYOUTS, radiotap_fast
 
 __all__ = ["decode_packet", "decode_frame"]
 
-_U64 = struct.Struct("<Q")
-_H24 = struct.Struct("<xB2x6s6s6sH")
-_H16 = struct.Struct("<xB2x6s6s")
-_H10 = struct.Struct("<xB2x6s")
+_U64: Final = struct.Struct("<Q")
+_H24: Final = struct.Struct("<xB2x6s6s6sH")
+_H16: Final = struct.Struct("<xB2x6s6s")
+_H10: Final = struct.Struct("<xB2x6s")
 # Minimum management fixed-field bytes, by subtype.
-_FIXED_LEN = tuple(MGMT_FIXED_LEN.get(i, 0) for i in range(16))
+_FIXED_LEN: Final = tuple(MGMT_FIXED_LEN.get(i, 0) for i in range(16))
 # Control subtypes whose header carries a transmitter address (addr2).
-_CTRL_HAS_TA = frozenset({ST_TRIGGER, 3, ST_BF_POLL, ST_NDPA, ST_BAR, ST_BA, ST_PSPOLL,
-                          ST_RTS, ST_CFEND, ST_CFEND_ACK})  # fmt: skip
+_CTRL_HAS_TA: Final = frozenset({ST_TRIGGER, 3, ST_BF_POLL, ST_NDPA, ST_BAR, ST_BA, ST_PSPOLL,
+                                 ST_RTS, ST_CFEND, ST_CFEND_ACK})  # fmt: skip
 
 
 def decode_packet(dlt: int, data: bytes | bytearray | memoryview) -> Dot11Packet:

@@ -9,6 +9,7 @@ EAPOL-Key body (RSN/WPA descriptors), including the PMKID KDE and Kismet's
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 from .errors import MalformedFrame
 
@@ -24,21 +25,21 @@ __all__ = [
     "EAPOL_KEY",
 ]
 
-ETHERTYPE_EAPOL = 0x888E
-ETHERTYPE_IPV4 = 0x0800
-ETHERTYPE_ARP = 0x0806
-ETHERTYPE_IPV6 = 0x86DD
+ETHERTYPE_EAPOL: Final = 0x888E
+ETHERTYPE_IPV4: Final = 0x0800
+ETHERTYPE_ARP: Final = 0x0806
+ETHERTYPE_IPV6: Final = 0x86DD
 
-EAPOL_EAP = 0
-EAPOL_START = 1
-EAPOL_LOGOFF = 2
-EAPOL_KEY = 3
+EAPOL_EAP: Final = 0
+EAPOL_START: Final = 1
+EAPOL_LOGOFF: Final = 2
+EAPOL_KEY: Final = 3
 
-_SNAP = struct.Struct(">BBB3sH")
-_EAPOL_HDR = struct.Struct(">BBH")
-_KEY = struct.Struct(">BHHQ32s16s8s8x16sH")
-_EAP = struct.Struct(">BBH")
-_PMKID_KDE = b"\x00\x0f\xac\x04"
+_SNAP: Final = struct.Struct(">BBB3sH")
+_EAPOL_HDR: Final = struct.Struct(">BBH")
+_KEY: Final = struct.Struct(">BHHQ32s16s8s8x16sH")
+_EAP: Final = struct.Struct(">BBH")
+_PMKID_KDE: Final = b"\x00\x0f\xac\x04"
 
 
 class LLC:

@@ -7,6 +7,7 @@ Each ``parse_*`` takes one IE body and returns its object or raises
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 from .errors import MalformedFrame
 from .text import munge_to_printable
@@ -27,8 +28,8 @@ __all__ = [
     "parse_rates",
 ]
 
-_HT_CAP = struct.Struct("<HB16sHIB")
-_VHT_CAP = struct.Struct("<IHHHH")
+_HT_CAP: Final = struct.Struct("<HB16sHIB")
+_VHT_CAP: Final = struct.Struct("<IHHHH")
 
 
 def parse_rates(body: bytes) -> list[float]:

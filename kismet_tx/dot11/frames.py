@@ -11,6 +11,7 @@ them Kismet-style.
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 __all__ = [
     "TYPE_MGMT",
@@ -26,42 +27,42 @@ __all__ = [
     "subtype_name",
 ]
 
-TYPE_MGMT = 0
-TYPE_CTRL = 1
-TYPE_DATA = 2
-TYPE_EXT = 3
-TYPE_NAMES = ("mgmt", "ctrl", "data", "ext")
+TYPE_MGMT: Final = 0
+TYPE_CTRL: Final = 1
+TYPE_DATA: Final = 2
+TYPE_EXT: Final = 3
+TYPE_NAMES: Final = ("mgmt", "ctrl", "data", "ext")
 
 # Management subtypes.
-ST_ASSOC_REQ = 0
-ST_ASSOC_RESP = 1
-ST_REASSOC_REQ = 2
-ST_REASSOC_RESP = 3
-ST_PROBE_REQ = 4
-ST_PROBE_RESP = 5
-ST_TIMING_ADV = 6
-ST_BEACON = 8
-ST_ATIM = 9
-ST_DISASSOC = 10
-ST_AUTH = 11
-ST_DEAUTH = 12
-ST_ACTION = 13
-ST_ACTION_NO_ACK = 14
+ST_ASSOC_REQ: Final = 0
+ST_ASSOC_RESP: Final = 1
+ST_REASSOC_REQ: Final = 2
+ST_REASSOC_RESP: Final = 3
+ST_PROBE_REQ: Final = 4
+ST_PROBE_RESP: Final = 5
+ST_TIMING_ADV: Final = 6
+ST_BEACON: Final = 8
+ST_ATIM: Final = 9
+ST_DISASSOC: Final = 10
+ST_AUTH: Final = 11
+ST_DEAUTH: Final = 12
+ST_ACTION: Final = 13
+ST_ACTION_NO_ACK: Final = 14
 
 # Control subtypes.
-ST_TRIGGER = 2
-ST_BF_POLL = 4
-ST_NDPA = 5
-ST_CTRL_EXT = 6
-ST_CTRL_WRAPPER = 7
-ST_BAR = 8
-ST_BA = 9
-ST_PSPOLL = 10
-ST_RTS = 11
-ST_CTS = 12
-ST_ACK = 13
-ST_CFEND = 14
-ST_CFEND_ACK = 15
+ST_TRIGGER: Final = 2
+ST_BF_POLL: Final = 4
+ST_NDPA: Final = 5
+ST_CTRL_EXT: Final = 6
+ST_CTRL_WRAPPER: Final = 7
+ST_BAR: Final = 8
+ST_BA: Final = 9
+ST_PSPOLL: Final = 10
+ST_RTS: Final = 11
+ST_CTS: Final = 12
+ST_ACK: Final = 13
+ST_CFEND: Final = 14
+ST_CFEND_ACK: Final = 15
 
 MGMT_SUBTYPES: dict[int, str] = {
     0: "assoc_req", 1: "assoc_resp", 2: "reassoc_req", 3: "reassoc_resp",
@@ -81,7 +82,7 @@ DATA_SUBTYPES: dict[int, str] = {
 }  # fmt: skip
 _SUBTYPE_TABLES: tuple[dict[int, str], ...] = (MGMT_SUBTYPES, CTRL_SUBTYPES, DATA_SUBTYPES, {})
 
-BROADCAST = b"\xff\xff\xff\xff\xff\xff"
+BROADCAST: Final = b"\xff\xff\xff\xff\xff\xff"
 
 # Minimum fixed-field bytes after the MAC header, per management subtype.
 MGMT_FIXED_LEN: dict[int, int] = {
@@ -90,8 +91,8 @@ MGMT_FIXED_LEN: dict[int, int] = {
     ST_ACTION: 1, ST_ACTION_NO_ACK: 1,
 }  # fmt: skip
 
-_U16 = struct.Struct("<H")
-_U32 = struct.Struct("<I")
+_U16: Final = struct.Struct("<H")
+_U32: Final = struct.Struct("<I")
 
 
 def mac_str(mac: bytes | None) -> str:

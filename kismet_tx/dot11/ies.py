@@ -40,19 +40,19 @@ from .vendor import WMMInfo, WPSInfo, parse_owe_transition, parse_wmm, parse_wps
 
 __all__ = ["IESet", "ies_for", "clear_ie_cache"]
 
-IE_SSID = 0
-IE_RATES = 1
-IE_DS = 3
-IE_TIM = 5
-IE_COUNTRY = 7
-IE_HT_CAP = 45
-IE_RSN = 48
-IE_EXT_RATES = 50
-IE_HT_OP = 61
-IE_EXT_CAP = 127
-IE_VHT_CAP = 191
-IE_VHT_OP = 192
-IE_VENDOR = 221
+IE_SSID: Final = 0
+IE_RATES: Final = 1
+IE_DS: Final = 3
+IE_TIM: Final = 5
+IE_COUNTRY: Final = 7
+IE_HT_CAP: Final = 45
+IE_RSN: Final = 48
+IE_EXT_RATES: Final = 50
+IE_HT_OP: Final = 61
+IE_EXT_CAP: Final = 127
+IE_VHT_CAP: Final = 191
+IE_VHT_OP: Final = 192
+IE_VENDOR: Final = 221
 
 
 class _Missing(enum.Enum):
@@ -64,8 +64,8 @@ class _Missing(enum.Enum):
 _MISSING: Final = _Missing.MISSING
 _T = TypeVar("_T")
 
-OUI_MS = b"\x00\x50\xf2"
-OUI_WFA = b"\x50\x6f\x9a"
+OUI_MS: Final = b"\x00\x50\xf2"
+OUI_WFA: Final = b"\x50\x6f\x9a"
 
 
 class IESet:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from typing import Final
 
 from .errors import MalformedFrame, UnsupportedLinkType
 from .radio import RadioInfo, channel_to_freq, make_index_map
@@ -28,21 +29,21 @@ __all__ = [
     "decode_avs",
 ]
 
-DLT_IEEE802_11 = 105
-DLT_PRISM = 119
-DLT_RADIOTAP = 127
-DLT_AVS = 163
-DLT_PPI = 192
-SUPPORTED_DLTS = frozenset({DLT_IEEE802_11, DLT_PRISM, DLT_RADIOTAP, DLT_AVS, DLT_PPI})
+DLT_IEEE802_11: Final = 105
+DLT_PRISM: Final = 119
+DLT_RADIOTAP: Final = 127
+DLT_AVS: Final = 163
+DLT_PPI: Final = 192
+SUPPORTED_DLTS: Final = frozenset({DLT_IEEE802_11, DLT_PRISM, DLT_RADIOTAP, DLT_AVS, DLT_PPI})
 
-_U32 = struct.Struct("<I")
+_U32: Final = struct.Struct("<I")
 
 
 # PPI (DLT 192): 8-byte header, then type/length fields; type 2 = 802.11-common.
-_PPI_HDR = struct.Struct("<BBHI")
-_PPI_FIELD = struct.Struct("<HH")
-_PPI_COMMON = struct.Struct("<QHHHHxxbb")
-_PPI_MAP = make_index_map(
+_PPI_HDR: Final = struct.Struct("<BBHI")
+_PPI_FIELD: Final = struct.Struct("<HH")
+_PPI_COMMON: Final = struct.Struct("<QHHHHxxbb")
+_PPI_MAP: Final = make_index_map(
     {"tsft": 0, "flags": 1, "rate_500kbps": 2, "freq_mhz": 3, "chan_flags": 4,
      "signal_dbm": 5, "noise_dbm": 6}
 )  # fmt: skip
@@ -80,14 +81,14 @@ def decode_ppi(data: bytes) -> tuple[RadioInfo | None, int]:
 
 
 # Prism (DLT 119): msgcode, msglen, devname[16], then 10 x (did, status, len, data).
-_PRISM_ITEM = struct.Struct("<IHHI")
-_PRISM_HDR_LE = struct.Struct("<II")
-_PRISM_MAP = make_index_map(
+_PRISM_ITEM: Final = struct.Struct("<IHHI")
+_PRISM_HDR_LE: Final = struct.Struct("<II")
+_PRISM_MAP: Final = make_index_map(
     {"tsft": 0, "flags": 1, "rate_500kbps": 2, "freq_mhz": 3, "signal_dbm": 4,
      "noise_dbm": 5, "signal_rssi": 6, "noise_rssi": 7, "header_channel": 8}
 )  # fmt: skip
-_AVS_MAGIC_MASK = 0xFFFFFFF0
-_AVS_MAGIC = 0x80211000
+_AVS_MAGIC_MASK: Final = 0xFFFFFFF0
+_AVS_MAGIC: Final = 0x80211000
 
 
 def _trailing_fcs_flag(data: bytes, start: int) -> int:
@@ -152,8 +153,8 @@ def decode_prism(data: bytes) -> tuple[RadioInfo, int]:
 
 # AVS (DLT 163), big-endian: version, length, mactime, hosttime, phytype, channel,
 # datarate (100 kb/s), antenna, priority, ssi_type, ssi_signal, ssi_noise, ...
-_AVS = struct.Struct(">IIQQIIIIIIii")
-_AVS_MAP = make_index_map(
+_AVS: Final = struct.Struct(">IIQQIIIIIIii")
+_AVS_MAP: Final = make_index_map(
     {"tsft": 0, "flags": 1, "rate_500kbps": 2, "freq_mhz": 3, "signal_dbm": 4,
      "noise_dbm": 5, "signal_rssi": 6, "noise_rssi": 7, "antenna": 8, "header_channel": 9}
 )  # fmt: skip

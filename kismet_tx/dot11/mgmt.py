@@ -8,35 +8,36 @@ start.  Capability bits are exposed as ``CAP_*`` constants.
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 from .errors import MalformedFrame
 from .frames import MGMT_FIXED_LEN
 
 __all__ = ["MgmtFixed", "parse_fixed", "IE_OFFSETS", "CAP_ESS", "CAP_IBSS", "CAP_PRIVACY"]
 
-CAP_ESS = 0x0001
-CAP_IBSS = 0x0002
-CAP_PRIVACY = 0x0010
-CAP_SHORT_PREAMBLE = 0x0020
-CAP_SPECTRUM_MGMT = 0x0100
-CAP_QOS = 0x0200
-CAP_SHORT_SLOT = 0x0400
-CAP_APSD = 0x0800
-CAP_RADIO_MEASUREMENT = 0x1000
+CAP_ESS: Final = 0x0001
+CAP_IBSS: Final = 0x0002
+CAP_PRIVACY: Final = 0x0010
+CAP_SHORT_PREAMBLE: Final = 0x0020
+CAP_SPECTRUM_MGMT: Final = 0x0100
+CAP_QOS: Final = 0x0200
+CAP_SHORT_SLOT: Final = 0x0400
+CAP_APSD: Final = 0x0800
+CAP_RADIO_MEASUREMENT: Final = 0x1000
 
 #: Subtype -> offset of the tagged IEs after the MAC header (subtypes with IEs only).
 IE_OFFSETS: dict[int, int] = {0: 4, 1: 6, 2: 10, 3: 6, 4: 0, 5: 12, 8: 12}
 
 #: Beacon and probe response fixed fields: timestamp, beacon interval, capability.
-BEACON_FIXED = struct.Struct("<QHH")
-_HH = struct.Struct("<HH")
-_HHH = struct.Struct("<HHH")
-_ASSOC = struct.Struct("<HH6s")
-_U16 = struct.Struct("<H")
+BEACON_FIXED: Final = struct.Struct("<QHH")
+_HH: Final = struct.Struct("<HH")
+_HHH: Final = struct.Struct("<HHH")
+_ASSOC: Final = struct.Struct("<HH6s")
+_U16: Final = struct.Struct("<H")
 
 
 #: The fields of :class:`MgmtFixed`, in order (its slots and its repr).
-_MGMT_FIXED_FIELDS = (
+_MGMT_FIXED_FIELDS: Final = (
     "timestamp",
     "beacon_interval",
     "capability",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import Any
+from typing import Any, Final
 
 from . import crypt
 from .cryptbits import DOT11_CRYPT_GENERAL_WEP, DOT11_CRYPT_GENERAL_WPA
@@ -24,8 +24,8 @@ from .radio import RADIO_FIELDS, IndexMap, RadioInfo, freq_to_channel
 
 __all__ = ["Dot11Packet"]
 
-_U16 = struct.Struct("<H")
-_U32 = struct.Struct("<I")
+_U16: Final = struct.Struct("<H")
+_U32: Final = struct.Struct("<I")
 # Bits of Dot11Packet._lazy: which lazily computed slots are filled.  The decoder
 # sets LAZY_FCS when the FCS verdict is known without a CRC.
 LAZY_RADIO, LAZY_FCS, LAZY_FIXED, LAZY_IES, LAZY_LLC, LAZY_EAPOL, LAZY_LEVELS = (
@@ -34,14 +34,14 @@ LAZY_RADIO, LAZY_FCS, LAZY_FIXED, LAZY_IES, LAZY_LLC, LAZY_EAPOL, LAZY_LEVELS = 
 #: The index map of a packet without radio values (never read).
 NO_INDEX_MAP: IndexMap = ()
 _new = object.__new__
-_FLAGS = RADIO_FIELDS.index("flags")
-_SIGNAL = RADIO_FIELDS.index("signal_dbm")
-_NOISE = RADIO_FIELDS.index("noise_dbm")
-_FREQ = RADIO_FIELDS.index("freq_mhz")
-_HDR_CHAN = RADIO_FIELDS.index("header_channel")
+_FLAGS: Final = RADIO_FIELDS.index("flags")
+_SIGNAL: Final = RADIO_FIELDS.index("signal_dbm")
+_NOISE: Final = RADIO_FIELDS.index("noise_dbm")
+_FREQ: Final = RADIO_FIELDS.index("freq_mhz")
+_HDR_CHAN: Final = RADIO_FIELDS.index("header_channel")
 _NO_LEVELS: tuple[None, None, None] = (None, None, None)
 # Offset of the capability field in the body, per management subtype (-1: none).
-_CAP_OFFSET = (0, 0, 0, 0, -1, 10, -1, -1, 10) + (-1,) * 7
+_CAP_OFFSET: Final = (0, 0, 0, 0, -1, 10, -1, -1, 10) + (-1,) * 7
 
 
 class Dot11Packet(Dot11Frame):

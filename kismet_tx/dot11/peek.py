@@ -8,13 +8,15 @@ SNAP ethertype of ``eapol``), but cost a slice or one unpack, where those build 
 
 from __future__ import annotations
 
+from typing import Final
+
 from .eapol import ETHERTYPE_EAPOL
 from .frames import Dot11Frame
 from .mgmt import BEACON_FIXED
 
 __all__ = ["beacon_fixed", "may_be_eapol"]
 
-_EAPOL_ETHERTYPE = ETHERTYPE_EAPOL.to_bytes(2, "big")
+_EAPOL_ETHERTYPE: Final = ETHERTYPE_EAPOL.to_bytes(2, "big")
 
 
 def beacon_fixed(p: Dot11Frame) -> tuple[int, int, int]:

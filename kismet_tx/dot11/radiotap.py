@@ -10,6 +10,7 @@ public entry.  Both raise :class:`MalformedFrame` for bytes they cannot decode.
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 from .errors import MalformedFrame
 from .radio import IndexMap, RadioInfo, make_index_map
@@ -17,8 +18,8 @@ from .radio import IndexMap, RadioInfo, make_index_map
 __all__ = ["RADIOTAP_LAYOUTS", "RadiotapLayout", "decode_radiotap", "radiotap_fast"]
 
 _new = object.__new__
-_U32 = struct.Struct("<I")
-_VENDOR_NS = struct.Struct("<3sBH")
+_U32: Final = struct.Struct("<I")
+_VENDOR_NS: Final = struct.Struct("<3sBH")
 
 # Radiotap field table: bit -> (alignment, struct codes, value names).
 # Codes are per value; "x" codes skip bytes nobody reads.  Names of None are
@@ -63,11 +64,11 @@ _RT_FIELDS: dict[int, tuple[int, tuple[tuple[str, str | None], ...]]] = {
     26: (1, (("x", None),)),
     27: (2, (("4x", None),)),
 }
-_CODE_SIZE = {c: struct.calcsize("<" + c) for _, f in _RT_FIELDS.values() for c, _n in f}
+_CODE_SIZE: Final = {c: struct.calcsize("<" + c) for _, f in _RT_FIELDS.values() for c, _n in f}
 
-_RT_NS_BIT = 1 << 29
-_VENDOR_NS_BIT = 1 << 30
-_EXT_BIT = 1 << 31
+_RT_NS_BIT: Final = 1 << 29
+_VENDOR_NS_BIT: Final = 1 << 30
+_EXT_BIT: Final = 1 << 31
 
 #: ``(struct or None, index map, position of the flags byte or -1)``.
 RadiotapLayout = tuple[struct.Struct | None, IndexMap, int]
@@ -76,8 +77,8 @@ RadiotapLayout = tuple[struct.Struct | None, IndexMap, int]
 RADIOTAP_LAYOUTS: dict[int, RadiotapLayout] = {}
 # Extended-bitmap headers, keyed by the length and bitmap bytes.
 _RT_EXT: dict[bytes, RadiotapLayout] = {}
-_RT_CACHE_MAX = 512
-_RT_FIRST = struct.Struct("<Q")
+_RT_CACHE_MAX: Final = 512
+_RT_FIRST: Final = struct.Struct("<Q")
 
 
 def _compile_radiotap(data: bytes, it_len: int, n_words: int) -> tuple[RadiotapLayout, bool]:

@@ -8,6 +8,7 @@ standard ones.
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 from .errors import MalformedFrame
 
@@ -22,8 +23,8 @@ __all__ = [
     "AKM_NAMES",
 ]
 
-RSN_OUI = 0x000FAC
-WPA_OUI = 0x0050F2
+RSN_OUI: Final = 0x000FAC
+WPA_OUI: Final = 0x0050F2
 
 CIPHER_NAMES: dict[int, str] = {
     0: "GROUP", 1: "WEP40", 2: "TKIP", 4: "CCMP", 5: "WEP104", 6: "BIP-CMAC128",
@@ -38,8 +39,8 @@ AKM_NAMES: dict[int, str] = {
     20: "PSK-SHA384", 21: "PASN", 24: "SAE-EXT-KEY", 25: "FT-SAE-EXT-KEY",
 }  # fmt: skip
 
-_U16 = struct.Struct("<H")
-_SUITE = struct.Struct(">I")
+_U16: Final = struct.Struct("<H")
+_SUITE: Final = struct.Struct(">I")
 
 
 def suite_name(suite: int, akm: bool = False) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 __all__ = ["munge_to_printable"]
 
-_ESCAPES = {
+_ESCAPES: Final = {
     0x22: '\\"',
     0x5C: "\\\\",
     0x08: "\\b",
@@ -13,10 +15,10 @@ _ESCAPES = {
     0x0D: "\\r",
     0x09: "\\t",
 }
-_ASCII_TABLE = tuple(
+_ASCII_TABLE: Final = tuple(
     _ESCAPES.get(c) or (chr(c) if 32 <= c <= 126 else f"\\x{c:02X}") for c in range(256)
 )
-_UTF8_CTRL = {c: _ESCAPES.get(c) or f"\\u{c:04x}" for c in range(32)}
+_UTF8_CTRL: Final = {c: _ESCAPES.get(c) or f"\\u{c:04x}" for c in range(32)}
 _UTF8_CTRL[0x22] = '\\"'
 _UTF8_CTRL[0x5C] = "\\\\"
 

@@ -6,6 +6,7 @@ Each parser takes the vendor body *after* the 3-byte OUI and 1-byte type.
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 from .errors import MalformedFrame
 from .text import munge_to_printable
@@ -22,12 +23,12 @@ __all__ = [
 ]
 
 # Kismet's DOT11_WPS_* state bits.
-WPS_CONFIGURED = 0x01
-WPS_NOT_CONFIGURED = 0x02
-WPS_LOCKED = 0x04
+WPS_CONFIGURED: Final = 0x01
+WPS_NOT_CONFIGURED: Final = 0x02
+WPS_LOCKED: Final = 0x04
 
-_TLV = struct.Struct(">HH")
-_WPS_TEXT = {
+_TLV: Final = struct.Struct(">HH")
+_WPS_TEXT: Final = {
     0x1011: "device_name",
     0x1021: "manufacturer",
     0x1023: "model_name",
@@ -37,7 +38,7 @@ _WPS_TEXT = {
 
 
 #: The fields of :class:`WPSInfo`, in order (its slots and its repr).
-_W_P_S_INFO_FIELDS = (
+_WPS_INFO_FIELDS: Final = (
     "version",
     "state",
     "ap_setup_locked",
@@ -63,7 +64,7 @@ class WPSInfo:
     ``truncated`` is set when the attribute list ended mid-attribute.
     """
 
-    __slots__ = _W_P_S_INFO_FIELDS
+    __slots__ = _WPS_INFO_FIELDS
 
     def __init__(self) -> None:
         self.version: int | None = None
@@ -96,7 +97,7 @@ class WPSInfo:
     def __repr__(self) -> str:
         items = ", ".join(
             f"{k}={getattr(self, k)!r}"
-            for k in _W_P_S_INFO_FIELDS
+            for k in _WPS_INFO_FIELDS
             if getattr(self, k) not in (None, False)
         )
         return f"WPSInfo({items})"
@@ -162,7 +163,7 @@ class WMMInfo:
         return f"WMMInfo(subtype={self.subtype}, version={self.version}, qos={self.qos_info})"
 
 
-_AC = struct.Struct("<BBH")
+_AC: Final = struct.Struct("<BBH")
 
 
 def parse_wmm(data: bytes) -> WMMInfo:

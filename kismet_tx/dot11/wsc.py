@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 from .eapol import EAPOL_EAP
 
 __all__ = ["WSC_M3", "wps_message_type"]
 
 #: The WSC message type of M3, the message a PIN brute-force attack repeats.
-WSC_M3 = 0x07
+WSC_M3: Final = 0x07
 
-_U16BE = struct.Struct(">H")
-_WFA_SIMPLE_CONFIG = b"\x00\x37\x2a\x00\x00\x00\x01"
-_WSC_MSG = 0x04
-_WSC_MESSAGE_TYPE = 0x1022
+_U16BE: Final = struct.Struct(">H")
+_WFA_SIMPLE_CONFIG: Final = b"\x00\x37\x2a\x00\x00\x00\x01"
+_WSC_MSG: Final = 0x04
+_WSC_MESSAGE_TYPE: Final = 0x1022
 
 
 def wps_message_type(data: bytes, off: int, end: int) -> int | None:

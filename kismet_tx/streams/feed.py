@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
@@ -35,9 +35,9 @@ from kismet_tx.streams.pcapng import (
 _log = Logger(namespace="kismet_tx.streams")
 
 #: The feed key of "every packet" (the all-packets HTTP streams and the pcapng log).
-ALL_PACKETS = ("all",)
+ALL_PACKETS: Final = ("all",)
 #: Encoded bytes a feed collects before it hands them out without waiting for the turn's end.
-FLUSH_BYTES = 64 * 1024
+FLUSH_BYTES: Final = 64 * 1024
 
 PacketFilter = Callable[[StreamPacket], bool]
 

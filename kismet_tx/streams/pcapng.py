@@ -16,47 +16,48 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable
+from typing import Final
 
 from kismet_tx import __version__
 from kismet_tx.streams.packet import StreamPacket
 
-SHB_TYPE = 0x0A0D0D0A
-IDB_TYPE = 0x00000001
-EPB_TYPE = 0x00000006
-BYTE_ORDER_MAGIC = 0x1A2B3C4D
+SHB_TYPE: Final = 0x0A0D0D0A
+IDB_TYPE: Final = 0x00000001
+EPB_TYPE: Final = 0x00000006
+BYTE_ORDER_MAGIC: Final = 0x1A2B3C4D
 
-OPT_ENDOFOPT = 0
-OPT_COMMENT = 1
-SHB_HARDWARE = 2
-SHB_OS = 3
-SHB_USERAPPL = 4
-IF_NAME = 2
-IF_DESCRIPTION = 3
-IF_TSRESOL = 9
+OPT_ENDOFOPT: Final = 0
+OPT_COMMENT: Final = 1
+SHB_HARDWARE: Final = 2
+SHB_OS: Final = 3
+SHB_USERAPPL: Final = 4
+IF_NAME: Final = 2
+IF_DESCRIPTION: Final = 3
+IF_TSRESOL: Final = 9
 
 #: ``if_tsresol`` value: 10^-6 seconds.
-TSRESOL_MICROSECONDS = 6
+TSRESOL_MICROSECONDS: Final = 6
 #: Kismet's IDB snap length.
-DEFAULT_SNAPLEN = 65535
+DEFAULT_SNAPLEN: Final = 65535
 #: The ``shb_userappl`` this server writes.
-USERAPPL = f"kismet_tx {__version__}"
+USERAPPL: Final = f"kismet_tx {__version__}"
 
 #: Block type and total length (the start of every block).
-BLOCK_HEAD = struct.Struct("<II")
+BLOCK_HEAD: Final = struct.Struct("<II")
 #: The trailing copy of the total length.
-BLOCK_TAIL = struct.Struct("<I")
+BLOCK_TAIL: Final = struct.Struct("<I")
 #: SHB body: byte-order magic, major, minor, section length.
-SHB_BODY = struct.Struct("<IHHq")
+SHB_BODY: Final = struct.Struct("<IHHq")
 #: IDB body: linktype, reserved, snaplen.
-IDB_BODY = struct.Struct("<HHI")
+IDB_BODY: Final = struct.Struct("<HHI")
 #: A whole EPB header: type, total length, interface id, ts high, ts low, caplen, origlen.
-EPB_HEAD = struct.Struct("<IIIIIII")
+EPB_HEAD: Final = struct.Struct("<IIIIIII")
 #: Option code and value length.
-OPTION_HEAD = struct.Struct("<HH")
+OPTION_HEAD: Final = struct.Struct("<HH")
 
-_END_OF_OPTIONS = OPTION_HEAD.pack(OPT_ENDOFOPT, 0)
-_PADDING = (b"", b"\0\0\0", b"\0\0", b"\0")
-_MAX_OPTION_VALUE = 0xFFFF
+_END_OF_OPTIONS: Final = OPTION_HEAD.pack(OPT_ENDOFOPT, 0)
+_PADDING: Final = (b"", b"\0\0\0", b"\0\0", b"\0")
+_MAX_OPTION_VALUE: Final = 0xFFFF
 
 
 def padding(length: int) -> bytes:
@@ -113,7 +114,7 @@ def interface_description(linktype: int, name: str, description: str | None = No
 
 
 #: An Enhanced Packet Block's bytes besides its data, padding and options.
-_EPB_FIXED = EPB_HEAD.size + BLOCK_TAIL.size
+_EPB_FIXED: Final = EPB_HEAD.size + BLOCK_TAIL.size
 
 
 def epb_size(caplen: int) -> int:

@@ -16,14 +16,14 @@ device twice, never miss one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Final
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import Cooperator
 
 #: Devices looked at between two yields to the reactor.
-DEFAULT_SLICE = 256
+DEFAULT_SLICE: Final = 256
 
 
 def changed_since(devices: Iterable[Any], since: int) -> Iterator[Any]:

@@ -10,33 +10,33 @@ request reads a device, through the lazy Mapping of
 from __future__ import annotations
 
 import struct
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from kismet_tx.keys import device_key, mac_str
 from kismet_tx.rrd import Rrd
 
 # Kismet's basic type bits (``kismet.device.base.basic_type_set``).
-BASICTYPE_DEVICE = 0
-BASICTYPE_AP = 1
-BASICTYPE_CLIENT = 2
-BASICTYPE_WIRED = 4
-BASICTYPE_PEER = 8
+BASICTYPE_DEVICE: Final = 0
+BASICTYPE_AP: Final = 1
+BASICTYPE_CLIENT: Final = 2
+BASICTYPE_WIRED: Final = 4
+BASICTYPE_PEER: Final = 8
 
 # Kismet's basic crypt bits (``kismet.device.base.basic_crypt_set``).
-BASICCRYPT_NONE = 0
-BASICCRYPT_ENCRYPTED = 2
-BASICCRYPT_L2 = 4
-BASICCRYPT_L3 = 8
-BASICCRYPT_WEAKCRYPT = 16
-BASICCRYPT_DECRYPTED = 32
+BASICCRYPT_NONE: Final = 0
+BASICCRYPT_ENCRYPTED: Final = 2
+BASICCRYPT_L2: Final = 4
+BASICCRYPT_L3: Final = 8
+BASICCRYPT_WEAKCRYPT: Final = 16
+BASICCRYPT_DECRYPTED: Final = 32
 
 #: Seconds of traffic a device keeps as a flat history before its RRDs are built
 #: (two RRDs cost about 2.6 KB; most devices of a survey are seen in a few seconds).
-SPARSE_RRD_SECONDS = 16
+SPARSE_RRD_SECONDS: Final = 16
 #: One second of a device's packed history: second, packets, data bytes.
-SECOND = struct.Struct("<qqq")
+SECOND: Final = struct.Struct("<qqq")
 _pack_second = SECOND.pack
-_SPARSE_BYTES = SECOND.size * SPARSE_RRD_SECONDS
+_SPARSE_BYTES: Final = SECOND.size * SPARSE_RRD_SECONDS
 
 
 class Source(Protocol):

@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from kismet_tx.fields import FieldDef
 
-_F = FieldDef
+_F: Final = FieldDef
 
-BASE_FIELDS = (
+BASE_FIELDS: Final = (
     _F("kismet.device.base.key", "string", "unique device key (phy hash and MAC)"),
     _F("kismet.device.base.macaddr", "mac_addr", "MAC address"),
     _F("kismet.device.base.phyname", "string", "phy name"),
@@ -51,7 +53,7 @@ BASE_FIELDS = (
     _F("dot11.device", "dot11.device", "IEEE802.11 device"),
 )
 
-SIGNAL_FIELDS = (
+SIGNAL_FIELDS: Final = (
     _F("kismet.common.signal.type", "string", "signal type (dbm, rssi or none)"),
     _F("kismet.common.signal.last_signal", "int32", "most recent signal"),
     _F("kismet.common.signal.last_noise", "int32", "most recent noise"),
@@ -65,7 +67,7 @@ SIGNAL_FIELDS = (
     _F("kismet.common.signal.carrierset", "uint64", "bitset of observed carriers"),
 )
 
-SEENBY_FIELDS = (
+SEENBY_FIELDS: Final = (
     _F("kismet.common.seenby.uuid", "uuid", "datasource UUID"),
     _F("kismet.common.seenby.source", "kismet.datasource", "the datasource's record"),
     _F("kismet.device.base.packets.rrd", "kismet.common.rrd", "packets per second, minute, hour"),
@@ -76,7 +78,7 @@ SEENBY_FIELDS = (
     _F("kismet.common.seenby.num_packets", "uint64", "packets seen by this source"),
 )
 
-DOT11_FIELDS = (
+DOT11_FIELDS: Final = (
     _F("dot11.device.typeset", "uint64",
        "type bits: beacon AP 1, ad-hoc 2, client 4, wired 8, WDS 16, probe AP 256"),
     _F("dot11.device.num_client_aps", "uint64", "BSSIDs this device was a client of"),
@@ -112,7 +114,7 @@ DOT11_FIELDS = (
        "EAPOL key frames per client"),
 )
 
-SSID_FIELDS = (
+SSID_FIELDS: Final = (
     _F("dot11.advertisedssid.ssid", "string", "SSID (printable)"),
     _F("dot11.advertisedssid.ssidlen", "uint32", "SSID length, bytes"),
     _F("dot11.advertisedssid.ssid_hash", "uint64", "SSID hash"),
@@ -143,7 +145,7 @@ SSID_FIELDS = (
     _F("dot11.advertisedssid.wps_uuid_e", "string", "WPS UUID-E"),
 )
 
-PROBED_FIELDS = (
+PROBED_FIELDS: Final = (
     _F("dot11.probedssid.ssid", "string", "probed SSID (printable, empty for wildcard)"),
     _F("dot11.probedssid.ssidlen", "uint32", "SSID length, bytes"),
     _F("dot11.probedssid.bssid", "mac_addr", "BSSID of an association request"),
@@ -162,7 +164,7 @@ PROBED_FIELDS = (
     _F("dot11.probedssid.wps_uuid_e", "string", "WPS UUID-E"),
 )
 
-CLIENT_FIELDS = (
+CLIENT_FIELDS: Final = (
     _F("dot11.client.bssid", "mac_addr", "BSSID"),
     _F("dot11.client.bssid_key", "device_key", "device key of the BSSID"),
     _F("dot11.client.first_time", "uint64", "first time seen with this BSSID"),
@@ -176,7 +178,7 @@ CLIENT_FIELDS = (
     _F("dot11.client.num_retries", "uint64", "retried data frames"),
 )
 
-EAPOL_FIELDS = (
+EAPOL_FIELDS: Final = (
     _F("dot11.eapol.timestamp", "double", "packet time"),
     _F("dot11.eapol.direction", "uint8", "1 from the AP, 2 to the AP, 3 WDS, 4 ad-hoc"),
     _F("dot11.eapol.message_num", "uint8", "4-way handshake message (1-4, 0 unknown)"),
@@ -186,19 +188,19 @@ EAPOL_FIELDS = (
     _F("dot11.eapol.rsn_pmkid", "byte_array", "PMKID from the key data (hex, empty if none)"),
 )
 
-PHY_FIELDS = (
+PHY_FIELDS: Final = (
     _F("kismet.phy.phy_name", "string", "phy name"),
     _F("kismet.phy.phy_id", "int32", "phy id"),
     _F("kismet.phy.device_count", "uint64", "devices of this phy"),
     _F("kismet.phy.packet_count", "uint64", "packets handled by this phy"),
 )
 
-VIEW_FIELDS = (
+VIEW_FIELDS: Final = (
     _F("kismet.devices.view.id", "string", "view id"),
     _F("kismet.devices.view.description", "string", "view description"),
     _F("kismet.devices.view.size", "uint64", "devices in the view"),
     _F("kismet.devices.view.indexed", "uint8", "the view keeps its own index"),
 )
 
-DEVICE_FIELDS = (BASE_FIELDS + SIGNAL_FIELDS + SEENBY_FIELDS + DOT11_FIELDS + SSID_FIELDS
-                 + PROBED_FIELDS + CLIENT_FIELDS + EAPOL_FIELDS + PHY_FIELDS + VIEW_FIELDS)
+DEVICE_FIELDS: Final = (BASE_FIELDS + SIGNAL_FIELDS + SEENBY_FIELDS + DOT11_FIELDS + SSID_FIELDS
+                        + PROBED_FIELDS + CLIENT_FIELDS + EAPOL_FIELDS + PHY_FIELDS + VIEW_FIELDS)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 import uuid as uuidlib
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Final
 
 from twisted.application.service import Service
 from twisted.internet.interfaces import IReactorTime
@@ -35,7 +35,7 @@ _log = Logger(namespace="kismet_tx.tracker")
 
 
 #: Seconds between two expiry passes.
-EXPIRY_INTERVAL = 10.0
+EXPIRY_INTERVAL: Final = 10.0
 
 class DeviceTracker(Service):
     """All devices, looked up by key or MAC; views; expiry; the ``add_alert`` hook.

@@ -9,6 +9,8 @@ dropping a repeated message number first, as Kismet does).
 
 from __future__ import annotations
 
+from typing import Final
+
 from kismet_tx.chain import Packet
 from kismet_tx.dot11.packet import Dot11Packet
 from kismet_tx.dot11.peek import may_be_eapol
@@ -50,7 +52,7 @@ from kismet_tx.tracker.dot11update import (
     TRANSMITTER,
 )
 
-_CRYPT_PROTECTED = BASICCRYPT_ENCRYPTED | BASICCRYPT_L2
+_CRYPT_PROTECTED: Final = BASICCRYPT_ENCRYPTED | BASICCRYPT_L2
 
 
 def _count_data(dev: Dot11Device, dsize: int, frag: int, retry: int) -> None:

@@ -13,6 +13,8 @@ field (``Dot11Packet.fixed``) is read.
 
 from __future__ import annotations
 
+from typing import Final
+
 from kismet_tx.chain import Packet
 from kismet_tx.dot11.packet import Dot11Packet
 from kismet_tx.dot11.peek import beacon_fixed
@@ -39,12 +41,12 @@ from kismet_tx.tracker.dot11state import (
 )
 from kismet_tx.tracker.dot11update import MEMBER, RECEIVED, TRANSMITTER
 
-ST_ASSOC_REQ = 0
-ST_REASSOC_REQ = 2
-ST_PROBE_RESP = 5
-ST_BEACON = 8
-ST_DISASSOC = 10
-ST_DEAUTH = 12
+ST_ASSOC_REQ: Final = 0
+ST_REASSOC_REQ: Final = 2
+ST_PROBE_RESP: Final = 5
+ST_BEACON: Final = 8
+ST_DISASSOC: Final = 10
+ST_DEAUTH: Final = 12
 
 
 class ManagementFrames(SsidUpdate):

@@ -10,7 +10,7 @@ with one WPS UUID-E are related to each other (``dot11_uuid_e``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from twisted.logger import Logger
 
@@ -37,11 +37,11 @@ from kismet_tx.tracker.dot11update import DeviceUpdate
 
 _log = Logger(namespace="kismet_tx.tracker")
 
-ST_PROBE_REQ = 4
+ST_PROBE_REQ: Final = 4
 
 #: WPS UUID-Es remembered for relating devices, and MACs kept per UUID-E.
-_UUID_MAX = 65536
-_UUID_OWNERS_MAX = 64
+_UUID_MAX: Final = 65536
+_UUID_OWNERS_MAX: Final = 64
 
 #: ``(kind, device, record, raw SSID)`` for every SSID a device shows for the first time.
 SsidHook = Callable[[str, Dot11Device, Any, bytes], None]

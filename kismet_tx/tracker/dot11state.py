@@ -10,7 +10,7 @@ Kismet's (``phy_80211.h``): typeset bits, distribution directions, type strings.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from kismet_tx.tracker.device import Device
 
@@ -18,48 +18,48 @@ if TYPE_CHECKING:
     from kismet_tx.dot11.vendor import WPSInfo
     from kismet_tx.tracker.device import Phy
 
-PHY_NAME = "IEEE802.11"
+PHY_NAME: Final = "IEEE802.11"
 
-TYPESET_BEACON_AP = 1
-TYPESET_ADHOC = 2
-TYPESET_CLIENT = 4
-TYPESET_WIRED = 8
-TYPESET_WDS = 16
-TYPESET_TURBOCELL = 32
-TYPESET_INFERRED_WIRELESS = 64
-TYPESET_INFERRED_WIRED = 128
-TYPESET_PROBE_AP = 256
+TYPESET_BEACON_AP: Final = 1
+TYPESET_ADHOC: Final = 2
+TYPESET_CLIENT: Final = 4
+TYPESET_WIRED: Final = 8
+TYPESET_WDS: Final = 16
+TYPESET_TURBOCELL: Final = 32
+TYPESET_INFERRED_WIRELESS: Final = 64
+TYPESET_INFERRED_WIRED: Final = 128
+TYPESET_PROBE_AP: Final = 256
 #: Typeset bits that put a device in the ``phydot11_accesspoints`` view.
-AP_TYPESET = TYPESET_BEACON_AP | TYPESET_PROBE_AP | TYPESET_ADHOC
+AP_TYPESET: Final = TYPESET_BEACON_AP | TYPESET_PROBE_AP | TYPESET_ADHOC
 
 # Kismet's distribution directions (``dot11.eapol.direction``, ``dot11.client.type``).
-DISTRIB_UNKNOWN = 0
-DISTRIB_FROM = 1
-DISTRIB_TO = 2
-DISTRIB_INTER = 3
-DISTRIB_ADHOC = 4
+DISTRIB_UNKNOWN: Final = 0
+DISTRIB_FROM: Final = 1
+DISTRIB_TO: Final = 2
+DISTRIB_INTER: Final = 3
+DISTRIB_ADHOC: Final = 4
 
-TYPE_AP = "Wi-Fi AP"
-TYPE_CLIENT = "Wi-Fi Client"
-TYPE_BRIDGED = "Wi-Fi Bridged"
-TYPE_ADHOC = "Wi-Fi Ad-Hoc"
-TYPE_WDS = "Wi-Fi WDS"
-TYPE_WDS_AP = "Wi-Fi WDS AP"
-TYPE_DEVICE = "Wi-Fi Device"
-TYPE_INFERRED = "Wi-Fi Device (Inferred)"
+TYPE_AP: Final = "Wi-Fi AP"
+TYPE_CLIENT: Final = "Wi-Fi Client"
+TYPE_BRIDGED: Final = "Wi-Fi Bridged"
+TYPE_ADHOC: Final = "Wi-Fi Ad-Hoc"
+TYPE_WDS: Final = "Wi-Fi WDS"
+TYPE_WDS_AP: Final = "Wi-Fi WDS AP"
+TYPE_DEVICE: Final = "Wi-Fi Device"
+TYPE_INFERRED: Final = "Wi-Fi Device (Inferred)"
 
 #: EAPOL-Key frames kept per AP and client.
-MAX_EAPOL = 16
+MAX_EAPOL: Final = 16
 #: Clients with a handshake list kept per AP.
-MAX_HANDSHAKE_CLIENTS = 256
+MAX_HANDSHAKE_CLIENTS: Final = 256
 #: Probed SSIDs kept per device.
-MAX_PROBED = 512
+MAX_PROBED: Final = 512
 #: SSIDs kept per AP (advertised and responded each).
-MAX_SSIDS = 256
+MAX_SSIDS: Final = 256
 
-EMPTY_MAC = bytes(6)
+EMPTY_MAC: Final = bytes(6)
 #: Kismet names VHT channel widths as HT ones in an advertised SSID.
-HT_NAMES = {"VHT80": "HT80", "VHT160": "HT160", "VHT80+80": "HT80+80"}
+HT_NAMES: Final = {"VHT80": "HT80", "VHT160": "HT160", "VHT80+80": "HT80+80"}
 
 
 class AdvertisedSsid:

@@ -19,7 +19,7 @@ per-frame context attributes below.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from kismet_tx.tracker.device import SeenBy, Source
 from kismet_tx.tracker.devices import DeviceTracker
@@ -35,24 +35,24 @@ if TYPE_CHECKING:
     from kismet_tx.tracker.device import Phy
 
 #: The device counts the frame as a packet.
-COUNTED = 1
-_TX = 2
-_RX = 4
+COUNTED: Final = 1
+_TX: Final = 2
+_RX: Final = 4
 #: The device transmitted the frame.
-SENT = COUNTED | _TX
+SENT: Final = COUNTED | _TX
 #: The frame was addressed to the device.
-RECEIVED = COUNTED | _RX
+RECEIVED: Final = COUNTED | _RX
 #: The frame's radio levels and location are the device's.
-RADIO = 8
+RADIO: Final = 8
 #: Only a device already known is updated.
-EXISTING = 16
+EXISTING: Final = 16
 #: A BSSID named by a frame it did not transmit.
-MEMBER = 0
+MEMBER: Final = 0
 #: The frame's transmitter: it sent the frame, and the radio levels are its own.
-TRANSMITTER = SENT | RADIO
+TRANSMITTER: Final = SENT | RADIO
 
 #: Canonical int objects for dBm values, so devices share them.
-DBM = tuple(range(-256, 256))
+DBM: Final = tuple(range(-256, 256))
 
 
 class DeviceUpdate:

@@ -12,9 +12,10 @@ import gzip
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import Final
 
-UNKNOWN = "Unknown"
-LOCALLY_ADMINISTERED = "Randomized (locally administered)"
+UNKNOWN: Final = "Unknown"
+LOCALLY_ADMINISTERED: Final = "Randomized (locally administered)"
 
 
 class ManufDb:

@@ -10,14 +10,14 @@ Devices the tracker has since forgotten drop out of their groups.
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from typing import Any, Final
 
 from kismet_tx.dot11.crypt import crypt_to_simple_string
 from kismet_tx.fields import FieldDef
 
-_G = "dot11.ssidgroup."
+_G: Final = "dot11.ssidgroup."
 
-SSIDGROUP_FIELDS = (
+SSIDGROUP_FIELDS: Final = (
     FieldDef(_G + "hash", "uint64", "unique hash of ssid and encryption options"),
     FieldDef(_G + "ssid", "string", "SSID"),
     FieldDef(_G + "ssid_len", "uint32", "Length of SSID"),
@@ -33,7 +33,7 @@ SSIDGROUP_FIELDS = (
     FieldDef(_G + "advertising_devices_len", "uint64", "Number of advertising devices"),
 )
 
-_ROLES = ("advertised", "responded", "probed")
+_ROLES: Final = ("advertised", "responded", "probed")
 
 
 def ssid_hash(raw: bytes) -> int:

@@ -4,7 +4,7 @@ timestamps from two transmitters (BSSTIMESTAMP) and NULLPROBERESP."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from kismet_tx.alerts.wids.ssidrules import check_canary, check_spoof
 from kismet_tx.alerts.wids.state import MAX_SSIDS_PER_BSS, BssState, SsidRecord, WidsState
@@ -19,10 +19,10 @@ __all__ = ["BSS_TS_JUMPS", "BSS_TS_RECENT", "BSS_TS_WINDOW", "BSS_TS_WOBBLE_US",
 
 #: BSS timestamp checks: allowed drift (microseconds), how recent the previous
 #: beacon must be (seconds), the window for repeated jumps and how many.
-BSS_TS_WOBBLE_US = 10_000_000
-BSS_TS_RECENT = 10.0
-BSS_TS_WINDOW = 5.0
-BSS_TS_JUMPS = 5
+BSS_TS_WOBBLE_US: Final = 10_000_000
+BSS_TS_RECENT: Final = 10.0
+BSS_TS_WINDOW: Final = 5.0
+BSS_TS_JUMPS: Final = 5
 
 
 def check_advertised(w: WidsState, packet: Any, p: Dot11Packet, ies: IESet,

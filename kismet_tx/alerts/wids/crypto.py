@@ -4,7 +4,7 @@ handshake nonce degradation and reuse (NONCEDEGRADE, NONCEREUSE)."""
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from typing import Any, Final
 
 from kismet_tx.alerts.wids.state import MAX_NONCES, NonceRecord, WidsState, remember
 from kismet_tx.dot11.eapol import EAPOL
@@ -17,10 +17,10 @@ __all__ = ["NONCE_RETRY_WINDOW", "WPS_M3_LIMIT", "WPS_WINDOW", "check_associatio
            "check_eapol"]
 
 #: WPS M3 messages from one device within WPS_WINDOW seconds before WPSBRUTE.
-WPS_M3_LIMIT = 5
-WPS_WINDOW = 300.0
+WPS_M3_LIMIT: Final = 5
+WPS_WINDOW: Final = 300.0
 #: A handshake retransmission arrives within this many seconds.
-NONCE_RETRY_WINDOW = 1.0
+NONCE_RETRY_WINDOW: Final = 1.0
 
 
 def check_association(w: WidsState, packet: Any, p: Dot11Packet, ies: IESet) -> None:

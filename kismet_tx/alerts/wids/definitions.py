@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from kismet_tx.alerts.alert import Severity
 from kismet_tx.alerts.builtin import BuiltinAlert
 from kismet_tx.alerts.rates import DISABLED, RateLimit, TimeUnit
@@ -14,7 +16,7 @@ def _rate(limit: int, burst: int) -> RateLimit:
 
 
 #: The WIDS alert kinds, with the rates Kismet ships in kismet_alerts.conf.
-DOT11_ALERTS = (
+DOT11_ALERTS: Final = (
     BuiltinAlert("DEAUTHFLOOD", "DENIAL", Severity.MEDIUM,
                  "Many deauthentication or disassociation frames for one network in quick "
                  "succession. Without management frame protection these can be forged to "

@@ -7,7 +7,7 @@ management frame that passes the FCS but is malformed raises MALFORMMGMT.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 from kismet_tx.alerts.alerttracker import AlertTracker
 from kismet_tx.alerts.builtin import define_builtins
@@ -27,7 +27,7 @@ from kismet_tx.dot11.peek import may_be_eapol
 
 __all__ = ["Dot11Wids"]
 
-_MGMT_WITH_IES = (0, 2, 4, 5, 8)
+_MGMT_WITH_IES: Final = (0, 2, 4, 5, 8)
 
 
 class Dot11Wids(WidsState):
@@ -44,7 +44,7 @@ class Dot11Wids(WidsState):
         status = packet.status
         if status == BAD_FCS:
             return
-        p = packet.decoded
+        p: Dot11Packet | None = packet.decoded  # typed: compiled code reads fields directly
         if p is None:
             if status == MALFORMED:
                 check_short_management(self, packet)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from kismet_tx.alerts.wids.state import WidsState
 from kismet_tx.dot11.frames import BROADCAST, mac_str
@@ -11,9 +11,9 @@ from kismet_tx.dot11.packet import Dot11Packet
 __all__ = ["DISCONNECT_FLOOD", "DISCONNECT_GAP", "check_disconnect", "invalid_reason"]
 
 #: Seconds between two disconnects that still count as one flood.
-DISCONNECT_GAP = 1.0
+DISCONNECT_GAP: Final = 1.0
 #: More disconnects than this in a row is a flood.
-DISCONNECT_FLOOD = 10
+DISCONNECT_FLOOD: Final = 10
 
 
 def invalid_reason(code: int) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from kismet_tx.alerts.wids.state import WidsState
 from kismet_tx.dot11.errors import MalformedFrame
@@ -33,8 +33,8 @@ FIXED_IE_LENGTHS: dict[int, int] = {
 }
 
 #: Management subtypes that carry tagged elements, by name.
-SUBTYPE_TEXT = {0: "association request", 2: "reassociation request", 4: "probe request",
-                5: "probe response", 8: "beacon"}
+SUBTYPE_TEXT: Final = {0: "association request", 2: "reassociation request", 4: "probe request",
+                       5: "probe response", 8: "beacon"}
 
 
 def check_short_management(w: WidsState, packet: Any) -> None:

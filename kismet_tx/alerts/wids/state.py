@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from kismet_tx.alerts.alerttracker import AlertTracker
 from kismet_tx.alerts.config import CanaryRule, SpoofRule
@@ -31,11 +31,11 @@ __all__ = [
 ]
 
 #: Bounds on the detector's memory.
-MAX_BSS = 4096
-MAX_STATIONS = 8192
-MAX_SSIDS_PER_BSS = 16
-MAX_NONCES = 16
-MAX_REPORTED = 4096
+MAX_BSS: Final = 4096
+MAX_STATIONS: Final = 8192
+MAX_SSIDS_PER_BSS: Final = 16
+MAX_NONCES: Final = 16
+MAX_REPORTED: Final = 4096
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
