@@ -56,17 +56,24 @@ def decode_packet(dlt: int, data: bytes | bytearray | memoryview) -> Dot11Packet
         data = bytes(data)
     rv: tuple[Any, ...] | None
     rm: IndexMap
-    fl: int | None = None
+    # The capture header's flags byte (radiotap's, or mapped onto it), and the
+    # MAC header's frame control flags: typed, so compiled code works on C ints.
+    rflags: int | None = None
+    fl: int
+    a1: bytes
+    a2: bytes
+    a3: bytes
+    sc: int
     if dlt == DLT_RADIOTAP:
         # Fast path: cached layout for a single-bitmap radiotap header.
         try:
-            key = _U64.unpack_from(data, 0)[0]
+            key: int = _U64.unpack_from(data, 0)[0]
         except struct.error:
             raise MalformedFrame("radiotap header shorter than 8 bytes") from None
         layout = RADIOTAP_LAYOUTS.get(key)
         start = (key >> 16) & 0xFFFF
         if layout is None or start > len(data):
-            radio, start, fl = radiotap_fast(data)
+            radio, start, rflags = radiotap_fast(data)
             rv, rm = radio._v, radio._m
         else:
             st, rm, fpos = layout
@@ -75,7 +82,7 @@ def decode_packet(dlt: int, data: bytes | bytearray | memoryview) -> Dot11Packet
             else:
                 rv = st.unpack_from(data, 0)
                 if fpos >= 0:
-                    fl = rv[fpos]
+                    rflags = rv[fpos]
     elif dlt == DLT_IEEE802_11:
         rv = None
         rm = NO_INDEX_MAP
@@ -87,22 +94,22 @@ def decode_packet(dlt: int, data: bytes | bytearray | memoryview) -> Dot11Packet
             rm = NO_INDEX_MAP
         else:
             rv, rm = link_radio._v, link_radio._m
-            fl = link_radio.flags
+            rflags = link_radio.flags
     end = len(data)
     fcs = False
     pad = 0
-    if fl:
-        if fl & 0x10:
+    if rflags:
+        if rflags & 0x10:
             fcs = True
             end -= 4
-        pad = fl & 0x20
+        pad = rflags & 0x20
     f = Dot11Packet()
     f.dlt = dlt
     f._rv = rv
     f._rm = rm
     f.fcs_present = fcs
     # The FCS verdict is known now unless a CRC has to be computed.
-    if fl and fl & 0x40:
+    if rflags and rflags & 0x40:
         f._fcs_ok = False
         f._lazy = LAZY_FCS
     elif not fcs:
