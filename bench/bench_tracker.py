@@ -106,7 +106,7 @@ class _Pauses:
 def _in_process(path: Path) -> None:
     # Baseline: CPython's own collector settings, the same ingest.
     with _Pauses() as default_pauses:
-        _ingest(path, build_tracking(task.Clock(), ManufDb.load()).dot11, task.Clock())
+        _ingest(path, build_tracking(task.Clock(), ManufDb.load()).dot11.handle, task.Clock())
     gc.collect()
     tracking = build_tracking(task.Clock(), ManufDb.load())
     clock = task.Clock()
@@ -117,7 +117,7 @@ def _in_process(path: Path) -> None:
         gc.collect()
         before = read_rss_kb()
         with _Pauses() as pauses:
-            tracked = _ingest(path, tracking.dot11, clock)
+            tracked = _ingest(path, tracking.dot11.handle, clock)
         thaw = time.perf_counter()
         steward.step()
         gc.unfreeze()
