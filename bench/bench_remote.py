@@ -39,11 +39,11 @@ from bench.server import REPO, Server
 FRAMES = 40_000
 SENSORS = 10
 ROUNDS = 2
-#: Frames of the exporter pair: an ingest long enough for several device scans.
-EXPORT_FRAMES = 200_000
-#: Device scan interval of the exporter run, seconds (25 times the default rate: the
-#: compiled ingest replays EXPORT_FRAMES in under a second).
-SCAN_INTERVAL = 0.2
+#: Frames of the exporter pair: an ingest long enough for several device scans (the
+#: compiled ingest replays about 200,000 frames a second).
+EXPORT_FRAMES = 1_000_000
+#: Device scan interval of the exporter run, seconds (5 times the default rate).
+SCAN_INTERVAL = 1
 _REMOTE = re.compile(r"Remote capture listening on tcp://127\.0\.0\.1:(\d+)")
 
 
