@@ -26,7 +26,7 @@ $(STAMP): setup.cfg setup.py pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 	$(BIN)/pip install -q --no-deps --force-reinstall .
-	$(BIN)/python -c 'from kismet_tx.hotpath import MODULES, compiled_modules; \
+	cd /tmp && $(abspath $(BIN))/python -c 'from kismet_tx.hotpath import MODULES, compiled_modules; \
 		print(f"kismet_tx: {len(compiled_modules())} of {len(MODULES)} hot-path modules compiled")'
 
 run: install
