@@ -8,6 +8,7 @@ import pytest
 
 from kismet_tx.dot11 import MalformedFrame, UnsupportedLinkType, decode_packet
 from kismet_tx.dot11 import cryptbits as c
+from kismet_tx.dot11.packet import LAZY_LEVELS
 
 from .builders import AP, BCAST, STA, beacon_body, ctrl, data, ie, mgmt, rsn_ie, rt_basic, with_fcs
 from .test_eapol import M1, SNAP_EAPOL, eapol_key
@@ -24,6 +25,8 @@ def test_radiotap_beacon_with_good_fcs():
     assert p.signal_dbm == -40 and p.noise_dbm is None
     assert p.freq_mhz == 2437 and p.radio_channel == 6
     assert p.radio_levels() == (2437, -40, None) and p.radio_levels() == p.radio_levels()
+    # Worked out once and kept (compiled code hands out an equal tuple, not the same one).
+    assert p._lazy & LAZY_LEVELS
     assert p.radio.channel == 6 and p.radio is p.radio
     assert p.ssid == b"lab" and p.ies.ssid_str == "lab"
     assert p.advertised_channel == 6 and p.beacon_interval == 100
