@@ -36,6 +36,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from kismet_tx.capture.system import META, FrameBatch
+from kismet_tx.dot11.decode import decode_packet
 from kismet_tx.dot11.errors import MalformedFrame, UnsupportedLinkType
 
 _log = Logger(namespace="kismet_tx.chain")
@@ -66,8 +67,6 @@ class PacketSource(Protocol):
 
 def default_decoder() -> Decoder:
     """The dot11 decoder (``kismet_tx.dot11.decode_packet``)."""
-    from kismet_tx.dot11 import decode_packet
-
     return decode_packet
 
 
@@ -306,26 +305,30 @@ class PacketChain:
         batch_callbacks = self._batch_callbacks
         packets: list[Packet] | None = [] if batch_callbacks else None
         decoder = self._decoder
+        # The default decoder is called directly: compiled code makes that a C
+        # call, and reads the Dot11Packet it returns natively.
+        dot11 = decoder is decode_packet
         by_status = self.by_status
         count = 0
         errors = 0
+        decoded: Any
         for sec, usec, offset, caplen in META.iter_unpack(meta):
             data = buffer[offset : offset + caplen]
             # classify(), inlined: this loop is the hot path.
             try:
-                decoded = decoder(dlt, data)
+                if dot11:
+                    frame = decode_packet(dlt, data)
+                    decoded = frame
+                    status = BAD_FCS if frame.bad_fcs else OK
+                else:
+                    decoded = decoder(dlt, data)
+                    status = BAD_FCS if is_bad_fcs(decoded) else OK
             except UnsupportedLinkType:
                 decoded = None
                 status = UNSUPPORTED
             except MalformedFrame:
                 decoded = None
                 status = MALFORMED
-            else:
-                # is_bad_fcs(), inlined.
-                try:
-                    status = BAD_FCS if decoded.bad_fcs else OK
-                except AttributeError:
-                    status = OK
             packet = Packet(source, sec + usec * 1e-6, dlt, data, caplen, decoded, status)
             if packet.error:
                 errors += 1

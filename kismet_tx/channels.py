@@ -299,6 +299,10 @@ class ChannelTracker:
     def __init__(self) -> None:
         self.frequencies: dict[int, ChannelRecord] = {}
         self.channels: dict[str, ChannelRecord] = {}
+        # The last packet's frequency and record: a source stays on a channel
+        # for many packets, so most packets skip the dictionary.
+        self._last_freq = 0
+        self._last_record: ChannelRecord | None = None
 
     def _channel_record(self, key: str, freq: int) -> ChannelRecord:
         record = self.channels.get(key)
@@ -329,9 +333,13 @@ class ChannelTracker:
         transmitter = decoded.addr2
         freq, signal, noise = decoded.radio_levels()
         if freq:
-            record = self.frequencies.get(freq)
-            if record is None:
-                record = self._frequency_record(decoded, freq)
+            record = self._last_record
+            if record is None or freq != self._last_freq:
+                record = self.frequencies.get(freq)
+                if record is None:
+                    record = self._frequency_record(decoded, freq)
+                self._last_freq = freq
+                self._last_record = record
             # ChannelRecord.count, inlined for the common case: this runs per packet.
             if sec != record._sec:
                 record.flush()
@@ -346,7 +354,7 @@ class ChannelTracker:
                 # ChannelRecord.saw, inlined.
                 devices = record.devices
                 last = devices.get(transmitter)
-                if last != sec:
+                if last is None or last != sec:
                     devices[transmitter] = sec
                     by_sec = record._by_sec
                     by_sec[sec] = by_sec.get(sec, 0) + 1

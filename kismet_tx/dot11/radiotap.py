@@ -73,12 +73,11 @@ _EXT_BIT: Final = 1 << 31
 #: ``(struct or None, index map, position of the flags byte or -1)``.
 RadiotapLayout = tuple[struct.Struct | None, IndexMap, int]
 #: Compiled layouts of validated single-bitmap radiotap headers, keyed by the first
-#: 8 header bytes (version, pad, length, present word) read as one little-endian int.
-RADIOTAP_LAYOUTS: dict[int, RadiotapLayout] = {}
+#: 8 header bytes (version, pad, length, present word).
+RADIOTAP_LAYOUTS: dict[bytes, RadiotapLayout] = {}
 # Extended-bitmap headers, keyed by the length and bitmap bytes.
 _RT_EXT: dict[bytes, RadiotapLayout] = {}
 _RT_CACHE_MAX: Final = 512
-_RT_FIRST: Final = struct.Struct("<Q")
 
 
 def _compile_radiotap(data: bytes, it_len: int, n_words: int) -> tuple[RadiotapLayout, bool]:
@@ -191,7 +190,7 @@ def _radiotap_slow(data: bytes) -> tuple[RadiotapLayout, int]:
         if end > it_len:
             raise MalformedFrame("radiotap present bitmaps run past the header")
     if end == 8:
-        key1 = _RT_FIRST.unpack_from(data, 0)[0]
+        key1 = data[:8]
         layout = RADIOTAP_LAYOUTS.get(key1)
         if layout is None:
             layout, _c = _compile_radiotap(data, it_len, 1)
@@ -212,12 +211,10 @@ def _radiotap_slow(data: bytes) -> tuple[RadiotapLayout, int]:
 
 def radiotap_fast(data: bytes) -> tuple[RadioInfo, int, int | None]:
     """Decode radiotap from ``bytes``: ``(radio, 802.11 offset, flags byte or None)``."""
-    try:
-        key = _RT_FIRST.unpack_from(data, 0)[0]
-    except struct.error:
-        raise MalformedFrame("radiotap header shorter than 8 bytes") from None
-    layout = RADIOTAP_LAYOUTS.get(key)
-    it_len = (key >> 16) & 0xFFFF
+    if len(data) < 8:
+        raise MalformedFrame("radiotap header shorter than 8 bytes")
+    layout = RADIOTAP_LAYOUTS.get(data[:8])
+    it_len = data[2] | data[3] << 8
     if layout is None or it_len > len(data):
         layout, it_len = _radiotap_slow(data)
     st, imap, fpos = layout

@@ -107,17 +107,16 @@ class DataFrames(ManagementFrames):
         dsize = end - offset if end > offset else 0
         self._data_facts(dsize, protected)
 
-        update = self.update
         bssid_dev = src_dev = dst_dev = None
         if bssid is not None and not bssid[0] & 1 and bssid != EMPTY_MAC:
             roles = TRANSMITTER if src == bssid else MEMBER
-            bssid_dev = update(bssid, roles | existing, TYPE_DEVICE)
+            bssid_dev = self.update(bssid, roles | existing, TYPE_DEVICE)
         if src != bssid and src is not None and not src[0] & 1 and src != EMPTY_MAC:
             roles = TRANSMITTER if distrib == DISTRIB_TO else SENT
-            src_dev = update(src, roles | existing, TYPE_DEVICE)
+            src_dev = self.update(src, roles | existing, TYPE_DEVICE)
         if dst != src and dst != bssid and dst is not None and not dst[0] & 1 \
                 and dst != EMPTY_MAC:
-            dst_dev = update(dst, RECEIVED | existing, TYPE_INFERRED)
+            dst_dev = self.update(dst, RECEIVED | existing, TYPE_INFERRED)
 
         retry = fl & 0x08
         frag = fl & 0x04
@@ -193,20 +192,19 @@ class DataFrames(ManagementFrames):
         def direction(mac: bytes) -> int:
             return SENT if mac == src or mac == tx else RECEIVED if mac == dst else COUNTED
 
-        update = self.update
         bssid_dev = src_dev = dst_dev = tx_dev = rx_dev = None
         if bssid is not None and not bssid[0] & 1 and bssid != EMPTY_MAC:
             roles = TRANSMITTER if src == bssid else MEMBER
-            bssid_dev = update(bssid, roles | existing, TYPE_DEVICE)
+            bssid_dev = self.update(bssid, roles | existing, TYPE_DEVICE)
         if src != bssid and src is not None and not src[0] & 1 and src != EMPTY_MAC:
-            src_dev = update(src, SENT | existing, TYPE_DEVICE)
+            src_dev = self.update(src, SENT | existing, TYPE_DEVICE)
         if dst is not None and dst != src and dst != bssid and valid_mac(dst):
-            dst_dev = update(dst, direction(dst) | existing, TYPE_INFERRED)
+            dst_dev = self.update(dst, direction(dst) | existing, TYPE_INFERRED)
         if tx is not None and tx != src and tx != dst and tx != bssid and valid_mac(tx):
-            tx_dev = update(tx, TRANSMITTER | existing, TYPE_DEVICE)
+            tx_dev = self.update(tx, TRANSMITTER | existing, TYPE_DEVICE)
         if rx is not None and rx != src and rx != dst and rx != bssid and rx != tx \
                 and valid_mac(rx):
-            rx_dev = update(rx, direction(rx) | existing, TYPE_DEVICE)
+            rx_dev = self.update(rx, direction(rx) | existing, TYPE_DEVICE)
 
         retry = fl & 0x08
         frag = fl & 0x04

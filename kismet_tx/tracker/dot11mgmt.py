@@ -74,14 +74,13 @@ class ManagementFrames(SsidUpdate):
                 privacy = bool(cap & 0x10)
                 if ibss and not cap & 0x01:
                     distrib = DISTRIB_ADHOC
-        update = self.update
         bssid_dev = src_dev = dst_dev = None
         if bssid is not None and not bssid[0] & 1 and bssid != EMPTY_MAC:
-            bssid_dev = update(bssid, TRANSMITTER if src == bssid else MEMBER, TYPE_DEVICE)
+            bssid_dev = self.update(bssid, TRANSMITTER if src == bssid else MEMBER, TYPE_DEVICE)
         if src != bssid and src is not None and not src[0] & 1 and src != EMPTY_MAC:
-            src_dev = update(src, TRANSMITTER, TYPE_DEVICE)
+            src_dev = self.update(src, TRANSMITTER, TYPE_DEVICE)
         if dst != src and dst != bssid and not dst[0] & 1 and dst != EMPTY_MAC:
-            dst_dev = update(dst, RECEIVED, TYPE_INFERRED)
+            dst_dev = self.update(dst, RECEIVED, TYPE_INFERRED)
         chan = self._chan
 
         if bssid_dev is not None:

@@ -38,6 +38,10 @@ class Dot11Phy(DataFrames):
         self._clock = device_tracker.wall_seconds
         #: frequency (MHz) -> (kHz, interned channel)
         self._radio_of: dict[int, tuple[int, str]] = {}
+        # The last frequency seen and its (kHz, channel): most packets repeat it.
+        self._radio_freq = 0
+        self._radio_khz = 0
+        self._radio_chan = ""
 
     def forget(self, device: Device) -> None:
         """Drop an expired device from the AP index."""
@@ -67,10 +71,14 @@ class Dot11Phy(DataFrames):
         self._loc = packet.location if self._locations is not None else None
         freq, sig, noise = d.radio_levels()
         if freq:
-            radio = self._radio_of.get(freq)
-            if radio is None:
-                radio = self._radio_for(d, freq)
-            self._khz, self._chan = radio
+            if freq != self._radio_freq:
+                radio = self._radio_of.get(freq)
+                if radio is None:
+                    radio = self._radio_for(d, freq)
+                self._radio_freq = freq
+                self._radio_khz, self._radio_chan = radio
+            self._khz = self._radio_khz
+            self._chan = self._radio_chan
         else:
             self._khz = 0
             channel = d.radio_channel

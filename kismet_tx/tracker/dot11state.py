@@ -236,18 +236,17 @@ def valid_mac(mac: bytes | None) -> bool:
 def count_freq(freqs: list[int], khz: int) -> None:
     """Count a packet at ``khz`` in a flat ``[kHz, count, ...]`` list.
 
-    A frequency new to the device is common (a client scanning, 100k devices
-    arriving): it is found missing by one scan, with no exception raised.
+    Only the kHz slots are compared (a count that equals a frequency is not
+    one), on C ints in compiled code; a frequency new to the device (a client
+    scanning, 100k devices arriving) is found missing by that one scan.
     """
-    if khz in freqs:
-        i = freqs.index(khz)
-        while i & 1:  # a count that happens to equal khz
-            if khz not in freqs[i + 1:]:
-                break
-            i = freqs.index(khz, i + 1)
-        else:
+    n = len(freqs)
+    i = 0
+    while i < n:
+        if freqs[i] == khz:
             freqs[i + 1] += 1
             return
+        i += 2
     freqs.append(khz)
     freqs.append(1)
 

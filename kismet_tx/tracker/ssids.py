@@ -51,8 +51,9 @@ class SsidGroup:
         self.ssid = ssid
         self.ssid_len = len(raw)
         self.crypt_set = crypt_set
-        #: role -> {device key: device}, in the order devices joined.
-        self.members: dict[str, dict[str, Any]] = {role: {} for role in _ROLES}
+        #: role -> {device MAC: device}, in the order devices joined (every member
+        #: is an 802.11 device, so its MAC names it as its key does).
+        self.members: dict[str, dict[bytes, Any]] = {role: {} for role in _ROLES}
 
     def devices(self, role: str) -> list[Any]:
         """The devices of ``role`` the tracker still knows."""
@@ -102,7 +103,7 @@ class SsidTracker:
             if len(self._groups) >= self._max:
                 return
             group = self._groups[key] = SsidGroup(raw, rec.ssid, rec.crypt_set)
-        group.members[role][device.key] = device
+        group.members[role][device.mac] = device
 
     def groups(self) -> list[SsidGroup]:
         """Every group, oldest first."""

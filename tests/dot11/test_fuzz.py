@@ -28,10 +28,11 @@ from kismet_tx.dot11.elements import (
     parse_vht_operation,
 )
 from kismet_tx.dot11.linklayer import decode_avs, decode_ppi, decode_prism
+from kismet_tx.dot11.peek import beacon_fixed
 from kismet_tx.dot11.radiotap import decode_radiotap
 from kismet_tx.dot11.vendor import parse_owe_transition, parse_wmm, parse_wps
 
-from .builders import rt_basic
+from .builders import beacon_body, mgmt, rt_basic
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 blobs = st.binary(max_size=400)
@@ -192,3 +193,27 @@ def test_eapol_key_structured(body):
     except MalformedFrame:
         return
     assert e.is_key and e.message in (0, 1, 2, 3, 4)
+
+
+@FAST
+@given(st.binary(min_size=24, max_size=60), st.sampled_from([0, 2]))
+def test_mac_header_fields_match_their_struct_layout(frame: bytes, ftype: int) -> None:
+    """The decoder reads the 24-byte MAC header by index and slice; it agrees with
+    the header's struct layout for any management or data frame."""
+    frame = bytes([ftype << 2 | (frame[0] & 0xF0)]) + frame[1:]
+    try:
+        f = decode_packet(105, frame)
+    except MalformedFrame:
+        return
+    flags, a1, a2, a3, seqctl = struct.unpack_from("<xB2x6s6s6sH", frame)
+    assert (f.flags, f.addr1, f.addr2, f.addr3, f.seqctl) == (flags, a1, a2, a3, seqctl)
+
+
+@FAST
+@given(st.integers(0, 2**64 - 1), st.integers(0, 0xFFFF), st.integers(0, 0xFFFF))
+def test_beacon_fixed_reads_the_fixed_fields_of_any_beacon(timestamp: int, interval: int,
+                                                           capability: int) -> None:
+    """``beacon_fixed`` (by index, no struct call) gives the values the frame carries,
+    64-bit timestamps included."""
+    frame = mgmt(8, beacon_body(b"\x00\x04test", capability, interval, timestamp))
+    assert beacon_fixed(decode_packet(105, frame)) == (timestamp, interval, capability)

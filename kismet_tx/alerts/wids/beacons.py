@@ -4,10 +4,11 @@ timestamps from two transmitters (BSSTIMESTAMP) and NULLPROBERESP."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from kismet_tx.alerts.wids.ssidrules import check_canary, check_spoof
 from kismet_tx.alerts.wids.state import MAX_SSIDS_PER_BSS, BssState, SsidRecord, WidsState
+from kismet_tx.chain import Packet
 from kismet_tx.dot11.crypt import crypt_to_string
 from kismet_tx.dot11.frames import mac_str
 from kismet_tx.dot11.ies import IESet
@@ -25,7 +26,7 @@ BSS_TS_WINDOW: Final = 5.0
 BSS_TS_JUMPS: Final = 5
 
 
-def check_advertised(w: WidsState, packet: Any, p: Dot11Packet, ies: IESet,
+def check_advertised(w: WidsState, packet: Packet, p: Dot11Packet, ies: IESet,
                      ssid: bytes | None) -> None:
     """Beacons and probe responses."""
     bssid = p.bssid
@@ -93,7 +94,7 @@ def check_advertised(w: WidsState, packet: Any, p: Dot11Packet, ies: IESet,
                           channel=channel)
 
 
-def _compare(w: WidsState, packet: Any, p: Dot11Packet, record: SsidRecord, name: str,
+def _compare(w: WidsState, packet: Packet, p: Dot11Packet, record: SsidRecord, name: str,
              crypt: int, channel: int | None, interval: int | None, beacon: bool) -> None:
     """Changes in what a BSSID advertises for an SSID."""
     bssid = p.bssid
@@ -133,7 +134,7 @@ def _compare(w: WidsState, packet: Any, p: Dot11Packet, record: SsidRecord, name
         record.interval = interval
 
 
-def _timestamp(w: WidsState, packet: Any, p: Dot11Packet, bss: BssState, timestamp: int,
+def _timestamp(w: WidsState, packet: Packet, p: Dot11Packet, bss: BssState, timestamp: int,
                capability: int) -> None:
     """BSS timestamps that disagree with the previous beacon, repeatedly."""
     if capability & 0x02:
@@ -141,8 +142,9 @@ def _timestamp(w: WidsState, packet: Any, p: Dot11Packet, bss: BssState, timesta
     ts = packet.ts
     previous = bss.beacon_time
     if previous is not None and 0 <= ts - previous <= BSS_TS_RECENT:
-        expected = bss.bss_ts + (ts - previous) * 1_000_000
-        if abs(timestamp - expected) > BSS_TS_WOBBLE_US:
+        # In floats, as Python mixes them anyway (compiled code then stays in C doubles).
+        expected = float(bss.bss_ts) + (ts - previous) * 1_000_000
+        if abs(float(timestamp) - expected) > BSS_TS_WOBBLE_US:
             if ts - bss.ts_jump_last > BSS_TS_WINDOW:
                 bss.ts_jumps = 1
             else:

@@ -4,9 +4,10 @@ handshake nonce degradation and reuse (NONCEDEGRADE, NONCEREUSE)."""
 from __future__ import annotations
 
 import zlib
-from typing import Any, Final
+from typing import Final
 
 from kismet_tx.alerts.wids.state import MAX_NONCES, NonceRecord, WidsState, remember
+from kismet_tx.chain import Packet
 from kismet_tx.dot11.eapol import EAPOL
 from kismet_tx.dot11.frames import mac_str
 from kismet_tx.dot11.ies import IESet
@@ -23,7 +24,7 @@ WPS_WINDOW: Final = 300.0
 NONCE_RETRY_WINDOW: Final = 1.0
 
 
-def check_association(w: WidsState, packet: Any, p: Dot11Packet, ies: IESet) -> None:
+def check_association(w: WidsState, packet: Packet, p: Dot11Packet, ies: IESet) -> None:
     """(Re)association requests: NOCLIENTMFP."""
     bssid = p.bssid
     client = p.source
@@ -46,7 +47,7 @@ def check_association(w: WidsState, packet: Any, p: Dot11Packet, ies: IESet) -> 
     remember(w.reported, key)
 
 
-def check_eapol(w: WidsState, packet: Any, p: Dot11Packet) -> None:
+def check_eapol(w: WidsState, packet: Packet, p: Dot11Packet) -> None:
     """An 802.1X frame: WPS M3 messages and EAPOL-Key handshakes."""
     llc = p.llc
     if llc is None:
@@ -60,7 +61,7 @@ def check_eapol(w: WidsState, packet: Any, p: Dot11Packet) -> None:
         _handshake(w, packet, p, e)
 
 
-def _wps_m3(w: WidsState, packet: Any, p: Dot11Packet) -> None:
+def _wps_m3(w: WidsState, packet: Packet, p: Dot11Packet) -> None:
     source = p.source
     if source is None:
         return
@@ -80,7 +81,7 @@ def _wps_m3(w: WidsState, packet: Any, p: Dot11Packet) -> None:
         station.wps_m3 = 1
 
 
-def _handshake(w: WidsState, packet: Any, p: Dot11Packet, e: EAPOL) -> None:
+def _handshake(w: WidsState, packet: Packet, p: Dot11Packet, e: EAPOL) -> None:
     """NONCEDEGRADE and NONCEREUSE."""
     if e.mic_flag and not e.ack and not e.install and not e.key_data \
             and not e.pairwise and e.nonce_zero:

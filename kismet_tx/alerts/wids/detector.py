@@ -7,7 +7,7 @@ management frame that passes the FCS but is malformed raises MALFORMMGMT.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Final
 
 from kismet_tx.alerts.alerttracker import AlertTracker
 from kismet_tx.alerts.builtin import define_builtins
@@ -20,7 +20,7 @@ from kismet_tx.alerts.wids.disconnect import check_disconnect
 from kismet_tx.alerts.wids.malformed import check_elements, check_short_management
 from kismet_tx.alerts.wids.ssidrules import check_canary, ssid_text
 from kismet_tx.alerts.wids.state import WidsState
-from kismet_tx.chain import BAD_FCS, MALFORMED
+from kismet_tx.chain import BAD_FCS, MALFORMED, Packet
 from kismet_tx.dot11.frames import TYPE_DATA, TYPE_MGMT
 from kismet_tx.dot11.packet import Dot11Packet
 from kismet_tx.dot11.peek import may_be_eapol
@@ -38,7 +38,7 @@ class Dot11Wids(WidsState):
         super().__init__(alerts, apspoof=apspoof, ssidcanary=ssidcanary)
         define_builtins(alerts, DOT11_ALERTS, alerts.phy_id(DOT11_PHY))
 
-    def handle(self, packet: Any) -> None:
+    def handle(self, packet: Packet) -> None:
         """Check one packet (the chain subscriber; see ``Dot11Phy.handle`` on why
         not ``__call__``)."""
         status = packet.status
@@ -57,7 +57,7 @@ class Dot11Wids(WidsState):
             if may_be_eapol(p) and p.is_eapol:
                 check_eapol(self, packet, p)
 
-    def _management(self, packet: Any, p: Dot11Packet) -> None:
+    def _management(self, packet: Packet, p: Dot11Packet) -> None:
         sub = p.subtype
         if sub == 10 or sub == 12:
             check_disconnect(self, packet, p)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from kismet_tx.alerts.wids.state import WidsState
+from kismet_tx.chain import Packet
 from kismet_tx.dot11.frames import BROADCAST, mac_str
 from kismet_tx.dot11.packet import Dot11Packet
 
@@ -21,7 +22,7 @@ def invalid_reason(code: int) -> bool:
     return 25 <= code <= 31 or code > 45
 
 
-def check_disconnect(w: WidsState, packet: Any, p: Dot11Packet) -> None:
+def check_disconnect(w: WidsState, packet: Packet, p: Dot11Packet) -> None:
     """Deauthentication / disassociation: floods, broadcasts, invalid reasons."""
     bssid = p.bssid
     kind = "Deauthentication" if p.subtype == 12 else "Disassociation"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from kismet_tx.alerts.wids.state import WidsState
+from kismet_tx.chain import Packet
 from kismet_tx.dot11.errors import MalformedFrame
 from kismet_tx.dot11.frames import mac_str
 from kismet_tx.dot11.ies import IESet
@@ -37,7 +38,7 @@ SUBTYPE_TEXT: Final = {0: "association request", 2: "reassociation request", 4: 
                        5: "probe response", 8: "beacon"}
 
 
-def check_short_management(w: WidsState, packet: Any) -> None:
+def check_short_management(w: WidsState, packet: Packet) -> None:
     """A frame that did not decode: MALFORMMGMT if it is a management frame."""
     if not w.can("MALFORMMGMT"):
         return
@@ -70,7 +71,7 @@ def malformed_ies(ies: IESet) -> str | None:
     return None
 
 
-def check_elements(w: WidsState, packet: Any, p: Dot11Packet, ies: IESet,
+def check_elements(w: WidsState, packet: Packet, p: Dot11Packet, ies: IESet,
                    ssid: bytes | None) -> bool:
     """MALFORMMGMT for a bad element list, LONGSSID for an oversized SSID.
 

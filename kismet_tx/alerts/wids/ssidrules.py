@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kismet_tx.alerts.wids.state import WidsState, remember
+from kismet_tx.chain import Packet
 from kismet_tx.dot11.frames import mac_str
 from kismet_tx.dot11.packet import Dot11Packet
 from kismet_tx.dot11.text import munge_to_printable
@@ -18,7 +17,7 @@ def ssid_text(raw: bytes | None) -> str:
     return "" if not raw or raw.count(0) == len(raw) else munge_to_printable(raw)
 
 
-def check_canary(w: WidsState, packet: Any, p: Dot11Packet, name: str, verb: str) -> None:
+def check_canary(w: WidsState, packet: Packet, p: Dot11Packet, name: str, verb: str) -> None:
     """SSIDCANARY: an SSID named by an ``ssidcanary=`` rule was used."""
     if not name or not w.ssidcanary:
         return
@@ -36,7 +35,7 @@ def check_canary(w: WidsState, packet: Any, p: Dot11Packet, name: str, verb: str
             remember(w.reported, key)
 
 
-def check_spoof(w: WidsState, packet: Any, p: Dot11Packet, name: str, verb: str) -> None:
+def check_spoof(w: WidsState, packet: Packet, p: Dot11Packet, name: str, verb: str) -> None:
     """APSPOOF: an ``apspoof=`` SSID served by a MAC the rule does not allow."""
     if not w.apspoof:
         return
