@@ -39,7 +39,7 @@ from kismet_tx.capture.system import META, FrameBatch
 from kismet_tx.dot11.decode import decode_packet
 from kismet_tx.dot11.errors import MalformedFrame, UnsupportedLinkType
 
-_log = Logger(namespace="kismet_tx.chain")
+_log: Final = Logger(namespace="kismet_tx.chain")
 
 #: Decoding outcomes (``Packet.status``).
 OK: Final = 0
@@ -308,10 +308,16 @@ class PacketChain:
         # The default decoder is called directly: compiled code makes that a C
         # call, and reads the Dot11Packet it returns natively.
         dot11 = decoder is decode_packet
-        by_status = self.by_status
         count = 0
         errors = 0
+        # Counts of the statuses other than OK (C ints in compiled code).
+        bad_fcs = malformed = unsupported = 0
         decoded: Any
+        # Typed, so that compiled code slices and adds in C.
+        sec: int
+        usec: int
+        offset: int
+        caplen: int
         for sec, usec, offset, caplen in META.iter_unpack(meta):
             data = buffer[offset : offset + caplen]
             # classify(), inlined: this loop is the hot path.
@@ -339,8 +345,19 @@ class PacketChain:
                     self._subscriber_failed(name, packet)
             if packets is not None:
                 packets.append(packet)
-            by_status[status] += 1
+            if status != OK:
+                if status == BAD_FCS:
+                    bad_fcs += 1
+                elif status == MALFORMED:
+                    malformed += 1
+                else:
+                    unsupported += 1
             count += 1
+        by_status = self.by_status
+        by_status[OK] += count - bad_fcs - malformed - unsupported
+        by_status[BAD_FCS] += bad_fcs
+        by_status[MALFORMED] += malformed
+        by_status[UNSUPPORTED] += unsupported
         self.packets += count
         self.errors += errors
         if packets:

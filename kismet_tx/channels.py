@@ -28,7 +28,7 @@ from typing import Any, Final
 
 from kismet_tx.chain import Packet
 from kismet_tx.dot11.frames import TYPE_DATA, TYPE_MGMT
-from kismet_tx.dot11.packet import Dot11Packet
+from kismet_tx.dot11.packet import MHZ_SLOTS, Dot11Packet
 from kismet_tx.fields import FieldDef
 from kismet_tx.rrd import Rrd
 
@@ -299,10 +299,9 @@ class ChannelTracker:
     def __init__(self) -> None:
         self.frequencies: dict[int, ChannelRecord] = {}
         self.channels: dict[str, ChannelRecord] = {}
-        # The last packet's frequency and record: a source stays on a channel
-        # for many packets, so most packets skip the dictionary.
-        self._last_freq = 0
-        self._last_record: ChannelRecord | None = None
+        # The records again, indexed by MHz (below MHZ_SLOTS): a list index
+        # costs a packet less than a dictionary lookup by an int key.
+        self._by_mhz: list[ChannelRecord | None] = [None] * MHZ_SLOTS
 
     def _channel_record(self, key: str, freq: int) -> ChannelRecord:
         record = self.channels.get(key)
@@ -315,6 +314,8 @@ class ChannelTracker:
         key = str(channel) if channel else ""
         parent = self._channel_record(key, freq) if key else None
         record = self.frequencies[freq] = ChannelRecord(key, freq * 1000, parent)
+        if freq < MHZ_SLOTS:
+            self._by_mhz[freq] = record
         return record
 
     def __call__(self, packet: Packet) -> None:
@@ -333,13 +334,10 @@ class ChannelTracker:
         transmitter = decoded.addr2
         freq, signal, noise = decoded.radio_levels()
         if freq:
-            record = self._last_record
-            if record is None or freq != self._last_freq:
-                record = self.frequencies.get(freq)
-                if record is None:
-                    record = self._frequency_record(decoded, freq)
-                self._last_freq = freq
-                self._last_record = record
+            mhz: int = freq  # a C int in compiled code: indexes with no boxing
+            record = self._by_mhz[mhz] if mhz < MHZ_SLOTS else self.frequencies.get(mhz)
+            if record is None:
+                record = self._frequency_record(decoded, mhz)
             # ChannelRecord.count, inlined for the common case: this runs per packet.
             if sec != record._sec:
                 record.flush()
@@ -361,11 +359,12 @@ class ChannelTracker:
                     if last is not None and last > record._floor:
                         by_sec[last] -= 1
             if signal is not None:
-                record.last_signal = signal
-                if signal < record.min_signal:
-                    record.min_signal = signal
-                if signal > record.max_signal:
-                    record.max_signal = signal
+                dbm: int = signal
+                record.last_signal = dbm
+                if dbm < record.min_signal:
+                    record.min_signal = dbm
+                if dbm > record.max_signal:
+                    record.max_signal = dbm
                 if noise is not None:
                     record.add_noise(noise)
             return

@@ -36,7 +36,7 @@ __all__ = [
     "SystemAlerts",
 ]
 
-_log = Logger(namespace="kismet_tx.alerts")
+_log: Final = Logger(namespace="kismet_tx.alerts")
 
 #: Seconds between checks for lost devices and failed sources.
 CHECK_INTERVAL: Final = 1.0

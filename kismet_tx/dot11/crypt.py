@@ -308,7 +308,7 @@ def _render(cs: int, simple: bool) -> str:
     return " ".join(words)
 
 
-_STRINGS: dict[tuple[int, bool], str] = {}
+_STRINGS: Final[dict[tuple[int, bool], str]] = {}
 
 
 def _rendered(cs: int, simple: bool) -> str:

@@ -80,7 +80,8 @@ DATA_SUBTYPES: dict[int, str] = {
     10: "qos_data_cf_poll", 11: "qos_data_cf_ack_poll", 12: "qos_null", 14: "qos_cf_poll",
     15: "qos_cf_ack_poll",
 }  # fmt: skip
-_SUBTYPE_TABLES: tuple[dict[int, str], ...] = (MGMT_SUBTYPES, CTRL_SUBTYPES, DATA_SUBTYPES, {})
+_SUBTYPE_TABLES: Final[tuple[dict[int, str], ...]] = (
+    MGMT_SUBTYPES, CTRL_SUBTYPES, DATA_SUBTYPES, {})
 
 BROADCAST: Final = b"\xff\xff\xff\xff\xff\xff"
 

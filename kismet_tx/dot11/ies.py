@@ -389,7 +389,7 @@ class IESet:
         return f"IESet(tags={self.tag_numbers}, truncated={self.truncated})"
 
 
-_CACHE: dict[bytes, IESet] = {}
+_CACHE: Final[dict[bytes, IESet]] = {}
 _CACHE_MAX = 4096
 
 

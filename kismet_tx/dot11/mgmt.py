@@ -26,7 +26,7 @@ CAP_APSD: Final = 0x0800
 CAP_RADIO_MEASUREMENT: Final = 0x1000
 
 #: Subtype -> offset of the tagged IEs after the MAC header (subtypes with IEs only).
-IE_OFFSETS: dict[int, int] = {0: 4, 1: 6, 2: 10, 3: 6, 4: 0, 5: 12, 8: 12}
+IE_OFFSETS: Final[dict[int, int]] = {0: 4, 1: 6, 2: 10, 3: 6, 4: 0, 5: 12, 8: 12}
 
 #: Beacon and probe response fixed fields: timestamp, beacon interval, capability.
 BEACON_FIXED: Final = struct.Struct("<QHH")

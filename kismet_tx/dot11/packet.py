@@ -28,18 +28,27 @@ _U16: Final = struct.Struct("<H")
 _U32: Final = struct.Struct("<I")
 # Bits of Dot11Packet._lazy: which lazily computed slots are filled.  The decoder
 # sets LAZY_FCS when the FCS verdict is known without a CRC.
-LAZY_RADIO, LAZY_FCS, LAZY_FIXED, LAZY_IES, LAZY_LLC, LAZY_EAPOL, LAZY_LEVELS = (
-    1, 2, 4, 8, 16, 32, 64
-)  # fmt: skip
+# (Each its own Final: compiled code inlines them; a tuple-unpacked name is a
+# module-dictionary lookup at every use.)
+LAZY_RADIO: Final = 1
+LAZY_FCS: Final = 2
+LAZY_FIXED: Final = 4
+LAZY_IES: Final = 8
+LAZY_LLC: Final = 16
+LAZY_EAPOL: Final = 32
+LAZY_LEVELS: Final = 64
 #: The index map of a packet without radio values (never read).
-NO_INDEX_MAP: IndexMap = ()
-_new = object.__new__
+NO_INDEX_MAP: Final[IndexMap] = ()
+_new: Final = object.__new__
 _FLAGS: Final = RADIO_FIELDS.index("flags")
 _SIGNAL: Final = RADIO_FIELDS.index("signal_dbm")
 _NOISE: Final = RADIO_FIELDS.index("noise_dbm")
 _FREQ: Final = RADIO_FIELDS.index("freq_mhz")
 _HDR_CHAN: Final = RADIO_FIELDS.index("header_channel")
-_NO_LEVELS: tuple[None, None, None] = (None, None, None)
+#: Per-packet consumers keep per-frequency tables as lists indexed by MHz below
+#: this (every 2.4, 5 and 6 GHz channel), which cost less than int-keyed dicts.
+MHZ_SLOTS: Final = 8192
+_NO_LEVELS: Final[tuple[None, None, None]] = (None, None, None)
 # Offset of the capability field in the body, per management subtype (-1: none).
 _CAP_OFFSET: Final = (0, 0, 0, 0, -1, 10, -1, -1, 10) + (-1,) * 7
 

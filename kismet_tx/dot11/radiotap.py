@@ -17,7 +17,7 @@ from .radio import IndexMap, RadioInfo, make_index_map
 
 __all__ = ["RADIOTAP_LAYOUTS", "RadiotapLayout", "decode_radiotap", "radiotap_fast"]
 
-_new = object.__new__
+_new: Final = object.__new__
 _U32: Final = struct.Struct("<I")
 _VENDOR_NS: Final = struct.Struct("<3sBH")
 
@@ -74,9 +74,9 @@ _EXT_BIT: Final = 1 << 31
 RadiotapLayout = tuple[struct.Struct | None, IndexMap, int]
 #: Compiled layouts of validated single-bitmap radiotap headers, keyed by the first
 #: 8 header bytes (version, pad, length, present word).
-RADIOTAP_LAYOUTS: dict[bytes, RadiotapLayout] = {}
+RADIOTAP_LAYOUTS: Final[dict[bytes, RadiotapLayout]] = {}
 # Extended-bitmap headers, keyed by the length and bitmap bytes.
-_RT_EXT: dict[bytes, RadiotapLayout] = {}
+_RT_EXT: Final[dict[bytes, RadiotapLayout]] = {}
 _RT_CACHE_MAX: Final = 512
 
 

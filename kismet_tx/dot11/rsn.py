@@ -26,12 +26,12 @@ __all__ = [
 RSN_OUI: Final = 0x000FAC
 WPA_OUI: Final = 0x0050F2
 
-CIPHER_NAMES: dict[int, str] = {
+CIPHER_NAMES: Final[dict[int, str]] = {
     0: "GROUP", 1: "WEP40", 2: "TKIP", 4: "CCMP", 5: "WEP104", 6: "BIP-CMAC128",
     7: "NO-GROUP", 8: "GCMP128", 9: "GCMP256", 10: "CCMP256", 11: "BIP-GMAC128",
     12: "BIP-GMAC256", 13: "BIP-CMAC256",
 }  # fmt: skip
-AKM_NAMES: dict[int, str] = {
+AKM_NAMES: Final[dict[int, str]] = {
     1: "802.1X", 2: "PSK", 3: "FT-802.1X", 4: "FT-PSK", 5: "802.1X-SHA256", 6: "PSK-SHA256",
     7: "TDLS", 8: "SAE", 9: "FT-SAE", 10: "AP-PEERKEY", 11: "802.1X-SUITEB",
     12: "802.1X-SUITEB-192", 13: "FT-802.1X-SHA384", 14: "FILS-SHA256", 15: "FILS-SHA384",

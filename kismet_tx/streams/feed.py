@@ -32,7 +32,7 @@ from kismet_tx.streams.pcapng import (
     section_header,
 )
 
-_log = Logger(namespace="kismet_tx.streams")
+_log: Final = Logger(namespace="kismet_tx.streams")
 
 #: The feed key of "every packet" (the all-packets HTTP streams and the pcapng log).
 ALL_PACKETS: Final = ("all",)

@@ -129,8 +129,8 @@ def enhanced_packet(interface_id: int, ts: float, data: bytes, original_length: 
     return b"".join(parts)
 
 
-_pack_epb_head = EPB_HEAD.pack
-_pack_tail = BLOCK_TAIL.pack
+_pack_epb_head: Final = EPB_HEAD.pack
+_pack_tail: Final = BLOCK_TAIL.pack
 
 
 def append_enhanced_packet(parts: list[bytes], interface_id: int, ts: float, data: bytes,

@@ -35,7 +35,7 @@ BASICCRYPT_DECRYPTED: Final = 32
 SPARSE_RRD_SECONDS: Final = 16
 #: One second of a device's packed history: second, packets, data bytes.
 SECOND: Final = struct.Struct("<qqq")
-_pack_second = SECOND.pack
+_pack_second: Final = SECOND.pack
 _SPARSE_BYTES: Final = SECOND.size * SPARSE_RRD_SECONDS
 
 

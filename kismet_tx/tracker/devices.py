@@ -31,7 +31,7 @@ from kismet_tx.keys import MacError, parse_key, parse_mac
 from kismet_tx.tracker.device import Device, Phy, Source
 from kismet_tx.tracker.oui import ManufDb
 
-_log = Logger(namespace="kismet_tx.tracker")
+_log: Final = Logger(namespace="kismet_tx.tracker")
 
 
 #: Seconds between two expiry passes.

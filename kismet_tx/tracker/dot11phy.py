@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from kismet_tx.chain import Packet
 from kismet_tx.dot11.frames import TYPE_DATA, TYPE_MGMT
-from kismet_tx.dot11.packet import Dot11Packet
+from kismet_tx.dot11.packet import MHZ_SLOTS, Dot11Packet
 from kismet_tx.keys import phy_hash, spkey_text
 from kismet_tx.tracker.device import Device
 from kismet_tx.tracker.devices import DeviceTracker
@@ -38,10 +38,9 @@ class Dot11Phy(DataFrames):
         self._clock = device_tracker.wall_seconds
         #: frequency (MHz) -> (kHz, interned channel)
         self._radio_of: dict[int, tuple[int, str]] = {}
-        # The last frequency seen and its (kHz, channel): most packets repeat it.
-        self._radio_freq = 0
-        self._radio_khz = 0
-        self._radio_chan = ""
+        #: the same, indexed by MHz below MHZ_SLOTS (a list index costs a packet
+        #: less than a dictionary lookup by an int key)
+        self._radio_by_mhz: list[tuple[int, str] | None] = [None] * MHZ_SLOTS
 
     def forget(self, device: Device) -> None:
         """Drop an expired device from the AP index."""
@@ -71,14 +70,11 @@ class Dot11Phy(DataFrames):
         self._loc = packet.location if self._locations is not None else None
         freq, sig, noise = d.radio_levels()
         if freq:
-            if freq != self._radio_freq:
-                radio = self._radio_of.get(freq)
-                if radio is None:
-                    radio = self._radio_for(d, freq)
-                self._radio_freq = freq
-                self._radio_khz, self._radio_chan = radio
-            self._khz = self._radio_khz
-            self._chan = self._radio_chan
+            mhz: int = freq  # a C int in compiled code: indexes with no boxing
+            radio = self._radio_by_mhz[mhz] if mhz < MHZ_SLOTS else self._radio_of.get(mhz)
+            if radio is None:
+                radio = self._radio_for(d, mhz)
+            self._khz, self._chan = radio
         else:
             self._khz = 0
             channel = d.radio_channel
@@ -107,4 +103,6 @@ class Dot11Phy(DataFrames):
         channel = d.radio_channel
         radio = self._radio_of[freq] = (
             freq * 1000, self.device_tracker.intern(str(channel)) if channel else "")
+        if freq < MHZ_SLOTS:
+            self._radio_by_mhz[freq] = radio
         return radio

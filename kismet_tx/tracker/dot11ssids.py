@@ -35,7 +35,7 @@ from kismet_tx.tracker.dot11state import (
 )
 from kismet_tx.tracker.dot11update import DeviceUpdate
 
-_log = Logger(namespace="kismet_tx.tracker")
+_log: Final = Logger(namespace="kismet_tx.tracker")
 
 ST_PROBE_REQ: Final = 4
 

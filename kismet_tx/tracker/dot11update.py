@@ -51,8 +51,9 @@ MEMBER: Final = 0
 #: The frame's transmitter: it sent the frame, and the radio levels are its own.
 TRANSMITTER: Final = SENT | RADIO
 
-#: Canonical int objects for dBm values, so devices share them.
-DBM: Final = tuple(range(-256, 256))
+#: Canonical int objects for dBm values, so devices share them (typed optional, so
+#: that compiled code hands the objects themselves on, not new ones).
+DBM: Final[tuple[int | None, ...]] = tuple(range(-256, 256))
 
 
 class DeviceUpdate:

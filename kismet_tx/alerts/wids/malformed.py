@@ -16,7 +16,7 @@ __all__ = ["FIXED_IE_LENGTHS", "SUBTYPE_TEXT", "check_elements", "check_short_ma
            "malformed_ies"]
 
 #: Elements whose body length the standard fixes (tag -> length).
-FIXED_IE_LENGTHS: dict[int, int] = {
+FIXED_IE_LENGTHS: Final[dict[int, int]] = {
     3: 1,     # DS parameter set
     6: 2,     # IBSS parameter set
     32: 1,    # power constraint
