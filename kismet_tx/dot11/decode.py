@@ -7,6 +7,7 @@ the per-frame hot path: the radiotap fast path and the MAC header are inline.
 
 from __future__ import annotations
 
+import struct
 from typing import Any, Final
 
 from .errors import MalformedFrame
@@ -28,7 +29,7 @@ from .frames import (
 from .linklayer import DLT_IEEE802_11, DLT_RADIOTAP, decode_link
 from .packet import LAZY_FCS, NO_INDEX_MAP, Dot11Packet
 from .radio import IndexMap
-from .radiotap import RADIOTAP_LAYOUTS, radiotap_fast
+from .radiotap import NO_LEVEL_OFFSETS, RADIOTAP_LAYOUTS, LevelOffsets, radiotap_fast
 
 __all__ = ["decode_packet", "decode_frame"]
 
@@ -54,6 +55,10 @@ def decode_packet(dlt: int, capture: bytes | bytearray | memoryview) -> Dot11Pac
     # The capture header's flags byte (radiotap's, or mapped onto it), and the
     # MAC header's frame control flags: typed, so compiled code works on C ints.
     rflags: int | None = None
+    # A cached radiotap layout's struct is unpacked only when a value beyond the
+    # flags and levels is asked for (Dot11Packet reads those by offset).
+    pending: struct.Struct | None = None
+    levels: LevelOffsets = NO_LEVEL_OFFSETS
     fl: int
     a1: bytes
     a2: bytes
@@ -69,13 +74,14 @@ def decode_packet(dlt: int, capture: bytes | bytearray | memoryview) -> Dot11Pac
             radio, start, rflags = radiotap_fast(data)
             rv, rm = radio._v, radio._m
         else:
-            st, rm, fpos = layout
+            st, rm, _fpos, levels = layout
             if st is None:
                 rv = ()
             else:
-                rv = st.unpack_from(data, 0)
-                if fpos >= 0:
-                    rflags = rv[fpos]
+                rv = None
+                pending = st
+                if levels[0] >= 0:
+                    rflags = data[levels[0]]
     elif dlt == DLT_IEEE802_11:
         rv = None
         rm = NO_INDEX_MAP
@@ -100,6 +106,8 @@ def decode_packet(dlt: int, capture: bytes | bytearray | memoryview) -> Dot11Pac
     f.dlt = dlt
     f._rv = rv
     f._rm = rm
+    f._rs = pending
+    f._rq = levels
     f.fcs_present = fcs
     # The FCS verdict is known now unless a CRC has to be computed.
     if rflags and rflags & 0x40:

@@ -21,6 +21,7 @@ from .frames import TYPE_DATA, TYPE_MGMT, Dot11Frame
 from .ies import IESet, ies_for
 from .mgmt import IE_OFFSETS, MgmtFixed, parse_fixed
 from .radio import RADIO_FIELDS, IndexMap, RadioInfo, freq_to_channel
+from .radiotap import LevelOffsets
 
 __all__ = ["Dot11Packet"]
 
@@ -45,6 +46,9 @@ _SIGNAL: Final = RADIO_FIELDS.index("signal_dbm")
 _NOISE: Final = RADIO_FIELDS.index("noise_dbm")
 _FREQ: Final = RADIO_FIELDS.index("freq_mhz")
 _HDR_CHAN: Final = RADIO_FIELDS.index("header_channel")
+#: A header byte read as a signed dBm value, as shared int objects (typed optional,
+#: so that compiled code hands the objects on, with no new int per packet).
+_SIGNED_BYTE: Final[tuple[int | None, ...]] = tuple((b ^ 0x80) - 0x80 for b in range(256))
 #: Per-packet consumers keep per-frequency tables as lists indexed by MHz below
 #: this (every 2.4, 5 and 6 GHz channel), which cost less than int-keyed dicts.
 MHZ_SLOTS: Final = 8192
@@ -69,6 +73,8 @@ class Dot11Packet(Dot11Frame):
         "fcs_present",
         "_rv",
         "_rm",
+        "_rs",
+        "_rq",
         "_lazy",
         "_radio",
         "_fcs_ok",
@@ -84,6 +90,10 @@ class Dot11Packet(Dot11Frame):
     # Radio values and their index map (NO_INDEX_MAP when ``_rv`` is None).
     _rv: tuple[Any, ...] | None
     _rm: IndexMap
+    # The struct whose unpacking gives ``_rv``, until something asks for it
+    # (``_rv`` is None meanwhile), and the byte offsets of the flags and levels.
+    _rs: struct.Struct | None
+    _rq: LevelOffsets
     _lazy: int
     _radio: RadioInfo | None
     _fcs_ok: bool | None
@@ -98,7 +108,7 @@ class Dot11Packet(Dot11Frame):
         """Radio metadata from the capture header (``None`` for plain 802.11)."""
         if self._lazy & LAZY_RADIO:
             return self._radio
-        v = self._rv
+        v = self._values()
         r = None
         if v is not None:
             r = _new(RadioInfo)
@@ -276,8 +286,16 @@ class Dot11Packet(Dot11Frame):
         """Kismet crypt string for :attr:`crypt_set`."""
         return crypt.crypt_to_string(self.crypt_set)
 
+    def _values(self) -> tuple[Any, ...] | None:
+        """The radio values, unpacked now if the decoder left them pending."""
+        st = self._rs
+        if st is not None:
+            self._rv = st.unpack_from(self.raw, 0)
+            self._rs = None
+        return self._rv
+
     def _radio_value(self, pos: int) -> int | None:
-        v = self._rv
+        v = self._values()
         if v is None:
             return None
         i = self._rm[pos]
@@ -288,8 +306,18 @@ class Dot11Packet(Dot11Frame):
         """``(freq_mhz, signal_dbm, noise_dbm)`` from the capture header, in one call."""
         if self._lazy & LAZY_LEVELS:
             return self._levels
-        v = self._rv
         levels: tuple[int | None, int | None, int | None]
+        if self._rs is not None:
+            # Read by offset: little-endian uint16 MHz, signed dBm bytes.
+            raw = self.raw
+            _flags, fo, so, no = self._rq
+            self._levels = levels = (
+                raw[fo] | raw[fo + 1] << 8 if fo >= 0 else None,
+                _SIGNED_BYTE[raw[so]] if so >= 0 else None,
+                _SIGNED_BYTE[raw[no]] if no >= 0 else None)
+            self._lazy |= LAZY_LEVELS
+            return levels
+        v = self._rv
         if v is None:
             levels = _NO_LEVELS
         else:
@@ -306,7 +334,7 @@ class Dot11Packet(Dot11Frame):
     @property
     def signal_dbm(self) -> int | None:
         """Signal in dBm from the capture header."""
-        v = self._rv
+        v = self._values()
         if v is None:
             return None
         i = self._rm[_SIGNAL]

@@ -70,8 +70,12 @@ _RT_NS_BIT: Final = 1 << 29
 _VENDOR_NS_BIT: Final = 1 << 30
 _EXT_BIT: Final = 1 << 31
 
-#: ``(struct or None, index map, position of the flags byte or -1)``.
-RadiotapLayout = tuple[struct.Struct | None, IndexMap, int]
+#: Byte offsets in the header of the flags, frequency, dBm signal and dBm noise
+#: values (-1: absent), for reads that skip unpacking the whole header.
+LevelOffsets = tuple[int, int, int, int]
+NO_LEVEL_OFFSETS: Final[LevelOffsets] = (-1, -1, -1, -1)
+#: ``(struct or None, index map, position of the flags byte or -1, level offsets)``.
+RadiotapLayout = tuple[struct.Struct | None, IndexMap, int, LevelOffsets]
 #: Compiled layouts of validated single-bitmap radiotap headers, keyed by the first
 #: 8 header bytes (version, pad, length, present word).
 RADIOTAP_LAYOUTS: Final[dict[bytes, RadiotapLayout]] = {}
@@ -83,11 +87,14 @@ _RT_CACHE_MAX: Final = 512
 def _compile_radiotap(data: bytes, it_len: int, n_words: int) -> tuple[RadiotapLayout, bool]:
     """Walk the present bitmaps once and build a layout; also say if it is cacheable.
 
-    A layout is ``(struct or None, index map with the chains, position of flags or -1)``.
+    A layout is ``(struct or None, index map with the chains, position of flags or -1,
+    byte offsets of flags, frequency, signal and noise)``.
     """
     off = 4 + 4 * n_words
     fmt = ["<", f"{off}x"]
     names: dict[str, int] = {}
+    #: the byte offset of each value
+    offsets: list[int] = []
     chains: list[tuple[int, int]] = []
     nvals = 0
     ns_rt = True  # in a radiotap namespace (vs. vendor)
@@ -123,6 +130,7 @@ def _compile_radiotap(data: bytes, it_len: int, n_words: int) -> tuple[RadiotapL
                                 names[name] = nvals
                             ns_fields.setdefault(name, nvals)
                             nvals += 1
+                            offsets.append(off)
                         off += _CODE_SIZE[code]
                 bits >>= 1
                 b += 1
@@ -170,7 +178,10 @@ def _compile_radiotap(data: bytes, it_len: int, n_words: int) -> tuple[RadiotapL
             names[alt] = names["x_" + alt]
     st = struct.Struct("".join(fmt)) if nvals else None
     imap = make_index_map(names, chains)
-    return (st, imap, names.get("flags", -1)), cacheable
+    levels = tuple(offsets[names[name]] if name in names else -1
+                   for name in ("flags", "freq_mhz", "signal_dbm", "noise_dbm"))
+    return (st, imap, names.get("flags", -1), (levels[0], levels[1], levels[2], levels[3])), \
+        cacheable
 
 
 def _radiotap_slow(data: bytes) -> tuple[RadiotapLayout, int]:
@@ -217,7 +228,7 @@ def radiotap_fast(data: bytes) -> tuple[RadioInfo, int, int | None]:
     it_len = data[2] | data[3] << 8
     if layout is None or it_len > len(data):
         layout, it_len = _radiotap_slow(data)
-    st, imap, fpos = layout
+    st, imap, fpos, _levels = layout
     ri = _new(RadioInfo)
     ri._m = imap
     if st is None:

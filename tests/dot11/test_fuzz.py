@@ -32,7 +32,7 @@ from kismet_tx.dot11.peek import beacon_fixed
 from kismet_tx.dot11.radiotap import decode_radiotap
 from kismet_tx.dot11.vendor import parse_owe_transition, parse_wmm, parse_wps
 
-from .builders import beacon_body, mgmt, rt_basic
+from .builders import beacon_body, mgmt, radiotap, rt_basic
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 blobs = st.binary(max_size=400)
@@ -217,3 +217,35 @@ def test_beacon_fixed_reads_the_fixed_fields_of_any_beacon(timestamp: int, inter
     64-bit timestamps included."""
     frame = mgmt(8, beacon_body(b"\x00\x04test", capability, interval, timestamp))
     assert beacon_fixed(decode_packet(105, frame)) == (timestamp, interval, capability)
+
+
+_LEVEL_FIELDS = {  # bit -> (alignment, value strategy, packing)
+    0: (8, st.integers(0, 2**64 - 1), "<Q"),
+    1: (1, st.integers(0, 0xFF).map(lambda f: f & ~0x50), "<B"),  # no FCS, not bad
+    2: (1, st.integers(0, 0xFF), "<B"),
+    3: (2, st.integers(0, 0xFFFF), "<I"),  # MHz, then the channel flags (0)
+    5: (1, st.integers(-128, 127), "<b"),
+    6: (1, st.integers(-128, 127), "<b"),
+    11: (1, st.integers(0, 0xFF), "<B"),
+}
+
+
+@FAST
+@given(st.lists(st.sampled_from(sorted(_LEVEL_FIELDS)), unique=True).flatmap(
+    lambda bits: st.tuples(*(st.tuples(st.just(b), _LEVEL_FIELDS[b][1]) for b in sorted(bits)))))
+def test_levels_read_by_offset_match_the_unpacked_header(
+        fields: tuple[tuple[int, int], ...]) -> None:
+    """A cached radiotap layout leaves the header packed: ``radio_levels`` reads the
+    frequency, signal and noise by offset, and gives what unpacking it gives."""
+    header = radiotap([(bit, struct.pack(_LEVEL_FIELDS[bit][2], value), _LEVEL_FIELDS[bit][0])
+                       for bit, value in fields])
+    capture = header + mgmt(4, b"\x00\x00")
+    decode_packet(127, capture)  # the first of a layout compiles and caches it
+    lazy = decode_packet(127, capture).radio_levels()
+    unpacked = decode_packet(127, capture)
+    radio = unpacked.radio
+    expected = (None, None, None) if radio is None else (
+        radio.freq_mhz, radio.signal_dbm, radio.noise_dbm)
+    assert lazy == expected
+    values = dict(fields)
+    assert lazy == (values.get(3), values.get(5), values.get(6))
