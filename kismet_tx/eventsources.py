@@ -56,21 +56,30 @@ class EventPublisher(Service):
     # -- wiring ---------------------------------------------------------------------
 
     def attach_messages(self, messages: Any) -> None:
-        messages.subscribe(lambda message: self.bus.publish(
-            topics.MESSAGE, lambda: {topics.MESSAGE: message.record()}))
+        messages.subscribe(self._message)
 
     def attach_alerts(self, alerts: Any) -> None:
-        alerts.on_alert.append(lambda alert: self.bus.publish(
-            topics.ALERT, lambda: {topics.ALERT: alert.record()}))
+        alerts.on_alert.append(self._alert)
 
     def attach_datasources(self, datasources: Any) -> None:
         datasources.state_listeners.append(self._datasource)
 
     def attach_devices(self, devices: Any, record: Callable[[Any], Any], dot11: Any) -> None:
         self._device_record = record
-        devices.new_device_hooks.append(lambda device: self.bus.publish(
-            topics.NEW_DEVICE, lambda: {topics.NEW_DEVICE: record(device)}))
+        devices.new_device_hooks.append(self._new_device)
         dot11.ssid_hooks.append(self._ssid)
+
+    # The hooks: each builds its content only when someone listens.
+
+    def _message(self, message: Any) -> None:
+        self.bus.publish(topics.MESSAGE, lambda: {topics.MESSAGE: message.record()})
+
+    def _alert(self, alert: Any) -> None:
+        self.bus.publish(topics.ALERT, lambda: {topics.ALERT: alert.record()})
+
+    def _new_device(self, device: Any) -> None:
+        record = self._device_record
+        self.bus.publish(topics.NEW_DEVICE, lambda: {topics.NEW_DEVICE: record(device)})
 
     def _datasource(self, source: Any, state: str) -> None:
         topic = _DATASOURCE_TOPICS[state]

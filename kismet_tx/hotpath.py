@@ -12,8 +12,9 @@ import importlib
 from importlib.machinery import EXTENSION_SUFFIXES
 
 #: The decode-to-tracker inner loops: 802.11 decoding, chain, tracker, channels,
-#: WIDS and stream feeds. ``dot11.radio`` stays pure: ``RadioInfo`` gets its field
-#: properties generated at import and is made by ``object.__new__``.
+#: WIDS, stream feeds and the event bus (it publishes for every new device and
+#: SSID). ``dot11.radio`` stays pure: ``RadioInfo`` gets its field properties
+#: generated at import and is made by ``object.__new__``.
 MODULES: tuple[str, ...] = (
     "kismet_tx.dot11.crypt",
     "kismet_tx.dot11.cryptbits",
@@ -33,6 +34,7 @@ MODULES: tuple[str, ...] = (
     "kismet_tx.dot11.wsc",
     "kismet_tx.chain",
     "kismet_tx.channels",
+    "kismet_tx.eventbus",
     "kismet_tx.keys",
     "kismet_tx.packetstats",
     "kismet_tx.rrd",
