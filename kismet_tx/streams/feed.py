@@ -22,6 +22,7 @@ from typing import Final, Protocol
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
+from kismet_tx.chain import Packet as ChainPacket
 from kismet_tx.streams.packet import StreamPacket
 from kismet_tx.streams.pcapng import (
     BLOCK_HEAD,
@@ -187,18 +188,34 @@ class EncodedFeed:
         parts = self._parts
         pending = self._pending_bytes
         count = 0
-        last_uuid: str | None = None
+        # The interface is looked up again only when the source (the datasource
+        # object of a chain packet, else the UUID) or the link type changes.
+        last_source: object = None
         last_dlt = -1
         interface_id = 0
+        source: object
+        ts: float
+        original: int
         for packet in packets:
-            dlt = packet.dlt
-            data = packet.data
+            if type(packet) is ChainPacket:
+                # A chain packet's fields, read natively in compiled code.
+                chain_packet: ChainPacket = packet
+                dlt = chain_packet.dlt
+                data = chain_packet.data
+                source = chain_packet.source
+                ts = chain_packet.ts
+                original = chain_packet.length
+            else:
+                dlt = packet.dlt
+                data = packet.data
+                source = packet.source_uuid
+                ts = packet.ts
+                original = packet.original_length
             if dlt == 0 or not data or (accept is not None and not accept(packet)):
                 continue
-            uuid = packet.source_uuid
-            if uuid is not last_uuid or dlt != last_dlt:
-                last_uuid, last_dlt = uuid, dlt
-                key = (uuid, dlt)
+            if source is not last_source or dlt != last_dlt:
+                last_source, last_dlt = source, dlt
+                key = (packet.source_uuid, dlt)
                 found = interfaces.get(key)
                 if found is None:
                     found = interfaces[key] = len(interfaces)
@@ -208,7 +225,7 @@ class EncodedFeed:
                     pending += len(idb)
                 interface_id = found
             pending += append_enhanced_packet(
-                parts, interface_id, packet.ts, data, packet.original_length,
+                parts, interface_id, ts, data, original,
                 options_of(packet) if options_of is not None else b"")
             count += 1
             if pending >= flush_bytes:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kismet_tx.streams.packet import Packet
-from kismet_tx.streams.pcapng import PcapngEncoder
+from kismet_tx.streams.pcapng import PcapngEncoder, round_half_even
 from kismet_tx.streams.producer import PacketStreamProducer
 from tests.streams.helpers import FakeConsumer, parse_pcapng
 
@@ -66,3 +66,14 @@ def test_written_bytes_are_always_a_valid_pcapng_prefix(
         assert block.original_length == packet.original_length
     distinct = {(p.source_uuid, p.dlt) for p in accepted}
     assert len(parsed.interfaces) == len(distinct), "one IDB per (source, DLT), none lost"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(
+    st.floats(min_value=-1e15, max_value=1e16, allow_nan=False),
+    st.integers(-(10**15), 10**16).map(lambda n: n / 2),  # exact halves
+    st.floats(min_value=0, max_value=2e9).map(lambda t: t * 1_000_000)))  # timestamps in µs
+def test_epb_timestamps_round_as_python_does(x: float) -> None:
+    """The EPB encoder rounds microseconds with ``math.floor`` (a C call when
+    compiled), half to even, exactly as ``round`` does."""
+    assert round_half_even(x) == round(x)
