@@ -333,26 +333,21 @@ class Dot11Packet(Dot11Frame):
 
     @property
     def signal_dbm(self) -> int | None:
-        """Signal in dBm from the capture header."""
-        v = self._values()
-        if v is None:
-            return None
-        i = self._rm[_SIGNAL]
-        value: int | None = v[i] if i >= 0 else None
-        return value
+        """Signal in dBm from the capture header (one read path: :meth:`radio_levels`)."""
+        return self.radio_levels()[1]
 
     @property
     def noise_dbm(self) -> int | None:
         """Noise in dBm from the capture header."""
-        return self._radio_value(_NOISE)
+        return self.radio_levels()[2]
 
     @property
     def freq_mhz(self) -> int | None:
         """Frequency in MHz from the capture header."""
-        return self._radio_value(_FREQ)
+        return self.radio_levels()[0]
 
     @property
     def radio_channel(self) -> int | None:
         """Channel from the capture header (its own, else derived from the frequency)."""
         ch = self._radio_value(_HDR_CHAN)
-        return ch if ch is not None else freq_to_channel(self._radio_value(_FREQ))
+        return ch if ch is not None else freq_to_channel(self.radio_levels()[0])

@@ -56,11 +56,6 @@ TRANSMITTER: Final = SENT | RADIO
 DBM: Final[tuple[int | None, ...]] = tuple(range(-256, 256))
 
 
-def _dbm(value: int) -> int:
-    """``value`` as a C int in compiled code (a compare of two optionals is generic)."""
-    return value
-
-
 class DeviceUpdate:
     """Per-frame context and the one update every named device goes through."""
 
@@ -142,24 +137,21 @@ class DeviceUpdate:
                     count_freq(freqs, khz)
             sig = self._sig
             if sig is not None:
-                # The shared objects are stored; the compares run on C ints.
                 dev.sig_last = sig
-                dbm: int = sig
                 low = dev.sig_min
-                if low is None or dbm < _dbm(low):
+                if low is None or sig < low:
                     dev.sig_min = sig
                 high = dev.sig_max
-                if high is None or dbm > _dbm(high):
+                if high is None or sig > high:
                     dev.sig_max = sig
                 noise = self._noise
                 if noise is not None:
                     dev.noise_last = noise
-                    dbm = noise
                     low = dev.noise_min
-                    if low is None or dbm < _dbm(low):
+                    if low is None or noise < low:
                         dev.noise_min = noise
                     high = dev.noise_max
-                    if high is None or dbm > _dbm(high):
+                    if high is None or noise > high:
                         dev.noise_max = noise
             loc = self._loc
             if loc is not None:
