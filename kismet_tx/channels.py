@@ -118,6 +118,8 @@ class ChannelRecord:
         "parent",
         "children",
         "_sec",
+        "_sec_key",
+        "_sec_new",
         "_sec_packets",
         "_sec_data",
         "_sec_errors",
@@ -132,9 +134,11 @@ class ChannelRecord:
         self.packets_rrd = Rrd(aggregate_sum=True)
         self.data_rrd = Rrd(aggregate_sum=True)
         self.device_rrd = Rrd()
-        #: transmitter MAC (bytes) -> last second seen
+        #: transmitter MAC (bytes) -> last second seen (the record's one int
+        #: object per second, shared by every transmitter seen in it)
         self.devices: dict[bytes, int] = {}
-        #: second -> transmitters whose last second it is (seconds above ``_floor``)
+        #: second -> transmitters whose last second it is (seconds above ``_floor``),
+        #: but for the current second's, counted in ``_sec_new`` until folded in
         self._by_sec: dict[int, int] = {}
         self._floor = _NO_FLOOR
         self.total_packets = 0
@@ -147,6 +151,10 @@ class ChannelRecord:
         if parent is not None:
             parent.children.append(self)
         self._sec = -1
+        # The current second as one object (Any: compiled code keeps it boxed),
+        # so that storing it per transmitter makes no new int.
+        self._sec_key: Any = -1
+        self._sec_new = 0
         self._sec_packets = 0
         self._sec_data = 0
         self._sec_errors = 0
@@ -165,6 +173,7 @@ class ChannelRecord:
         if sec != self._sec:
             self.flush()
             self._sec = sec
+            self._sec_key = sec
         self._sec_packets += 1
         if datasize:
             self._sec_data += datasize
@@ -192,17 +201,26 @@ class ChannelRecord:
             self.max_noise = noise
 
     def saw(self, transmitter: bytes, sec: int) -> None:
-        """``transmitter`` sent a good packet at second ``sec``."""
-        last = self.devices.get(transmitter)
-        if last != sec:
-            self.devices[transmitter] = sec
-            by_sec = self._by_sec
-            by_sec[sec] = by_sec.get(sec, 0) + 1
+        """``transmitter`` sent a good packet at second ``sec``, the current one."""
+        devices = self.devices
+        key = self._sec_key
+        last = devices.get(transmitter)
+        if last is not key and last != sec:
+            devices[transmitter] = key
+            self._sec_new += 1
             if last is not None and last > self._floor:
-                by_sec[last] -= 1
+                self._by_sec[last] -= 1
+
+    def _fold_new(self) -> None:
+        """Move the current second's new transmitters into its bucket."""
+        if self._sec_new:
+            by_sec = self._by_sec
+            by_sec[self._sec] = by_sec.get(self._sec, 0) + self._sec_new
+            self._sec_new = 0
 
     def _active(self, horizon: int) -> int:
         """Own transmitters last seen after ``horizon``; drops the buckets at or below it."""
+        self._fold_new()
         if horizon < self._floor:
             # Time went back past dropped buckets: count the slow, exact way.
             return sum(1 for last in self.devices.values() if last > horizon)
@@ -244,6 +262,7 @@ class ChannelRecord:
         sec = self._sec
         if sec < 0 or not self._sec_packets:
             return
+        self._fold_new()
         self._add_second(sec, self._sec_packets, self._sec_data)
         good = self._sec_packets - self._sec_errors
         if self.parent is not None and good:
@@ -342,6 +361,7 @@ class ChannelTracker:
             if sec != record._sec:
                 record.flush()
                 record._sec = sec
+                record._sec_key = sec
             record._sec_packets += 1
             if datasize:
                 record._sec_data += datasize
@@ -351,13 +371,13 @@ class ChannelTracker:
             elif transmitter is not None:
                 # ChannelRecord.saw, inlined.
                 devices = record.devices
+                key = record._sec_key
                 last = devices.get(transmitter)
-                if last is None or last != sec:
-                    devices[transmitter] = sec
-                    by_sec = record._by_sec
-                    by_sec[sec] = by_sec.get(sec, 0) + 1
+                if last is not key and (last is None or last != sec):
+                    devices[transmitter] = key
+                    record._sec_new += 1
                     if last is not None and last > record._floor:
-                        by_sec[last] -= 1
+                        record._by_sec[last] -= 1
             if signal is not None:
                 dbm: int = signal
                 record.last_signal = dbm

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.internet import task
 
 from kismet_tx.capture.datasourcetracker import DatasourceTracker
@@ -90,6 +92,31 @@ def test_device_rrd_counts_like_a_full_recount_when_time_jumps_back() -> None:
         assert record.device_rrd.record()["kismet.common.rrd.last_value"] == expected
         assert record.parent is not None
         assert record.parent.active_devices(seconds[index]) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(1000, 1080), st.booleans()),
+                min_size=1, max_size=40))
+def test_active_transmitters_match_a_recount_for_any_order_of_seconds(
+        sightings: list[tuple[int, int, bool]]) -> None:
+    # Several packets per second, seconds out of order, counts asked for or not
+    # between packets: the incremental count always equals a full recount.
+    channels = ChannelTracker()
+    chain = PacketChain(task.Clock())
+    chain.subscribe(channels, "channels")
+    seen: dict[bytes, int] = {}
+    for who, sec, ask in sightings:
+        chain.process(Source(), 127, pack_batch([(float(sec), radiotap_beacon(bssid=mac(who)))]))
+        seen[mac(who)] = sec
+        if ask:
+            expected = sum(1 for last in seen.values() if last > sec - 30)
+            assert channels.frequencies[2437].active_devices(sec) == expected
+    record = channels.frequencies[2437]
+    record.flush()
+    last_sec = sightings[-1][1]
+    expected = sum(1 for last in seen.values() if last > last_sec - 30)
+    assert record.device_rrd.record()["kismet.common.rrd.last_value"] == expected
+    assert record.device_count() == len(seen)
 
 
 def test_captures_without_radio_headers_use_the_advertised_channel() -> None:

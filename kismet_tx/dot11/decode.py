@@ -29,7 +29,13 @@ from .frames import (
 from .linklayer import DLT_IEEE802_11, DLT_RADIOTAP, decode_link
 from .packet import LAZY_FCS, NO_INDEX_MAP, Dot11Packet
 from .radio import IndexMap
-from .radiotap import NO_LEVEL_OFFSETS, RADIOTAP_LAYOUTS, LevelOffsets, radiotap_fast
+from .radiotap import (
+    NO_LEVEL_OFFSETS,
+    RADIOTAP_LAYOUTS,
+    LevelOffsets,
+    RadiotapLayout,
+    radiotap_fast,
+)
 
 __all__ = ["decode_packet", "decode_frame"]
 
@@ -38,6 +44,23 @@ _FIXED_LEN: Final = tuple(MGMT_FIXED_LEN.get(i, 0) for i in range(16))
 # Control subtypes whose header carries a transmitter address (addr2).
 _CTRL_HAS_TA: Final = frozenset({ST_TRIGGER, 3, ST_BF_POLL, ST_NDPA, ST_BAR, ST_BA, ST_PSPOLL,
                                  ST_RTS, ST_CFEND, ST_CFEND_ACK})  # fmt: skip
+
+
+class _LastLayout:
+    """The radiotap layout of the previous frame, keyed by its header bytes 1 to 7 as an int.
+
+    A source's frames mostly share one header layout: comparing ints read from
+    the bytes skips the slice, hash and dict lookup of :data:`RADIOTAP_LAYOUTS`.
+    """
+
+    __slots__ = ("key", "layout")
+
+    def __init__(self) -> None:
+        self.key = -1
+        self.layout: RadiotapLayout | None = None
+
+
+_LAST_LAYOUT: Final = _LastLayout()
 
 
 def decode_packet(dlt: int, capture: bytes | bytearray | memoryview) -> Dot11Packet:
@@ -68,8 +91,19 @@ def decode_packet(dlt: int, capture: bytes | bytearray | memoryview) -> Dot11Pac
         # Fast path: cached layout for a single-bitmap radiotap header.
         if len(data) < 8:
             raise MalformedFrame("radiotap header shorter than 8 bytes")
-        layout = RADIOTAP_LAYOUTS.get(data[:8])
         start = data[2] | data[3] << 8
+        # Pad byte, length and present word (version 0 only: others are never cached).
+        key = (data[1] | start << 8 | data[4] << 24 | data[5] << 32 | data[6] << 40
+               | data[7] << 48) if data[0] == 0 else -2
+        last = _LAST_LAYOUT
+        layout: RadiotapLayout | None
+        if key == last.key:
+            layout = last.layout
+        else:
+            layout = RADIOTAP_LAYOUTS.get(data[:8])
+            if layout is not None:
+                last.key = key
+                last.layout = layout
         if layout is None or start > len(data):
             radio, start, rflags = radiotap_fast(data)
             rv, rm = radio._v, radio._m

@@ -54,6 +54,8 @@ _SIGNED_BYTE: Final[tuple[int | None, ...]] = tuple((b ^ 0x80) - 0x80 for b in r
 MHZ_SLOTS: Final = 8192
 _NO_LEVELS: Final[tuple[None, None, None]] = (None, None, None)
 # Offset of the capability field in the body, per management subtype (-1: none).
+# Where the tagged IEs start after the body offset, by management subtype (-1: none).
+_IE_OFFSET_BY_SUBTYPE: Final[tuple[int, ...]] = tuple(IE_OFFSETS.get(i, -1) for i in range(16))
 _CAP_OFFSET: Final = (0, 0, 0, 0, -1, 10, -1, -1, 10) + (-1,) * 7
 
 
@@ -173,8 +175,8 @@ class Dot11Packet(Dot11Frame):
             return self._ies
         s = None
         if self.type == TYPE_MGMT and not self.flags & 0x40:
-            rel = IE_OFFSETS.get(self.subtype)
-            if rel is not None:
+            rel = _IE_OFFSET_BY_SUBTYPE[self.subtype]
+            if rel >= 0:
                 start = self.body_offset + rel
                 if start <= self.end:
                     s = ies_for(self.raw[start : self.end])

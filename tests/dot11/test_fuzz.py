@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from kismet_tx.dot11 import (
     IESet,
     MalformedFrame,
+    decode,
     decode_frame,
     decode_link,
     decode_packet,
@@ -249,3 +250,38 @@ def test_levels_read_by_offset_match_the_unpacked_header(
     assert lazy == expected
     values = dict(fields)
     assert lazy == (values.get(3), values.get(5), values.get(6))
+
+
+# One-byte fields only: headers with as many fields have the same length, and
+# differ only in their present word.
+_HEADER = st.lists(st.sampled_from([1, 2, 5, 6, 11]), unique=True).flatmap(
+    lambda bits: st.tuples(*(st.tuples(st.just(b), _LEVEL_FIELDS[b][1]) for b in sorted(bits))))
+
+
+@FAST
+@given(st.lists(st.tuples(_HEADER, st.integers(0, 255)), min_size=1, max_size=4),
+       st.lists(st.integers(0, 3), min_size=1, max_size=12))
+def test_a_frame_decodes_the_same_whatever_frame_came_before(
+        headers: list[tuple[tuple[tuple[int, int], ...], int]], order: list[int]) -> None:
+    """The decoder remembers the previous frame's radiotap layout: frames of mixed
+    layouts (the pad byte too), in any order, decode as each does on its own."""
+    captures = []
+    for fields, pad in headers:
+        header = bytearray(radiotap([(bit, struct.pack(_LEVEL_FIELDS[bit][2], value),
+                                      _LEVEL_FIELDS[bit][0]) for bit, value in fields]))
+        header[1] = pad
+        captures.append(bytes(header) + mgmt(4, b"\x00\x00"))
+
+    def seen(capture: bytes) -> tuple[object, ...]:
+        f = decode_packet(127, capture)
+        radio = f.radio
+        return (f.radio_levels(), f.flags, f.addr2,
+                None if radio is None else (radio.freq_mhz, radio.signal_dbm, radio.flags))
+
+    alone = []
+    for capture in captures:
+        decode._LAST_LAYOUT.key = -1
+        alone.append(seen(capture))
+    for index in order:
+        index %= len(captures)
+        assert seen(captures[index]) == alone[index]
