@@ -27,6 +27,8 @@ stages but none of the floors above it that fill them.
 
 from __future__ import annotations
 
+import struct
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
@@ -35,11 +37,13 @@ from mypy_extensions import mypyc_attr
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from kismet_tx.capture.system import META, FrameBatch
+from kismet_tx.capture.system import META, META_SIZE, FrameBatch
 from kismet_tx.dot11.decode import decode_packet
 from kismet_tx.dot11.errors import MalformedFrame, UnsupportedLinkType
 
 _log: Final = Logger(namespace="kismet_tx.chain")
+_NATIVE_LITTLE: Final = sys.byteorder == "little"
+_LITTLE_META: Final = struct.Struct("<4I")
 
 #: Decoding outcomes (``Packet.status``).
 OK: Final = 0
@@ -53,6 +57,21 @@ Decoder = Callable[[int, bytes], Any]
 Subscriber = Callable[["Packet"], Any]
 #: A batch subscriber: called with the list of a batch's packets.
 BatchSubscriber = Callable[[list["Packet"]], Any]
+
+
+def _u32(data: bytes, position: int) -> int:
+    """The little-endian 32-bit unsigned int at ``position`` of ``data``."""
+    return (data[position] | data[position + 1] << 8 | data[position + 2] << 16
+            | data[position + 3] << 24)
+
+
+def _little_endian_meta(meta: bytes) -> bytes:
+    """A batch's meta records (native byte order) in little-endian order, as bytes."""
+    if len(meta) % META_SIZE:
+        raise ValueError(f"frame batch meta of {len(meta)} bytes: not whole records")
+    if _NATIVE_LITTLE and type(meta) is bytes:
+        return meta
+    return b"".join(_LITTLE_META.pack(*record) for record in META.iter_unpack(meta))
 
 
 class PacketSource(Protocol):
@@ -313,12 +332,18 @@ class PacketChain:
         # Counts of the statuses other than OK (C ints in compiled code).
         bad_fcs = malformed = unsupported = 0
         decoded: Any
-        # Typed, so that compiled code slices and adds in C.
-        sec: int
-        usec: int
-        offset: int
-        caplen: int
-        for sec, usec, offset, caplen in META.iter_unpack(meta):
+        # The meta records are read by index (C ints in compiled code: no
+        # struct call and no int objects per frame).
+        records = _little_endian_meta(meta)
+        position = 0
+        size = len(records)
+        step: int = META_SIZE
+        while position < size:
+            sec = _u32(records, position)
+            usec = _u32(records, position + 4)
+            offset = _u32(records, position + 8)
+            caplen = _u32(records, position + 12)
+            position += step
             data = buffer[offset : offset + caplen]
             # classify(), inlined: this loop is the hot path.
             try:

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.internet import task
 
-from kismet_tx.capture.system import pack_batch
+from kismet_tx.capture.system import META, pack_batch
 from kismet_tx.chain import (
     BAD_FCS,
     MALFORMED,
@@ -186,6 +188,31 @@ def test_packet_fields(chain: PacketChain) -> None:
     )
     assert first.data == b"ok" and first.length == 2 and second.length == 3
     assert "pending" not in repr(first)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 999_999),
+                          st.binary(min_size=1, max_size=40)), max_size=8),
+       st.sampled_from([bytes, bytearray]))
+def test_every_record_of_a_batch_reaches_the_subscribers_as_captured(
+        records: list[tuple[int, int, bytes]], meta_type: type) -> None:
+    """Seconds and microseconds over their whole range, any frame sizes, meta
+    records as bytes or a bytearray: each packet has its own time and bytes."""
+    chain = PacketChain(task.Clock(), CountingDecoder())
+    packets: list[Packet] = []
+    chain.subscribe(packets.append, "keep")
+    meta = b"".join(META.pack(sec, usec, sum(len(d) for _, _, d in records[:i]), len(data))
+                    for i, (sec, usec, data) in enumerate(records))
+    chain.process(Source(), 105, (b"".join(d for _, _, d in records), meta_type(meta)))
+    assert [(p.ts, p.data, p.length) for p in packets] == [
+        (sec + usec * 1e-6, data, len(data)) for sec, usec, data in records]
+
+
+def test_a_batch_with_a_partial_meta_record_is_refused(chain: PacketChain) -> None:
+    buffer, meta = batch(b"ok")
+    with pytest.raises(ValueError, match="not whole records"):
+        chain.process(Source(), 105, (buffer, meta + b"\x00"))
+    assert chain.packets == 0
 
 
 def test_inject_and_make_packet(chain: PacketChain) -> None:
