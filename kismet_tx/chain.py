@@ -69,7 +69,7 @@ def _little_endian_meta(meta: bytes) -> bytes:
     """A batch's meta records (native byte order) in little-endian order, as bytes."""
     if len(meta) % META_SIZE:
         raise ValueError(f"frame batch meta of {len(meta)} bytes: not whole records")
-    if _NATIVE_LITTLE and type(meta) is bytes:
+    if _NATIVE_LITTLE:
         return meta
     return b"".join(_LITTLE_META.pack(*record) for record in META.iter_unpack(meta))
 

@@ -64,6 +64,8 @@ MODULES: tuple[str, ...] = (
     "kismet_tx.tracker.oui",
     "kismet_tx.tracker.ssids",
     "kismet_tx.tracker.views",
+    "kismet_tx.http.fieldspec",
+    "kismet_tx.http.rowcache",
 )
 
 

@@ -31,7 +31,7 @@ unanchored search). See :class:`RegexFilter` for the matching rules.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 import pcre2
@@ -126,7 +126,7 @@ def resolve_path(record: Any, path: str | Sequence[str]) -> Any:
 class FieldSpec:
     """A compiled ``fields`` specification; build it with :func:`compile_fields`."""
 
-    __slots__ = ("_entries", "_names", "_plan")
+    __slots__ = ("_direct", "_entries", "_names", "_plan")
 
     def __init__(self, entries: Iterable[tuple[str, Path]] = ()) -> None:
         merged: dict[str, Path] = {}
@@ -139,6 +139,8 @@ class FieldSpec:
             (key, components[0] if components else None, components[1:])
             for key, components in self._entries
         )
+        # Record type -> its direct field readers (None: read through ``get``).
+        self._direct: dict[type, tuple[tuple[str, Callable[[Any], Any]], ...] | None] = {}
 
     @property
     def is_identity(self) -> bool:
@@ -171,8 +173,16 @@ class FieldSpec:
         if not self._entries:
             same: Mapping[str, Any] = record
             return same
-        if type(record) is not dict and not is_mapping(record):
-            return dict.fromkeys(self._names, 0)
+        if type(record) is not dict:
+            if not is_mapping(record):
+                return dict.fromkeys(self._names, 0)
+            readers = self._readers(type(record))
+            if readers is not None:
+                # Top-level fields of a lazy record: its getters, looked up once per spec.
+                direct: dict[str, Any] = {}
+                for key, read in readers:
+                    direct[key] = read(record)
+                return direct
         get = record.get
         out: dict[str, Any] = {}
         missing = MISSING
@@ -193,6 +203,20 @@ class FieldSpec:
                 node = node.get(name, missing)
             out[key] = 0 if node is missing else node
         return out
+
+    def _readers(self, record_type: type) -> tuple[tuple[str, Callable[[Any], Any]], ...] | None:
+        """``(output key, reader)`` per entry for records of a type with
+        ``field_reader`` (lazy records), when every entry is a top-level field."""
+        cache = self._direct
+        if record_type in cache:
+            return cache[record_type]
+        field_reader = getattr(record_type, "field_reader", None)
+        readers: tuple[tuple[str, Callable[[Any], Any]], ...] | None = None
+        if field_reader is not None and all(first is not None and not rest
+                                            for _, first, rest in self._plan):
+            readers = tuple((key, field_reader(first, 0)) for key, first, _ in self._plan)
+        cache[record_type] = readers
+        return readers
 
     def apply_many(self, records: Iterable[Any]) -> Iterator[Mapping[str, Any]]:
         """Simplify each record of a list or other iterable, lazily and in order."""
@@ -230,6 +254,9 @@ def compile_fields(spec: Any) -> FieldSpec:
             f"got {type(spec).__name__}"
         )
     entries: list[tuple[str, Path]] = []
+    # Untrusted values until checked (compiled code would reject a non-str early).
+    path: Any
+    alias: Any
     for index, item in enumerate(spec):
         alias = ""
         if isinstance(item, str):

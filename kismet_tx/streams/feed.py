@@ -198,19 +198,22 @@ class EncodedFeed:
         original: int
         for packet in packets:
             if type(packet) is ChainPacket:
-                # A chain packet's fields, read natively in compiled code.
+                # A chain packet's fields, read natively in compiled code; one
+                # with no location has no options to ask for.
                 chain_packet: ChainPacket = packet
                 dlt = chain_packet.dlt
                 data = chain_packet.data
                 source = chain_packet.source
                 ts = chain_packet.ts
                 original = chain_packet.length
+                located = chain_packet.location is not None
             else:
                 dlt = packet.dlt
                 data = packet.data
                 source = packet.source_uuid
                 ts = packet.ts
                 original = packet.original_length
+                located = True
             if dlt == 0 or not data or (accept is not None and not accept(packet)):
                 continue
             if source is not last_source or dlt != last_dlt:
@@ -226,7 +229,7 @@ class EncodedFeed:
                 interface_id = found
             pending += append_enhanced_packet(
                 parts, interface_id, ts, data, original,
-                options_of(packet) if options_of is not None else b"")
+                options_of(packet) if located and options_of is not None else b"")
             count += 1
             if pending >= flush_bytes:
                 self._pending_bytes = pending

@@ -141,7 +141,6 @@ def enhanced_packet(interface_id: int, ts: float, data: bytes, original_length: 
 
 
 _pack_epb_head: Final = EPB_HEAD.pack
-_pack_tail: Final = BLOCK_TAIL.pack
 
 
 def append_enhanced_packet(parts: list[bytes], interface_id: int, ts: float, data: bytes,
@@ -158,11 +157,17 @@ def append_enhanced_packet(parts: list[bytes], interface_id: int, ts: float, dat
         stamp = 0
     caplen = len(data)
     total = _EPB_FIXED + caplen + (-caplen & 3) + len(options)
-    parts.append(_pack_epb_head(EPB_TYPE, total, interface_id, (stamp >> 32) & 0xFFFFFFFF,
-                                stamp & 0xFFFFFFFF, caplen,
-                                original_length if original_length > caplen else caplen))
+    head: bytes = _pack_epb_head(EPB_TYPE, total, interface_id, (stamp >> 32) & 0xFFFFFFFF,
+                                 stamp & 0xFFFFFFFF, caplen,
+                                 original_length if original_length > caplen else caplen)
+    parts.append(head)
     parts.append(data)
-    parts.append(_PADDING[caplen & 3] + options + _pack_tail(total))
+    # The trailing length repeats the header's (bytes 4 to 8): sliced, not packed again.
+    tail = head[4:8]
+    if options:
+        tail = options + tail
+    pad = caplen & 3
+    parts.append(_PADDING[pad] + tail if pad else tail)
     return total
 
 

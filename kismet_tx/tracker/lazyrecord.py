@@ -48,6 +48,19 @@ class LazyRecord(Mapping[str, Any]):
             return default
         return getter(self._obj, self._ctx)
 
+    @classmethod
+    def field_reader(cls, name: str, default: Any) -> Callable[[LazyRecord], Any]:
+        """A function reading field ``name`` of a record of this class as
+        :meth:`get` does (``default`` when absent), with the lookups done once."""
+        getter = cls.GETTERS.get(name)
+        if getter is None:
+            return lambda record: default
+        present = cls.PRESENT.get(name)
+        if present is None:
+            return lambda record: getter(record._obj, record._ctx)
+        return lambda record: (getter(record._obj, record._ctx) if present(record._obj)
+                               else default)
+
     def __contains__(self, name: object) -> bool:
         if name not in self.GETTERS:
             return False

@@ -14,6 +14,7 @@ from kismet_tx.streams.packet import Packet
 from kismet_tx.streams.pcap import pcap_file, pcap_header, pcap_record
 from kismet_tx.streams.pcapng import (
     PcapngEncoder,
+    append_enhanced_packet,
     encode_option,
     encode_options,
     enhanced_packet,
@@ -82,6 +83,21 @@ def test_enhanced_packet_layout_and_padding(size: int) -> None:
     assert (high << 32) | low == 1_700_000_000_123_456
     assert block[28:28 + size] == data
     assert block[28 + size:total - 4] == b"\0" * (total - 32 - size)
+    assert struct.unpack_from("<I", block, total - 4)[0] == total
+
+
+@pytest.mark.parametrize("size", range(9))
+def test_enhanced_packet_options_follow_the_padded_data(size: int) -> None:
+    data = bytes(range(1, size + 1))
+    options = encode_options([(1, b"gps")])
+    parts: list[bytes] = []
+    append_enhanced_packet(parts, 0, 2.0, data, size, options)
+    block = b"".join(parts)
+    total = struct.unpack_from("<I", block, 4)[0]
+    padded = (size + 3) & ~3
+    assert total == len(block) == 32 + padded + len(options)
+    assert block[28 + size:28 + padded] == b"\0" * (padded - size)
+    assert parse_options(block[28 + padded:total - 4]) == {1: b"gps"}
     assert struct.unpack_from("<I", block, total - 4)[0] == total
 
 
