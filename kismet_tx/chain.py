@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
 
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
@@ -59,10 +59,11 @@ Subscriber = Callable[["Packet"], Any]
 BatchSubscriber = Callable[[list["Packet"]], Any]
 
 
-def _u32(data: bytes, position: int) -> int:
-    """The little-endian 32-bit unsigned int at ``position`` of ``data``."""
-    return (data[position] | data[position + 1] << 8 | data[position + 2] << 16
-            | data[position + 3] << 24)
+def _u32(data: bytes, position: i64) -> i64:
+    """The little-endian 32-bit unsigned int at ``position`` of ``data`` (i64:
+    compiled code shifts and ors plain C integers)."""
+    return (i64(data[position]) | i64(data[position + 1]) << 8
+            | i64(data[position + 2]) << 16 | i64(data[position + 3]) << 24)
 
 
 def _little_endian_meta(meta: bytes) -> bytes:
@@ -335,9 +336,9 @@ class PacketChain:
         # The meta records are read by index (C ints in compiled code: no
         # struct call and no int objects per frame).
         records = _little_endian_meta(meta)
-        position = 0
-        size = len(records)
-        step: int = META_SIZE
+        position: i64 = 0
+        size: i64 = len(records)
+        step: i64 = META_SIZE
         while position < size:
             sec = _u32(records, position)
             usec = _u32(records, position + 4)
@@ -360,7 +361,8 @@ class PacketChain:
             except MalformedFrame:
                 decoded = None
                 status = MALFORMED
-            packet = Packet(source, sec + usec * 1e-6, dlt, data, caplen, decoded, status)
+            packet = Packet(source, float(sec) + float(usec) * 1e-6, dlt, data, int(caplen),
+                            decoded, status)
             if packet.error:
                 errors += 1
             for name, callback in callbacks:

@@ -114,9 +114,21 @@ class EventBus:
 
     def publish(self, topic: str, content: Content | Callable[[], Content]) -> Event | None:
         """Deliver an event; returns it, or None when nobody listened."""
-        self.published[topic] = self.published.get(topic, 0) + 1
-        if not self.listened(topic):
+        if not self.wants(topic):
             return None
+        return self.deliver(topic, content)
+
+    def wants(self, topic: str) -> bool:
+        """Count an event of ``topic`` as published; whether it would reach anyone.
+
+        A per-packet publisher asks first and builds the content only when
+        someone listens, then hands it to :meth:`deliver`.
+        """
+        self.published[topic] = self.published.get(topic, 0) + 1
+        return self._everything or topic in self._reached
+
+    def deliver(self, topic: str, content: Content | Callable[[], Content]) -> Event:
+        """Deliver an event already counted by :meth:`wants` to its listeners."""
         if callable(content):
             content = content()
         event = Event(topic, content, self._clock.seconds())

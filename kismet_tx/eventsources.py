@@ -23,18 +23,13 @@ from twisted.internet.task import LoopingCall
 from kismet_tx import eventbus as topics
 from kismet_tx.eventbus import EventBus
 from kismet_tx.packetstats import PacketStats
-from kismet_tx.tracker.dot11records import probed_record, ssid_record
+from kismet_tx.trackerevents import TrackerEvents
 
 _DATASOURCE_TOPICS = {
     "new": topics.NEW_DATASOURCE,
     "opened": topics.DATASOURCE_OPENED,
     "closed": topics.DATASOURCE_CLOSED,
     "error": topics.DATASOURCE_ERROR,
-}
-_SSID_TOPICS = {
-    "advertised": topics.DOT11_ADVERTISED_SSID,
-    "responded": topics.DOT11_RESPONSE_SSID,
-    "probed": topics.DOT11_PROBED_SSID,
 }
 
 
@@ -51,7 +46,6 @@ class EventPublisher(Service):
         self._monitor = monitor
         self._location = location
         self._loop: LoopingCall | None = None
-        self._device_record: Callable[[Any], Any] = dict
 
     # -- wiring ---------------------------------------------------------------------
 
@@ -65,9 +59,9 @@ class EventPublisher(Service):
         datasources.state_listeners.append(self._datasource)
 
     def attach_devices(self, devices: Any, record: Callable[[Any], Any], dot11: Any) -> None:
-        self._device_record = record
-        devices.new_device_hooks.append(self._new_device)
-        dot11.ssid_hooks.append(self._ssid)
+        hooks = TrackerEvents(self.bus, record)
+        devices.new_device_hooks.append(hooks.new_device)
+        dot11.ssid_hooks.append(hooks.ssid)
 
     # The hooks: each builds its content only when someone listens.
 
@@ -77,24 +71,12 @@ class EventPublisher(Service):
     def _alert(self, alert: Any) -> None:
         self.bus.publish(topics.ALERT, lambda: {topics.ALERT: alert.record()})
 
-    def _new_device(self, device: Any) -> None:
-        record = self._device_record
-        self.bus.publish(topics.NEW_DEVICE, lambda: {topics.NEW_DEVICE: record(device)})
-
     def _datasource(self, source: Any, state: str) -> None:
         topic = _DATASOURCE_TOPICS[state]
         if state == "new":
             self.bus.publish(topic, lambda: {topic: source.record()})
         else:
             self.bus.publish(topic, {topic: source.uuid})
-
-    def _ssid(self, kind: str, device: Any, rec: Any, raw: bytes) -> None:
-        topic = _SSID_TOPICS[kind]
-        build = probed_record if kind == "probed" else ssid_record
-        self.bus.publish(topic, lambda: {
-            topics.DOT11_NEW_SSID_BASEDEV: self._device_record(device),
-            topic: build(rec),
-        })
 
     # -- the once-a-second events ----------------------------------------------------------
 

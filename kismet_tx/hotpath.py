@@ -66,6 +66,7 @@ MODULES: tuple[str, ...] = (
     "kismet_tx.tracker.views",
     "kismet_tx.http.fieldspec",
     "kismet_tx.http.rowcache",
+    "kismet_tx.trackerevents",
 )
 
 

@@ -13,6 +13,8 @@ from kismet_tx.eventsources import EventPublisher
 from kismet_tx.messagebus import MessageBus
 from kismet_tx.packetstats import PacketStats
 from kismet_tx.sysmon import SystemMonitor
+from kismet_tx.tracker.dot11state import ProbedSsid
+from kismet_tx.trackerevents import TrackerEvents
 
 
 def test_listeners_get_their_topic_aliases_and_star() -> None:
@@ -47,6 +49,34 @@ def test_content_is_built_only_when_someone_listens() -> None:
     assert built == [1]
     bus.unsubscribe("NEW_DEVICE", listener)
     assert not bus.listened("NEW_DEVICE")
+
+
+def test_tracker_hooks_count_every_event_and_build_records_only_for_listeners() -> None:
+    bus = EventBus(task.Clock())
+    recorded: list[str] = []
+
+    def record(device: str) -> dict[str, str]:
+        recorded.append(device)
+        return {"kismet.device.base.key": device}
+
+    hooks = TrackerEvents(bus, record)
+    probed = ProbedSsid(b"home", "home", 100)
+    hooks.new_device("dev-1")
+    hooks.ssid("probed", "dev-1", probed, b"home")
+    assert recorded == []
+    assert bus.published == {"NEW_DEVICE": 1, "DOT11_PROBED_SSID": 1}
+    events: list[Event] = []
+    bus.subscribe("NEW_DEVICE", events.append)
+    bus.subscribe("DOT11_NEW_SSID_BASEDEV", events.append)
+    hooks.new_device("dev-2")
+    hooks.ssid("probed", "dev-2", probed, b"home")
+    assert recorded == ["dev-2", "dev-2"]
+    assert [event.topic for event in events] == ["NEW_DEVICE", "DOT11_PROBED_SSID"]
+    assert events[0].content == {"NEW_DEVICE": {"kismet.device.base.key": "dev-2"}}
+    ssid_event = events[1].content
+    assert ssid_event["DOT11_NEW_SSID_BASEDEV"] == {"kismet.device.base.key": "dev-2"}
+    assert ssid_event["DOT11_PROBED_SSID"]["dot11.probedssid.ssid"] == "home"
+    assert bus.published == {"NEW_DEVICE": 2, "DOT11_PROBED_SSID": 2}
 
 
 def test_one_encoding_per_format_is_shared() -> None:
