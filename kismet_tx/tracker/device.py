@@ -128,10 +128,11 @@ class Device:
         #: encoded rows of its ``DeviceRecord.VERSIONED`` fields are reused while it stands.
         self.version = 0
 
-    def count_rate(self, sec: int, size: int) -> None:
-        """One packet of ``size`` data bytes at ``sec``; the phys call this per packet."""
+    def count_rate(self, sec: int, size: int, keep_history: bool) -> None:
+        """One packet of ``size`` data bytes at ``sec``; the phys call this per packet,
+        with their tracker's ``track_rrds`` as ``keep_history``."""
         if sec != self.rate_sec:
-            if self.phy.device_tracker.track_rrds:
+            if keep_history:
                 self._store_rate()
             else:
                 self.rate_packets = self.rate_bytes = 0

@@ -116,7 +116,7 @@ class DeviceUpdate:
                 dev.rate_packets += 1
                 dev.rate_bytes += dsize
             else:
-                dev.count_rate(sec, dsize)
+                dev.count_rate(sec, dsize, self.device_tracker.track_rrds)
             if self._is_data:
                 dev.data_packets += 1
                 dev.datasize += dsize
