@@ -12,9 +12,10 @@ import importlib
 from importlib.machinery import EXTENSION_SUFFIXES
 
 #: The decode-to-tracker inner loops: 802.11 decoding, chain, tracker, channels,
-#: WIDS, stream feeds and the event bus (it publishes for every new device and
-#: SSID). ``dot11.radio`` stays pure: ``RadioInfo`` gets its field properties
-#: generated at import and is made by ``object.__new__``.
+#: WIDS, stream feeds, the event bus and the tracker's event hooks (called for
+#: every new device and SSID); and the field-spec engine and row cache, which
+#: every device poll runs per row. ``dot11.radio`` stays pure: ``RadioInfo``
+#: gets its field properties generated at import and is made by ``object.__new__``.
 MODULES: tuple[str, ...] = (
     "kismet_tx.dot11.crypt",
     "kismet_tx.dot11.cryptbits",
