@@ -125,7 +125,7 @@ class EventBus:
         someone listens, then hands it to :meth:`deliver`.
         """
         self.published[topic] = self.published.get(topic, 0) + 1
-        return self._everything or topic in self._reached
+        return self.listened(topic)
 
     def deliver(self, topic: str, content: Content | Callable[[], Content]) -> Event:
         """Deliver an event already counted by :meth:`wants` to its listeners."""

@@ -12,7 +12,7 @@ from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.linux import LinuxCaptureSystem
 from kismet_tx.capture.system import pack_batch
 from kismet_tx.chain import PacketChain
-from kismet_tx.channels import ChannelTracker
+from kismet_tx.channels import ChannelRecord, ChannelTracker
 from kismet_tx.messagebus import MessageBus
 from tests.capture.conftest import beacon, radiotap_beacon
 
@@ -96,22 +96,31 @@ def test_device_rrd_counts_like_a_full_recount_when_time_jumps_back() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(1000, 1080), st.booleans()),
-                min_size=1, max_size=40))
+                min_size=1, max_size=40),
+       st.booleans())
 def test_active_transmitters_match_a_recount_for_any_order_of_seconds(
-        sightings: list[tuple[int, int, bool]]) -> None:
+        sightings: list[tuple[int, int, bool]], radio_header: bool) -> None:
     # Several packets per second, seconds out of order, counts asked for or not
-    # between packets: the incremental count always equals a full recount.
+    # between packets: the incremental count always equals a full recount. With a
+    # radio header the frequency record counts (the chain's inlined path); without
+    # one, the advertised channel's record does (ChannelRecord.count).
     channels = ChannelTracker()
     chain = PacketChain(task.Clock())
     chain.subscribe(channels, "channels")
     seen: dict[bytes, int] = {}
+
+    def counted() -> ChannelRecord:
+        return channels.frequencies[2437] if radio_header else channels.channels["6"]
+
     for who, sec, ask in sightings:
-        chain.process(Source(), 127, pack_batch([(float(sec), radiotap_beacon(bssid=mac(who)))]))
+        frame = radiotap_beacon(bssid=mac(who)) if radio_header else beacon(
+            channel=6, bssid=mac(who))
+        chain.process(Source(), 127 if radio_header else 105, pack_batch([(float(sec), frame)]))
         seen[mac(who)] = sec
         if ask:
             expected = sum(1 for last in seen.values() if last > sec - 30)
-            assert channels.frequencies[2437].active_devices(sec) == expected
-    record = channels.frequencies[2437]
+            assert counted().active_devices(sec) == expected
+    record = counted()
     record.flush()
     last_sec = sightings[-1][1]
     expected = sum(1 for last in seen.values() if last > last_sec - 30)

@@ -53,9 +53,9 @@ _SIGNED_BYTE: Final[tuple[int | None, ...]] = tuple((b ^ 0x80) - 0x80 for b in r
 #: this (every 2.4, 5 and 6 GHz channel), which cost less than int-keyed dicts.
 MHZ_SLOTS: Final = 8192
 _NO_LEVELS: Final[tuple[None, None, None]] = (None, None, None)
-# Offset of the capability field in the body, per management subtype (-1: none).
 # Where the tagged IEs start after the body offset, by management subtype (-1: none).
 _IE_OFFSET_BY_SUBTYPE: Final[tuple[int, ...]] = tuple(IE_OFFSETS.get(i, -1) for i in range(16))
+# Offset of the capability field in the body, per management subtype (-1: none).
 _CAP_OFFSET: Final = (0, 0, 0, 0, -1, 10, -1, -1, 10) + (-1,) * 7
 
 
