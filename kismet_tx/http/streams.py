@@ -8,7 +8,9 @@ with its terminating chunk, so the client sees a normal end of file). An
 unknown UUID is 404 before anything is streamed.
 
 Each stream is a :class:`~kismet_tx.streams.producer.PacketStreamProducer`
-registered with the transport as a streaming producer. Streams with the same
+registered with the transport as a streaming producer; it writes through a
+:class:`~kismet_tx.http.directbody.DirectBody`, which sends to the socket at
+once while the transport has nothing queued. Streams with the same
 filter share one :class:`~kismet_tx.streams.feed.EncodedFeed`, so a packet
 is encoded once however many clients watch; each stream gets the packets from
 the moment of its request on. A paused client's packets wait in a backlog of
@@ -34,11 +36,13 @@ from collections.abc import Hashable
 from typing import Any, cast
 
 from klein import Klein
+from twisted.web.server import Request
 
 from kismet_tx.capture.datasourcetracker import DatasourceTracker
 from kismet_tx.capture.system import DLT_IEEE802_11
 from kismet_tx.http.auth import ADMIN, Access
 from kismet_tx.http.context import HttpContext
+from kismet_tx.http.directbody import DirectBody
 from kismet_tx.http.errors import NotFound
 from kismet_tx.http.results import Raw, Text
 from kismet_tx.http.routing import GET, GET_POST, ApiRequest, endpoint
@@ -46,7 +50,7 @@ from kismet_tx.keys import MacError, mac_str, parse_mac
 from kismet_tx.streams.feed import ALL_PACKETS, PacketFilter
 from kismet_tx.streams.packet import StreamPacket
 from kismet_tx.streams.pcap import pcap_file
-from kismet_tx.streams.producer import DEFAULT_BACKLOG, PacketStreamProducer, StreamConsumer
+from kismet_tx.streams.producer import DEFAULT_BACKLOG, PacketStreamProducer
 from kismet_tx.streams.registry import StreamRegistry
 from kismet_tx.tracker.device import Device
 from kismet_tx.tracker.devices import DeviceTracker
@@ -266,7 +270,7 @@ class StreamsArea:
             registry.remove(stream_id)
 
         # twisted.web's requests are consumers too (IConsumer), which IRequest does not say.
-        producer = PacketStreamProducer(cast(StreamConsumer, request), None,
+        producer = PacketStreamProducer(DirectBody(cast(Request, request)), None,
                                         backlog_limit_bytes=self._backlog,
                                         on_close=closed, clock=self.ctx.clock,
                                         before_close=feed.flush)
