@@ -74,6 +74,11 @@ class DeviceQueries:
         if match is None and spec is not None and not spec.is_identity \
                 and spec.roots <= DeviceRecord.VERSIONED:
             kind = ("device", spec.entries)
+            # Top-level fields are read from the device itself, with the tracker
+            # as the record's context (as ``record_of`` makes it).
+            maker = spec.row_maker(DeviceRecord, self.devices)
+            if maker is not None:
+                return CachedRows(list(devices), kind, maker)
             record, apply = self.record, spec.apply
 
             def make(device: Device) -> Mapping[str, Any]:

@@ -46,6 +46,7 @@ __all__ = [
     "Missing",
     "RegexFilter",
     "RegexSpecError",
+    "RowMaker",
     "compile_fields",
     "compile_regex",
     "iter_multipath",
@@ -121,6 +122,24 @@ def resolve_path(record: Any, path: str | Sequence[str]) -> Any:
         if node is MISSING:
             return MISSING
     return node
+
+
+class RowMaker:
+    """The simplified record of an object: ``{key: read(obj, ctx)}`` in spec order."""
+
+    __slots__ = ("_ctx", "_readers")
+
+    def __init__(self, readers: tuple[tuple[str, Callable[[Any, Any], Any]], ...],
+                 ctx: Any) -> None:
+        self._readers = readers
+        self._ctx = ctx
+
+    def __call__(self, obj: Any) -> dict[str, Any]:
+        ctx = self._ctx
+        row: dict[str, Any] = {}
+        for key, read in self._readers:
+            row[key] = read(obj, ctx)
+        return row
 
 
 class FieldSpec:
@@ -217,6 +236,20 @@ class FieldSpec:
             readers = tuple((key, field_reader(first, 0)) for key, first, _ in self._plan)
         cache[record_type] = readers
         return readers
+
+    def row_maker(self, record_type: type, ctx: Any) -> RowMaker | None:
+        """What :meth:`apply` gives for the record of ``(obj, ctx)``, as a function
+        of ``obj`` that reads the values without building the record.
+
+        For a lazy record type (one with ``value_reader``) and a spec of
+        top-level fields only; None otherwise.
+        """
+        value_reader = getattr(record_type, "value_reader", None)
+        if not self._entries or value_reader is None or not all(
+                first is not None and not rest for _, first, rest in self._plan):
+            return None
+        return RowMaker(tuple((key, value_reader(first, 0)) for key, first, _ in self._plan),
+                        ctx)
 
     def apply_many(self, records: Iterable[Any]) -> Iterator[Mapping[str, Any]]:
         """Simplify each record of a list or other iterable, lazily and in order."""

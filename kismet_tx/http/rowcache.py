@@ -10,8 +10,9 @@ not in the :class:`RowCache`. Iterated, :class:`CachedRows` gives the plain
 rows, so any other consumer (a whole msgpack body, a datatables page) needs
 nothing of the cache.
 
-The cache is bounded in bytes: past its budget the least recently used kind of
-row (one field spec in one format) is dropped whole.
+The cache is bounded in bytes, checked after each run of :data:`RUN` rows: past
+its budget the least recently used kind of row (one field spec in one format)
+is dropped whole.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class RowCache:
             done: list[bytes] = []
             append = done.append
             missed = 0
+            grown = 0
             for owner in owners[start:start + run]:
                 version = version_of(owner)
                 hit = get(owner)
@@ -100,18 +102,20 @@ class RowCache:
                     continue
                 missed += 1
                 encoded = encode(make(owner))
-                self._store(kind, cached, owner, version, encoded, hit)
+                cached[owner] = (version, encoded)
+                if hit is None:
+                    grown += len(encoded) + ROW_OVERHEAD
+                else:
+                    grown += len(encoded) - len(hit[1])
                 append(encoded)
+            if missed:
+                self._grow(kind, grown)
             self.hits += len(done) - missed
             self.misses += missed
             yield done
 
-    def _store(self, kind: Hashable, cached: dict[Any, tuple[int, bytes]], owner: Any,
-               version: int, encoded: bytes, old: tuple[int, bytes] | None) -> None:
-        grown = len(encoded) + ROW_OVERHEAD
-        if old is not None:
-            grown -= len(old[1]) + ROW_OVERHEAD
-        cached[owner] = (version, encoded)
+    def _grow(self, kind: Hashable, grown: int) -> None:
+        """Count a run's stored rows (once per run: ``kind`` is a tuple, hashed per lookup)."""
         self._sizes[kind] += grown
         self._size += grown
         if self._size > self._budget:

@@ -49,17 +49,23 @@ class LazyRecord(Mapping[str, Any]):
         return getter(self._obj, self._ctx)
 
     @classmethod
+    def value_reader(cls, name: str, default: Any) -> Callable[[Any, Any], Any]:
+        """A function reading field ``name`` of the record of ``(obj, ctx)`` as
+        :meth:`get` does (``default`` when absent), without building the record."""
+        getter = cls.GETTERS.get(name)
+        if getter is None:
+            return lambda obj, ctx: default
+        present = cls.PRESENT.get(name)
+        if present is None:
+            return getter
+        return lambda obj, ctx: getter(obj, ctx) if present(obj) else default
+
+    @classmethod
     def field_reader(cls, name: str, default: Any) -> Callable[[LazyRecord], Any]:
         """A function reading field ``name`` of a record of this class as
         :meth:`get` does (``default`` when absent), with the lookups done once."""
-        getter = cls.GETTERS.get(name)
-        if getter is None:
-            return lambda record: default
-        present = cls.PRESENT.get(name)
-        if present is None:
-            return lambda record: getter(record._obj, record._ctx)
-        return lambda record: (getter(record._obj, record._ctx) if present(record._obj)
-                               else default)
+        read = cls.value_reader(name, default)
+        return lambda record: read(record._obj, record._ctx)
 
     def __contains__(self, name: object) -> bool:
         if name not in self.GETTERS:

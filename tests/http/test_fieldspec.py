@@ -600,6 +600,14 @@ def test_top_level_fields_of_lazy_records_read_as_through_get() -> None:
             for device in rig.tracking.device_tracker.devices():
                 record = rig.tracking.record(device)
                 assert spec._readers(type(record)) is not None
-                assert spec.apply(record) == spec.apply(MappingProxyType(record))
+                through_get = spec.apply(MappingProxyType(record))
+                assert spec.apply(record) == through_get
+                # The row maker reads the same values from the device itself.
+                maker = spec.row_maker(type(record), rig.tracking.device_tracker)
+                assert maker is not None
+                assert list(maker(device).items()) == list(through_get.items())
                 checked += 1
     assert checked > 30
+    assert compile_fields([MAC, "kismet.device.base.signal/kismet.common.signal.last_signal"]
+                          ).row_maker(type(record), None) is None  # a nested path: no maker
+    assert compile_fields([MAC]).row_maker(dict, None) is None  # not a lazy record
