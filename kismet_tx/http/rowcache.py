@@ -86,19 +86,18 @@ class RowCache:
         (``variant``: the format's flavour)."""
         kind = (rows.kind, variant)
         cached = self.rows(kind)
-        get = cached.get
         make, version_of = rows.make, rows.version_of
         owners = rows.owners
+        # Compiled: methods are called on their objects, not bound to locals first.
         for start in range(0, len(owners), run):
             done: list[bytes] = []
-            append = done.append
             missed = 0
             grown = 0
             for owner in owners[start:start + run]:
                 version = version_of(owner)
-                hit = get(owner)
+                hit = cached.get(owner)
                 if hit is not None and hit[0] == version:
-                    append(hit[1])
+                    done.append(hit[1])
                     continue
                 missed += 1
                 encoded = encode(make(owner))
@@ -107,7 +106,7 @@ class RowCache:
                     grown += len(encoded) + ROW_OVERHEAD
                 else:
                     grown += len(encoded) - len(hit[1])
-                append(encoded)
+                done.append(encoded)
             if missed:
                 self._grow(kind, grown)
             self.hits += len(done) - missed

@@ -126,10 +126,15 @@ class DeviceTracker(Service):
         for phy in self.phys:
             yield from phy.devices.values()
 
-    def seen_after(self, since: float) -> list[Device]:
+    def seen_after(self, since: int) -> list[Device]:
         """Devices whose last packet came after ``since``, phy by phy, in creation order."""
-        return [device for phy in self.phys for device in phy.devices.values()
-                if device.last_time > since]
+        found: list[Device] = []
+        device: Device  # typed, so compiled code reads ``last_time`` natively
+        for phy in self.phys:
+            for device in phy.devices.values():
+                if device.last_time > since:
+                    found.append(device)
+        return found
 
     def get(self, key: str) -> Device | None:
         """A device by key (case-insensitive); None if malformed or unknown."""
