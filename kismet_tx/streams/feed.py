@@ -19,6 +19,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from librt.strings import BytesWriter
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
@@ -28,9 +29,9 @@ from kismet_tx.streams.pcapng import (
     BLOCK_HEAD,
     EPB_TYPE,
     USERAPPL,
-    append_enhanced_packet,
     interface_description,
     section_header,
+    write_enhanced_packet,
 )
 
 _log: Final = Logger(namespace="kismet_tx.streams")
@@ -130,7 +131,8 @@ class EncodedFeed:
         self._header = section_header(userappl)
         self._interfaces: dict[tuple[str, int], int] = {}
         self._idbs: list[bytes] = []
-        self._parts: list[bytes] = []
+        #: The batch being written: whole blocks, handed out by :meth:`flush`.
+        self._out = BytesWriter()
         self._pending_bytes = 0
         self._pending_packets = 0
         self._members: tuple[FeedMember, ...] = ()
@@ -166,7 +168,7 @@ class EncodedFeed:
         if self._members:
             return
         self._cancel()
-        self._parts = []
+        self._out = BytesWriter()
         self._pending_bytes = 0
         self._pending_packets = 0
         callback, self._on_empty = self._on_empty, None
@@ -185,7 +187,7 @@ class EncodedFeed:
         options_of = self._packet_options
         interfaces = self._interfaces
         flush_bytes = self._flush_bytes
-        parts = self._parts
+        out = self._out
         pending = self._pending_bytes
         count = 0
         # The interface is looked up again only when the source (the datasource
@@ -224,11 +226,11 @@ class EncodedFeed:
                     found = interfaces[key] = len(interfaces)
                     idb = interface_description(dlt, packet.source_name)
                     self._idbs.append(idb)
-                    parts.append(idb)
+                    out.write(idb)
                     pending += len(idb)
                 interface_id = found
-            pending += append_enhanced_packet(
-                parts, interface_id, ts, data, original,
+            pending += write_enhanced_packet(
+                out, interface_id, ts, data, original,
                 options_of(packet) if located and options_of is not None else b"")
             count += 1
             if pending >= flush_bytes:
@@ -237,22 +239,22 @@ class EncodedFeed:
                 self.packets += count
                 count = 0
                 self.flush()
-                parts = self._parts
+                out = self._out
                 pending = 0
         self._pending_bytes = pending
         if count:
             self._pending_packets += count
             self.packets += count
-        if parts and self._call is None:
+        if pending and self._call is None:
             self._call = self._clock.callLater(0, self.flush)
 
     def flush(self) -> None:
         """Hand what is pending to every member now."""
         self._cancel()
-        if not self._parts:
+        if not self._pending_bytes:
             return
-        batch = EncodedBatch(b"".join(self._parts), self._pending_packets)
-        self._parts = []
+        batch = EncodedBatch(self._out.getvalue(), self._pending_packets)
+        self._out = BytesWriter()
         self._pending_bytes = 0
         self._pending_packets = 0
         for member in self._members:

@@ -19,6 +19,9 @@ import struct
 from collections.abc import Callable, Iterable
 from typing import Final
 
+from librt.strings import BytesWriter, write_i32_le
+from mypy_extensions import i32
+
 from kismet_tx import __version__
 from kismet_tx.streams.packet import StreamPacket
 
@@ -135,21 +138,19 @@ def epb_size(caplen: int) -> int:
 
 def enhanced_packet(interface_id: int, ts: float, data: bytes, original_length: int) -> bytes:
     """An Enhanced Packet Block; ``original_length`` is raised to ``len(data)`` if smaller."""
-    parts: list[bytes] = []
-    append_enhanced_packet(parts, interface_id, ts, data, original_length)
-    return b"".join(parts)
+    out = BytesWriter()
+    write_enhanced_packet(out, interface_id, ts, data, original_length)
+    return out.getvalue()
 
 
-_pack_epb_head: Final = EPB_HEAD.pack
+def write_enhanced_packet(out: BytesWriter, interface_id: int, ts: float, data: bytes,
+                          original_length: int, options: bytes = b"") -> int:
+    """Write an Enhanced Packet Block to ``out``; returns its size.
 
-
-def append_enhanced_packet(parts: list[bytes], interface_id: int, ts: float, data: bytes,
-                           original_length: int, options: bytes = b"") -> int:
-    """Append the pieces of an Enhanced Packet Block to ``parts``; returns its size.
-
-    The one EPB encoder (:func:`enhanced_packet` joins its pieces). A feed
-    joins a whole batch of pieces once, so each frame's data is copied once.
-    ``options`` is an already encoded option list (:func:`encode_options`), e.g. GPS.
+    The one EPB encoder (:func:`enhanced_packet` takes its bytes). A feed writes
+    a whole batch into one writer. Compiled, the header's words are stored as
+    C integers (no struct call, no int objects). ``options`` is an already
+    encoded option list (:func:`encode_options`), e.g. GPS.
     """
     # timestamp_us() and epb_size(), inlined: this runs per packet of every open feed.
     stamp = round_half_even(ts * 1_000_000)
@@ -157,18 +158,28 @@ def append_enhanced_packet(parts: list[bytes], interface_id: int, ts: float, dat
         stamp = 0
     caplen = len(data)
     total = _EPB_FIXED + caplen + (-caplen & 3) + len(options)
-    head: bytes = _pack_epb_head(EPB_TYPE, total, interface_id, (stamp >> 32) & 0xFFFFFFFF,
-                                 stamp & 0xFFFFFFFF, caplen,
-                                 original_length if original_length > caplen else caplen)
-    parts.append(head)
-    parts.append(data)
-    # The trailing length repeats the header's (bytes 4 to 8): sliced, not packed again.
-    tail = head[4:8]
-    if options:
-        tail = options + tail
+    write_i32_le(out, EPB_TYPE)
+    write_i32_le(out, total)
+    write_i32_le(out, _word(interface_id))
+    write_i32_le(out, _word(stamp >> 32))
+    write_i32_le(out, _word(stamp))
+    write_i32_le(out, caplen)
+    write_i32_le(out, _word(original_length) if original_length > caplen else caplen)
+    out.write(data)
     pad = caplen & 3
-    parts.append(_PADDING[pad] + tail if pad else tail)
+    if pad:
+        out.write(_PADDING[pad])
+    if options:
+        out.write(options)
+    write_i32_le(out, total)
     return total
+
+
+def _word(value: int) -> i32:
+    """The low 32 bits of ``value`` as the signed int with the same bytes (what
+    ``write_i32_le`` takes: librt has no unsigned writer)."""
+    low = value & 0xFFFFFFFF
+    return low - 0x100000000 if low & 0x80000000 else low
 
 
 class PcapngEncoder:

@@ -8,13 +8,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from librt.strings import BytesWriter
 
 from kismet_tx import __version__
 from kismet_tx.streams.packet import Packet
 from kismet_tx.streams.pcap import pcap_file, pcap_header, pcap_record
 from kismet_tx.streams.pcapng import (
+    EPB_HEAD,
+    EPB_TYPE,
     PcapngEncoder,
-    append_enhanced_packet,
     encode_option,
     encode_options,
     enhanced_packet,
@@ -22,6 +26,7 @@ from kismet_tx.streams.pcapng import (
     interface_description,
     section_header,
     timestamp_us,
+    write_enhanced_packet,
 )
 from tests.streams.helpers import EPB, IDB, SHB, parse_options, parse_pcapng
 
@@ -90,15 +95,34 @@ def test_enhanced_packet_layout_and_padding(size: int) -> None:
 def test_enhanced_packet_options_follow_the_padded_data(size: int) -> None:
     data = bytes(range(1, size + 1))
     options = encode_options([(1, b"gps")])
-    parts: list[bytes] = []
-    append_enhanced_packet(parts, 0, 2.0, data, size, options)
-    block = b"".join(parts)
+    out = BytesWriter()
+    write_enhanced_packet(out, 0, 2.0, data, size, options)
+    block = out.getvalue()
     total = struct.unpack_from("<I", block, 4)[0]
     padded = (size + 3) & ~3
     assert total == len(block) == 32 + padded + len(options)
     assert block[28 + size:28 + padded] == b"\0" * (padded - size)
     assert parse_options(block[28 + padded:total - 4]) == {1: b"gps"}
     assert struct.unpack_from("<I", block, total - 4)[0] == total
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0, 2**44, allow_nan=False),
+       st.integers(0, 2**32 - 1), st.binary(max_size=9))
+def test_enhanced_packet_header_is_its_struct_layout(interface_id: int, ts: float,
+                                                     original: int, data: bytes) -> None:
+    """Every header word, stored as a signed 32-bit write, has the unsigned
+    word's bytes: any interface id, any time (past 2**32 s too), any original length."""
+    out = BytesWriter()
+    out.write(b"x")  # blocks follow one another in a batch
+    total = write_enhanced_packet(out, interface_id, ts, data, original)
+    block = out.getvalue()[1:]
+    stamp = timestamp_us(ts)
+    assert block[:28] == EPB_HEAD.pack(EPB_TYPE, total, interface_id,
+                                       (stamp >> 32) & 0xFFFFFFFF, stamp & 0xFFFFFFFF,
+                                       len(data), max(original, len(data)))
+    assert len(block) == total and block[28:28 + len(data)] == data
+    assert block[-4:] == struct.pack("<I", total)
 
 
 def test_enhanced_packet_original_length_never_below_captured() -> None:
