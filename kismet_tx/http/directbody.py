@@ -15,8 +15,9 @@ own backpressure (pausing the producer past its buffer size) is unchanged.
 Errors are left to the transport too: the unsent rest is queued, and its own
 send then finds the connection gone and ends the request as always.
 
-Only a plain TCP transport is written to directly; under TLS, or for a HEAD
-request, every write goes through the request.
+Only a plain TCP transport is written to directly. Under TLS the request's
+transport is Twisted's TLS layer (or a TCP connection marked ``TLS`` after
+``startTLS``), and every write goes through the request, as for a HEAD request.
 """
 
 from __future__ import annotations
