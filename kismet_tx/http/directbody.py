@@ -50,7 +50,7 @@ class DirectBody:
         self._request = request
         #: The plain TCP transport, once the head is out (False: never direct).
         self._transport: Any = None
-        #: Writes sent directly, whole or in part (for tests and the curious).
+        #: Writes that took the direct way: sent whole, in part, or (socket full) not at all.
         self.direct_writes = 0
 
     def registerProducer(self, producer: Any, streaming: bool) -> None:

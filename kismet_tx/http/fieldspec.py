@@ -145,7 +145,7 @@ class RowMaker:
 class FieldSpec:
     """A compiled ``fields`` specification; build it with :func:`compile_fields`."""
 
-    __slots__ = ("_direct", "_entries", "_names", "_plan")
+    __slots__ = ("_direct", "_entries", "_names", "_plan", "_top_level")
 
     def __init__(self, entries: Iterable[tuple[str, Path]] = ()) -> None:
         merged: dict[str, Path] = {}
@@ -158,6 +158,8 @@ class FieldSpec:
             (key, components[0] if components else None, components[1:])
             for key, components in self._entries
         )
+        # Every entry reads one top-level field: a lazy record's getters serve it.
+        self._top_level = all(first is not None and not rest for _, first, rest in self._plan)
         # Record type -> its direct field readers (None: read through ``get``).
         self._direct: dict[type, tuple[tuple[str, Callable[[Any], Any]], ...] | None] = {}
 
@@ -231,8 +233,7 @@ class FieldSpec:
             return cache[record_type]
         field_reader = getattr(record_type, "field_reader", None)
         readers: tuple[tuple[str, Callable[[Any], Any]], ...] | None = None
-        if field_reader is not None and all(first is not None and not rest
-                                            for _, first, rest in self._plan):
+        if field_reader is not None and self._top_level:
             readers = tuple((key, field_reader(first, 0)) for key, first, _ in self._plan)
         cache[record_type] = readers
         return readers
@@ -245,8 +246,7 @@ class FieldSpec:
         top-level fields only; None otherwise.
         """
         value_reader = getattr(record_type, "value_reader", None)
-        if not self._entries or value_reader is None or not all(
-                first is not None and not rest for _, first, rest in self._plan):
+        if not self._entries or value_reader is None or not self._top_level:
             return None
         return RowMaker(tuple((key, value_reader(first, 0)) for key, first, _ in self._plan),
                         ctx)
