@@ -6,7 +6,9 @@ registration and its removal, and the dispatch through the reactor's logging
 context, for every write. For pcapng streams with many clients that was the
 server's largest cost per client (about 100k instructions per write).
 
-:class:`DirectBody` stands in for the request as a stream's consumer. Once the
+:class:`DirectBody` stands in for the request as the writer of a long body: a
+pcapng stream's consumer, and the chunks of a streamed list
+(``results.ListProducer``). Once the
 response head is out, and while the transport has nothing queued, a write is
 sent at once: chunk framing and data in one ``sendmsg``, without a copy. What
 the kernel does not take, and every write while something is queued, goes the

@@ -23,6 +23,7 @@ from zope.interface import implementer
 
 from kismet_tx.http.commands import Command
 from kismet_tx.http.context import HttpContext
+from kismet_tx.http.directbody import DirectBody
 from kismet_tx.http.errors import HttpError, ServerFault
 
 _log = Logger(namespace="kismet_tx.http")
@@ -152,6 +153,9 @@ class ListProducer:
         # twisted.web's Request: a consumer with notifyFinish and loseConnection,
         # which IRequest does not say.
         self._request = cast(Request, request)
+        # The body goes out as a stream's does: to the socket at once while
+        # nothing is queued before it.
+        self._body = DirectBody(self._request)
         self._chunks = chunks
         self._task: task.CooperativeTask[Any] | None = None
         self._done = False
@@ -169,7 +173,7 @@ class ListProducer:
         for chunk in self._chunks:
             if self._done:
                 return
-            self._request.write(chunk)
+            self._body.write(chunk)
             self._wrote = True
             yield None
 

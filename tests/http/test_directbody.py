@@ -24,22 +24,18 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from kismet_tx.http.directbody import DirectBody, queued_bytes
+from tests.capture.conftest import FakeFDReactor
 from tests.streams.helpers import decode_chunked
 
 
-class ManualReactor(Clock):
-    """Readers and writers kept for the test to run; time is a ``Clock``."""
+class ManualReactor(Clock, FakeFDReactor):
+    """The capture tests' fd reactor with writers too, kept for the test to run;
+    time is a ``Clock``."""
 
     def __init__(self) -> None:
-        super().__init__()
+        Clock.__init__(self)
+        FakeFDReactor.__init__(self)
         self.writers: set[Any] = set()
-        self.readers: set[Any] = set()
-
-    def addReader(self, reader: Any) -> None:
-        self.readers.add(reader)
-
-    def removeReader(self, reader: Any) -> None:
-        self.readers.discard(reader)
 
     def addWriter(self, writer: Any) -> None:
         self.writers.add(writer)
