@@ -52,6 +52,7 @@ MODULES: tuple[str, ...] = (
     "kismet_tx.streams.feed",
     "kismet_tx.streams.pcapng",
     "kismet_tx.tracker",
+    "kismet_tx.tracker.basefields",
     "kismet_tx.tracker.changes",
     "kismet_tx.tracker.device",
     "kismet_tx.tracker.devicefields",

@@ -76,7 +76,7 @@ class Device:
         "rx_packets", "llc_packets", "data_packets", "crypt_packets", "datasize", "channel",
         "frequency", "freqs", "sig_last", "sig_min", "sig_max", "noise_last", "noise_min",
         "noise_max", "seenby", "tags", "num_alerts", "related", "location",
-        "rate_sec", "rate_packets", "rate_bytes", "rrds", "version",
+        "rate_sec", "rate_packets", "rate_bytes", "rrds", "version", "mac_text",
     )  # fmt: skip
 
     def __init__(self, mac: bytes, phy: Phy, sec: int, type_string: str, manuf: str) -> None:
@@ -127,6 +127,8 @@ class Device:
         #: Bumped by every change of the device (a frame naming it, a command):
         #: encoded rows of its ``DeviceRecord.VERSIONED`` fields are reused while it stands.
         self.version = 0
+        #: ``macaddr``, formatted on first use (every row of a device list has it).
+        self.mac_text: str | None = None
 
     def count_rate(self, sec: int, size: int, keep_history: bool) -> None:
         """One packet of ``size`` data bytes at ``sec``; the phys call this per packet,
@@ -176,12 +178,15 @@ class Device:
     @property
     def macaddr(self) -> str:
         """``AA:BB:CC:DD:EE:FF``."""
-        return mac_str(self.mac)
+        text = self.mac_text
+        if text is None:
+            text = self.mac_text = mac_str(self.mac)
+        return text
 
     @property
     def commonname(self) -> str:
         """Username, else name, else the MAC."""
-        return self.username or self.name or mac_str(self.mac)
+        return self.username or self.name or self.macaddr
 
     def seen_by(self) -> list[SeenBy]:
         """Every datasource that saw this device."""
