@@ -4,8 +4,10 @@ Each scenario runs a fresh ``twistd -n kismet`` on a free loopback port.
 
 - Ingest baseline: a generated capture (:data:`FRAMES` frames, one every
   millisecond of capture time, :data:`APS` access points and :data:`CLIENTS`
-  clients) added with ``add_source.cmd`` and replayed at full speed, timed
-  until the server logs "finished replaying".
+  clients) added with ``add_source.cmd`` and replayed at full speed, timed by
+  the server itself: the duration its "finished replaying" line gives, from
+  the start of capture to the last frame. (The bench's own process, busy with
+  100 pollers, sees that line later; the lag is printed.)
 - Under load: the same replay while :data:`STREAMS` clients hold
   ``/pcap/all_packets.pcapng`` (each registered, i.e. it has its section
   header, before the replay starts) and :data:`POLLERS` clients each POST
@@ -20,7 +22,11 @@ Each scenario runs a fresh ``twistd -n kismet`` on a free loopback port.
   then the time until the server (``httpd_idle_timeout`` = :data:`IDLE_TIMEOUT`)
   has closed every idle one.
 
-The ingest scenarios alternate :data:`ROUNDS` times; the fastest of each counts.
+The ingest scenarios run in :data:`ROUNDS` rounds of three adjacent replays (no
+clients, loaded, loaded with every device active). The machine's speed drifts from
+minute to minute, so each loaded replay is set against the replay without clients
+of its own round, and the median of those ratios is the figure held to the goal;
+the ratio of the fastest of each kind is printed beside it.
 The load machinery here (server process, asyncio HTTP and pcapng clients) is
 also what ``tests/hardening/test_load.py`` runs, asserting correctness only.
 """
@@ -30,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import statistics
 import struct
 import subprocess
 import sys
@@ -54,7 +61,7 @@ STREAMS = 20
 POLL_INTERVAL = 1.0
 IDLE = 500
 IDLE_TIMEOUT = 2.0
-ROUNDS = 2
+ROUNDS = 4
 #: What the pollers ask for.
 POLL_FIELDS = ["kismet.device.base.macaddr", "kismet.device.base.last_time",
                ["kismet.device.base.packets.total", "packets"]]
@@ -478,6 +485,8 @@ class LoadRun:
     polls: Polls
     streams: list[StreamCheck]
     records: dict[str, Any]
+    #: Seconds from sending ``add_source`` to seeing the "finished replaying" line.
+    observed: float = 0.0
 
 
 async def add_source(server: Server, capture: Path, name: str) -> None:
@@ -505,8 +514,9 @@ async def replay_under_load(server: Server, capture: Path, frames: int, *, polle
         mark = server.mark()
         started = time.perf_counter()
         await add_source(server, capture, "load")
-        await asyncio.to_thread(server.wait_for, "finished replaying", mark)
-        seconds = time.perf_counter() - started
+        line = await asyncio.to_thread(server.wait_for, "finished replaying", mark)
+        observed = time.perf_counter() - started
+        seconds = server.replay_seconds(line)
         stop.set()
         await asyncio.gather(*tasks)
         listing = await request(server.port, "GET", "/streams/all_streams.json")
@@ -519,7 +529,7 @@ async def replay_under_load(server: Server, capture: Path, frames: int, *, polle
                 if closed.status != 200:
                     raise RuntimeError(f"close_stream {stream_id}: {closed.status}")
         checks = await readers.results() if readers is not None else []
-        return LoadRun(seconds, frames, polls, checks, records)
+        return LoadRun(seconds, frames, polls, checks, records, observed)
     finally:
         if readers is not None:
             readers.stop()
@@ -594,11 +604,19 @@ def _load_round(where: Path, capture: Path, loaded: bool) -> LoadRun:
         server.terminate()
 
 
-def _report_load(label: str, runs: list[LoadRun], base_rate: float) -> None:
+def _report_load(label: str, runs: list[LoadRun], bases: list[LoadRun]) -> None:
+    """The loaded replays ``runs``, each beside the replay without clients of its round."""
+    ratios = [base.seconds / run.seconds for base, run in zip(bases, runs, strict=True)]
     best = min(runs, key=lambda r: r.seconds)
-    load_rate = FRAMES / best.seconds
+    best_ratio = min(b.seconds for b in bases) / best.seconds
     row(f"ingest, {POLLERS} pollers + {STREAMS} streams{label}", rate(FRAMES, best.seconds),
-        "of the rate without clients", f"{100 * load_rate / base_rate:.0f} %", ">= 70 %")
+        "of the rate without clients", f"{100 * statistics.median(ratios):.0f} %", ">= 70 %")
+    row("  ratio in each round, % (median above)", " ".join(f"{100 * r:.0f}" for r in ratios),
+        "fastest against fastest", f"{100 * best_ratio:.0f} %")
+    lag = statistics.median(r.observed - r.seconds for r in runs)
+    base_lag = statistics.median(b.observed - b.seconds for b in bases)
+    row("  the bench saw the end later by (median)", f"{1000 * lag:.1f} ms",
+        "without clients", f"{1000 * base_lag:.1f} ms")
     latencies = [x for r in runs for x in r.polls.latencies]
     polls = sum(len(r.polls.latencies) for r in runs)
     devices = sum(r.polls.devices_seen for r in runs) / max(1, polls)
@@ -625,10 +643,11 @@ def run() -> None:
         write_capture(worst, FRAMES, churn=False)
         bases: list[LoadRun] = []
         loads: list[LoadRun] = []
+        all_active: list[LoadRun] = []
         for _ in range(ROUNDS):
             bases.append(_load_round(where, capture, loaded=False))
             loads.append(_load_round(where, capture, loaded=True))
-        all_active = [_load_round(where, worst, loaded=True)]
+            all_active.append(_load_round(where, worst, loaded=True))
         # Every idle client is on loopback: the per-address cap, which would refuse
         # most of them, is lifted so that they stand for a crowd of hosts.
         server = Server(Path(tempfile.mkdtemp(dir=where)),
@@ -639,12 +658,11 @@ def run() -> None:
         finally:
             server.terminate()
     base = min(bases, key=lambda r: r.seconds)
-    base_rate = FRAMES / base.seconds
     row(f"ingest, no clients ({FRAMES:,} frames, {devices:,} devices)",
         rate(FRAMES, base.seconds), f"best of {ROUNDS}; slowest",
         rate(FRAMES, max(r.seconds for r in bases)))
-    _report_load("", loads, base_rate)
-    _report_load(", all active", all_active, base_rate)
+    _report_load("", loads, bases)
+    _report_load(", all active", all_active, bases)
     row(f"normal client beside {IDLE} idle connections, p50",
         f"{1000 * percentile(idle.latencies, 0.5):.1f} ms", "max",
         f"{1000 * max(idle.latencies):.1f} ms", "< 100 ms")

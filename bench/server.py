@@ -18,6 +18,7 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 TWISTD = [sys.executable, "-c",
           "import sys; sys.argv[0] = 'twistd'; from twisted.scripts.twistd import run; run()"]
+_REPLAY_SECONDS = re.compile(r"finished replaying .*: \d+ frames in ([\d.]+) s")
 _LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/")
 #: Seconds to wait for an awaited log line.
 TIMEOUT = 300.0
@@ -96,6 +97,14 @@ class Server:
     def streams(self) -> dict[str, dict[str, int]]:
         """``/streams/all_streams``."""
         return requests.get(f"{self.url}/streams/all_streams.json", timeout=30).json()
+
+    @staticmethod
+    def replay_seconds(line: str) -> float:
+        """The duration a "finished replaying" line gives (the server's own clock)."""
+        found = _REPLAY_SECONDS.search(line)
+        if found is None:
+            raise RuntimeError(f"no duration in {line!r}")
+        return float(found.group(1))
 
     def mark(self) -> int:
         with self._changed:

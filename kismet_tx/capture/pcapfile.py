@@ -152,6 +152,8 @@ class PcapFileSource(PumpSchedule, Datasource):
         self._reported_error = False
         self._anchor: tuple[float, float] | None = None
         self._rebase = False
+        #: The clock's time when capture started (the finish message gives the duration).
+        self._started = 0.0
 
     # -- record -----------------------------------------------------------------
 
@@ -194,6 +196,7 @@ class PcapFileSource(PumpSchedule, Datasource):
             raise CaptureError(f"{self.path}: unsupported link type DLT {dlt} "
                                f"(802.11 link types are {names})")
         self._handle = handle
+        self._started = self._clock.seconds()
         self.finished = False
         self._read_error = None
         self._reported_error = False
@@ -379,7 +382,8 @@ class PcapFileSource(PumpSchedule, Datasource):
         self.finished = True
         self.bytes_read = self.file_size
         summary = (
-            f"finished replaying {self.path}: {frames} frames, "
+            f"finished replaying {self.path}: {frames} frames in "
+            f"{self._clock.seconds() - self._started:.3f} s, "
             f"{self.num_error_packets} error packets"
         )
         self.finish(summary, error)

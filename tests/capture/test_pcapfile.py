@@ -147,6 +147,9 @@ def test_realtime_replay_follows_capture_timing(rig: Rig) -> None:
     assert len(rig.sink.frames()) == 4
     rig.clock.advance(0)
     assert source.finished
+    # The finish message says how long the replay took (the capture spans 10 s).
+    assert any("finished replaying /cap/rt.pcap: 4 frames in 10.000 s, 0 error packets" in t
+               for t in rig.texts())
 
 
 def test_pause_and_resume_in_realtime(rig: Rig) -> None:
