@@ -1,4 +1,5 @@
-"""``make bench``: run every benchmark module and print figures beside their baselines."""
+"""``make bench``: run every benchmark module, each in its own interpreter, and print
+figures beside their baselines."""
 
 from __future__ import annotations
 
@@ -44,7 +45,11 @@ def _header() -> str:
 
 def main(argv: list[str]) -> int:
     """Run ``bench/bench_*.py`` modules (or those named on the command line);
-    ``--report FILE`` also writes what they print to FILE."""
+    ``--report FILE`` also writes what they print to FILE. ``--in-process NAME``
+    runs one module here (what each module's own interpreter is started with)."""
+    if len(argv) == 2 and argv[0] == "--in-process":
+        _run_here(argv[1])
+        return 0
     report = None
     if len(argv) >= 2 and argv[0] == "--report":
         report, argv = Path(argv[1]), argv[2:]
@@ -60,18 +65,33 @@ def main(argv: list[str]) -> int:
 
 
 def _run(argv: list[str]) -> int:
+    """Each module in a fresh interpreter, one after another: what one leaves in its
+    process (a heap for the collector to walk, threads) never weighs on another's figures."""
     wanted = set(argv)
     names = sorted(
         info.name for info in pkgutil.iter_modules([str(Path(bench.__file__).parent)])
         if info.name.startswith("bench_") and (not wanted or info.name in wanted)
     )
+    failed = 0
     for name in names:
-        module = importlib.import_module(f"bench.{name}")
-        print(f"== {name}: {(module.__doc__ or '').strip().splitlines()[0]}", flush=True)
-        started = time.perf_counter()
-        module.run()
-        print(f"   ({time.perf_counter() - started:.1f} s)\n", flush=True)
-    return 0
+        child = subprocess.Popen([sys.executable, "-m", "bench", "--in-process", name],
+                                 stdout=subprocess.PIPE, text=True)
+        assert child.stdout is not None
+        for line in child.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        if child.wait() != 0:
+            print(f"   {name} failed (exit status {child.returncode})\n", flush=True)
+            failed += 1
+    return 1 if failed else 0
+
+
+def _run_here(name: str) -> None:
+    module = importlib.import_module(f"bench.{name}")
+    print(f"== {name}: {(module.__doc__ or '').strip().splitlines()[0]}", flush=True)
+    started = time.perf_counter()
+    module.run()
+    print(f"   ({time.perf_counter() - started:.1f} s)\n", flush=True)
 
 
 if __name__ == "__main__":
