@@ -253,9 +253,9 @@ class ChannelRecord:
     def _add_second(self, sec: int, packets: int, data: int) -> None:
         self.total_packets += packets
         self.total_data += data
-        self.packets_rrd.add(sec, packets)
-        self.data_rrd.add(sec, data)
-        self.device_rrd.add(sec, self.active_devices(sec))
+        self.packets_rrd.add_second(sec, packets)
+        self.data_rrd.add_second(sec, data)
+        self.device_rrd.add_second(sec, self.active_devices(sec))
 
     def flush(self) -> None:
         """Fold the current second's counts into the RRDs (and the parent's)."""

@@ -9,9 +9,6 @@ from typing import Any, Final
 
 from kismet_tx.fields import FieldDef
 
-#: A sample: counts stay ints, as Kismet's int64 records serialize them.
-Sample = int | float
-
 RRD_FIELDS: Final = (
     FieldDef("kismet.common.rrd.last_time", "uint64", "time of the last sample"),
     FieldDef("kismet.common.rrd.serial_time", "uint64", "time the record was serialized"),
@@ -28,44 +25,57 @@ _ZEROS_60: Final = (0,) * 60
 
 
 class Rrd:
-    """Keeps per-second, per-minute and per-hour slots; ``peak`` or ``sum`` aggregation."""
+    """Keeps per-second, per-minute and per-hour slots; ``peak`` or ``sum`` aggregation.
+
+    Samples are counts (packets, bytes, kB, devices): ints, as Kismet's int64
+    records serialize them, so compiled code keeps the vectors and totals native.
+    """
 
     __slots__ = ("_last", "_value", "_minute", "_hour", "_day", "_sum", "_mtotal", "_htotal")
 
     def __init__(self, aggregate_sum: bool = False) -> None:
         self._last = 0
-        self._value: Sample = 0.0
-        self._minute: list[Sample] = [0] * 60
-        self._hour: list[Sample] = [0] * 60
-        self._day: list[Sample] = [0] * 24
+        #: The last sample (a float until the first, as Kismet's double reads 0.0).
+        self._value: int | float = 0.0
+        self._minute: list[int] = [0] * 60
+        self._hour: list[int] = [0] * 60
+        self._day: list[int] = [0] * 24
         self._sum = aggregate_sum
         #: Running totals of the minute and hour vectors (sum aggregation), so an
         #: add costs the same however full the vectors are.
-        self._mtotal: Sample = 0
-        self._htotal: Sample = 0
+        self._mtotal = 0
+        self._htotal = 0
 
-    def add(self, now: float, value: Sample) -> None:
+    def add(self, now: float, value: int) -> None:
         """Record ``value`` at time ``now`` (seconds)."""
-        sec = int(now)
-        if self._last and sec - self._last > 0:
-            self._clear_between(self._last, sec)
+        self.add_second(int(now), value)
+
+    def add_second(self, sec: int, value: int) -> None:
+        """Record ``value`` in second ``sec`` (what :meth:`add` does with a whole
+        second: no conversion from float, for callers that keep seconds as ints)."""
+        last = self._last
+        if last and sec > last:
+            self._clear_between(last, sec)
         idx = sec % 60
         minute = self._minute
         if self._sum:
-            if sec != self._last:
-                self._mtotal -= minute[idx]
-                minute[idx] = 0
-            minute[idx] += value
-            self._mtotal += value
+            mtotal = self._mtotal
+            if sec != last:
+                mtotal -= minute[idx]
+                minute[idx] = value
+            else:
+                minute[idx] += value
+            mtotal += value
+            self._mtotal = mtotal
             hour = self._hour
             hidx = (sec // 60) % 60
-            self._htotal += self._mtotal - hour[hidx]
-            hour[hidx] = self._mtotal
-            self._day[(sec // 3600) % 24] = self._htotal
+            htotal = self._htotal + mtotal - hour[hidx]
+            self._htotal = htotal
+            hour[hidx] = mtotal
+            self._day[(sec // 3600) % 24] = htotal
         else:
-            if sec != self._last:
+            if sec != last or value > minute[idx]:
                 minute[idx] = value
-            minute[idx] = max(minute[idx], value)
             self._hour[(sec // 60) % 60] = max(minute)
             self._day[(sec // 3600) % 24] = max(self._hour)
         self._last = sec

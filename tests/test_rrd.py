@@ -164,3 +164,20 @@ def test_sum_slots_follow_their_vectors_after_any_adds(steps: list[tuple[int, in
         raw = rrd.record()
         assert raw[HOUR][(now // 60) % 60] == sum(raw[MINUTE])
         assert raw[DAY][(now // 3600) % 24] == sum(raw[HOUR])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.booleans(),
+       st.lists(st.tuples(st.integers(-90, 4000), st.floats(0, 0.999), st.integers(0, 50)),
+                min_size=1, max_size=80))
+def test_whole_seconds_record_what_times_within_them_record(
+        summed: bool, steps: list[tuple[int, float, int]]) -> None:
+    """``add_second`` (the device and channel trackers' whole seconds) keeps exactly
+    what ``add`` keeps for any time within that second, out-of-order times included."""
+    by_time, by_second = Rrd(aggregate_sum=summed), Rrd(aggregate_sum=summed)
+    sec = T0
+    for step, fraction, value in steps:
+        sec += step
+        by_time.add(sec + fraction, value)
+        by_second.add_second(sec, value)
+        assert by_second.record() == by_time.record()

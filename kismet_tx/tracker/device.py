@@ -154,8 +154,8 @@ class Device:
             self.rrds = _dense(history) if len(history) > _SPARSE_BYTES else history
         else:
             packets, datasize = history
-            packets.add(self.rate_sec, self.rate_packets)
-            datasize.add(self.rate_sec, self.rate_bytes)
+            packets.add_second(self.rate_sec, self.rate_packets)
+            datasize.add_second(self.rate_sec, self.rate_bytes)
         self.rate_packets = self.rate_bytes = 0
 
     def flush_rate(self) -> tuple[Rrd, Rrd]:
@@ -234,6 +234,6 @@ def _dense(history: bytes) -> tuple[Rrd, Rrd]:
     """The (packets, datasize) RRDs of a packed history of seconds."""
     packets, datasize = Rrd(aggregate_sum=True), Rrd(aggregate_sum=True)
     for sec, count, size in SECOND.iter_unpack(history):
-        packets.add(sec, count)
-        datasize.add(sec, size)
+        packets.add_second(sec, count)
+        datasize.add_second(sec, size)
     return packets, datasize
