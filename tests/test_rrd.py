@@ -181,3 +181,29 @@ def test_whole_seconds_record_what_times_within_them_record(
         by_time.add(sec + fraction, value)
         by_second.add_second(sec, value)
         assert by_second.record() == by_time.record()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.booleans(),
+       st.lists(st.tuples(st.integers(0, 90), st.booleans(), st.integers(0, 50)),
+                min_size=1, max_size=120))
+def test_the_minute_holds_each_of_the_last_60_seconds(
+        summed: bool, steps: list[tuple[int, bool, int]]) -> None:
+    """Whichever way samples come in (whole seconds or times within them), the minute
+    vector's slot of each of the last 60 seconds holds that second's sum (or peak),
+    and every other slot is 0."""
+    rrd = Rrd(aggregate_sum=summed)
+    seen: dict[int, int] = {}
+    sec = T0
+    for gap, whole, value in steps:
+        sec += gap
+        if whole:
+            rrd.add_second(sec, value)
+        else:
+            rrd.add(sec + 0.5, value)
+        seen[sec] = seen.get(sec, 0) + value if summed else max(seen.get(sec, 0), value)
+    expected = [0] * 60
+    for second, total in seen.items():
+        if sec - 60 < second <= sec:
+            expected[second % 60] = total
+    assert rrd.record()[MINUTE] == expected

@@ -198,7 +198,7 @@ class StreamsArea:
         client_mac = _mac_or_none(client)
         if client_mac is None:
             raise NotFound(_path(call), f"invalid client MAC {client}")
-        name = f"kismet-handshake-{mac_str(ap.mac)}-{mac_str(client_mac)}.pcap"
+        name = f"kismet-handshake-{ap.macaddr}-{mac_str(client_mac)}.pcap"
         return self._handshake(call, ap, client_mac, name)
 
     @endpoint(app, "/phy/phy80211/by-key/<key>/pcap/handshake-pmkid", ext="pcap",
@@ -209,7 +209,7 @@ class StreamsArea:
         pmkid = getattr(ap, "pmkid_frame", lambda: None)()
         beacon = getattr(ap, "beacon_snapshot", lambda: None)()
         frames = [f for f in (beacon, pmkid) if f is not None] if pmkid is not None else []
-        return self._pcap(call, frames, f"{mac_str(ap.mac)}-pmkid.pcap")
+        return self._pcap(call, frames, f"{ap.macaddr}-pmkid.pcap")
 
     def _handshake(self, call: ApiRequest, ap: Device, client: bytes | None,
                    name: str) -> Text:
