@@ -51,7 +51,7 @@ from urllib.parse import quote
 import orjson
 
 from bench.report import rate, row
-from bench.server import REPO, TIMEOUT, Server
+from bench.server import REPO, TIMEOUT, Server, process_cpu
 
 FRAMES = 100_000
 APS = 300
@@ -487,6 +487,9 @@ class LoadRun:
     records: dict[str, Any]
     #: Seconds from sending ``add_source`` to seeing the "finished replaying" line.
     observed: float = 0.0
+    #: CPU seconds spent in that time, by process: "server", "server kernel" (of
+    #: the server's), "readers" (the stream reader process) and "pollers" (this one).
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 async def add_source(server: Server, capture: Path, name: str) -> None:
@@ -512,10 +515,13 @@ async def replay_under_load(server: Server, capture: Path, frames: int, *, polle
         tasks = [asyncio.create_task(poller(server.port, stop, polls, interval, max_polls))
                  for _ in range(pollers)]
         mark = server.mark()
+        cpu_before = _cpu(server, readers)
         started = time.perf_counter()
         await add_source(server, capture, "load")
         line = await asyncio.to_thread(server.wait_for, "finished replaying", mark)
         observed = time.perf_counter() - started
+        cpu = {name: after - cpu_before[name]
+               for name, after in _cpu(server, readers).items()}
         seconds = server.replay_seconds(line)
         stop.set()
         await asyncio.gather(*tasks)
@@ -529,10 +535,20 @@ async def replay_under_load(server: Server, capture: Path, frames: int, *, polle
                 if closed.status != 200:
                     raise RuntimeError(f"close_stream {stream_id}: {closed.status}")
         checks = await readers.results() if readers is not None else []
-        return LoadRun(seconds, frames, polls, checks, records, observed)
+        return LoadRun(seconds, frames, polls, checks, records, observed, cpu)
     finally:
         if readers is not None:
             readers.stop()
+
+
+def _cpu(server: Server, readers: StreamReaders | None) -> dict[str, float]:
+    """CPU seconds so far of the server, the stream readers and this process."""
+    running, kernel = server.cpu_seconds()
+    seconds = {"server": running, "server kernel": kernel,
+               "pollers": process_cpu(os.getpid())[0], "readers": 0.0}
+    if readers is not None:
+        seconds["readers"] = process_cpu(readers.process.pid)[0]
+    return seconds
 
 
 @dataclass
@@ -626,12 +642,36 @@ def _report_load(label: str, runs: list[LoadRun], bases: list[LoadRun]) -> None:
     bad = sum(len(r.polls.bad) for r in runs)
     row("  polls answered / wrong", f"{len(latencies):,} / {bad}", "max latency",
         f"{1000 * max(latencies):.1f} ms")
+    _report_cpu(runs, bases)
     received = [c.packets for r in runs for c in r.streams]
     corrupt = sum(1 for r in runs for c in r.streams if c.problem or not c.clean_end)
     dropped = sum(rec["kismet.stream.dropped_packets"] for r in runs
                   for rec in r.records.values() if rec["kismet.stream.path"] == "httpd")
     row("  stream packets received (min..max)", f"{min(received):,}..{max(received):,}",
         "corrupt or unclean / dropped", f"{corrupt} / {dropped:,}")
+
+
+def _report_cpu(runs: list[LoadRun], bases: list[LoadRun]) -> None:
+    """Where the machine's two cores went in the loaded replays, beside what the goal allows.
+
+    At 70 % of the unloaded rate a loaded replay may take ``unloaded / 0.7``
+    seconds, in which the two cores offer twice that. The server's CPU and the
+    clients' (stream readers and pollers) must fit in it.
+    """
+    def median(runs_: list[LoadRun], name: str) -> float:
+        return statistics.median(r.cpu[name] for r in runs_)
+
+    server, base = median(runs, "server"), median(bases, "server")
+    row("  server CPU in the replay, s (median)", f"{server:.3f}",
+        "without clients", f"{base:.3f}")
+    row("    of which in the kernel (10 ms ticks)", f"{median(runs, 'server kernel'):.2f}",
+        "without clients", f"{median(bases, 'server kernel'):.2f}")
+    clients = statistics.median(r.cpu["readers"] + r.cpu["pollers"] for r in runs)
+    row("  clients' CPU, s: stream readers + pollers", f"{clients:.3f}",
+        "readers / pollers", f"{median(runs, 'readers'):.3f} / {median(runs, 'pollers'):.3f}")
+    capacity = statistics.median(2 * b.seconds / 0.7 for b in bases)
+    row("  server + clients, against 2 cores at 70 %", f"{server + clients:.3f}",
+        "2 x unloaded time / 0.7", f"{capacity:.3f}")
 
 
 def run() -> None:

@@ -24,6 +24,22 @@ _LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/")
 TIMEOUT = 300.0
 
 
+def process_cpu(pid: int) -> tuple[float, float]:
+    """A process's CPU time so far, seconds: ``(on a CPU, of which in the kernel)``.
+
+    The first is the scheduler's nanosecond count summed over the process's
+    threads; the second comes from the kernel's clock ticks (10 ms steps).
+    """
+    running = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            running += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a thread that has just ended
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return running / 1e9, int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """``twistd -n kismet`` whose log a thread reads; log lines can be awaited."""
 
@@ -93,6 +109,10 @@ class Server:
             if line.startswith(key + ":"):
                 return int(line.split()[1])
         raise RuntimeError(f"no {key} in /proc status")
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """The server's CPU time so far (:func:`process_cpu`)."""
+        return process_cpu(self.process.pid)
 
     def streams(self) -> dict[str, dict[str, int]]:
         """``/streams/all_streams``."""
