@@ -216,7 +216,7 @@ class EncodedFeed:
                 ts = packet.ts
                 original = packet.original_length
                 located = True
-            if dlt == 0 or not data or (accept is not None and not accept(packet)):
+            if dlt == 0 or len(data) == 0 or (accept is not None and not accept(packet)):
                 continue
             if source is not last_source or dlt != last_dlt:
                 last_source, last_dlt = source, dlt

@@ -153,23 +153,30 @@ def write_enhanced_packet(out: BytesWriter, interface_id: int, ts: float, data: 
     encoded option list (:func:`encode_options`), e.g. GPS.
     """
     # timestamp_us() and epb_size(), inlined: this runs per packet of every open feed.
+    # Compiled, every branch below stays on C integers: no int objects, and no
+    # padding tuple (mypyc builds a Final tuple afresh at each use).
     stamp = round_half_even(ts * 1_000_000)
     if stamp < 0:
         stamp = 0
     caplen = len(data)
-    total = _EPB_FIXED + caplen + (-caplen & 3) + len(options)
+    pad = -caplen & 3
+    option_size = len(options)
+    total = _EPB_FIXED + caplen + pad + option_size
     write_i32_le(out, EPB_TYPE)
     write_i32_le(out, total)
     write_i32_le(out, _word(interface_id))
     write_i32_le(out, _word(stamp >> 32))
     write_i32_le(out, _word(stamp))
     write_i32_le(out, caplen)
-    write_i32_le(out, _word(original_length) if original_length > caplen else caplen)
+    if original_length > caplen:
+        write_i32_le(out, _word(original_length))
+    else:
+        write_i32_le(out, caplen)
     out.write(data)
-    pad = caplen & 3
-    if pad:
-        out.write(_PADDING[pad])
-    if options:
+    while pad:
+        out.append(0)
+        pad -= 1
+    if option_size:
         out.write(options)
     write_i32_le(out, total)
     return total
