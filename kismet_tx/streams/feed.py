@@ -168,7 +168,7 @@ class EncodedFeed:
         if self._members:
             return
         self._cancel()
-        self._out = BytesWriter()
+        self._out.truncate(0)
         self._pending_bytes = 0
         self._pending_packets = 0
         callback, self._on_empty = self._on_empty, None
@@ -254,7 +254,8 @@ class EncodedFeed:
         if not self._pending_bytes:
             return
         batch = EncodedBatch(self._out.getvalue(), self._pending_packets)
-        self._out = BytesWriter()
+        # The writer is kept, with its buffer: the next batch does not grow one again.
+        self._out.truncate(0)
         self._pending_bytes = 0
         self._pending_packets = 0
         for member in self._members:
