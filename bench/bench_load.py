@@ -27,6 +27,12 @@ clients, loaded, loaded with every device active). The machine's speed drifts fr
 minute to minute, so each loaded replay is set against the replay without clients
 of its own round, and the median of those ratios is the figure held to the goal;
 the ratio of the fastest of each kind is printed beside it.
+Beside the ratios, where the machine's cores went during the loaded replays
+(medians, from /proc): the server's CPU time and its kernel share, and the
+clients' (the stream reader process and this one, the pollers'), against the
+CPU that two cores offer in the time the 70 % goal allows (twice the unloaded
+replay's time over 0.7). When server and clients need more than that, no
+arrangement of the server's work on this machine meets the goal.
 The load machinery here (server process, asyncio HTTP and pcapng clients) is
 also what ``tests/hardening/test_load.py`` runs, asserting correctness only.
 """
