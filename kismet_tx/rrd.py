@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from librt.vecs import vec
+from mypy_extensions import i64
+
 from kismet_tx.fields import FieldDef
 
 RRD_FIELDS: Final = (
@@ -21,14 +24,13 @@ RRD_FIELDS: Final = (
 )
 
 
-_ZEROS_60: Final = (0,) * 60
-
-
 class Rrd:
     """Keeps per-second, per-minute and per-hour slots; ``peak`` or ``sum`` aggregation.
 
     Samples are counts (packets, bytes, kB, devices): ints, as Kismet's int64
-    records serialize them, so compiled code keeps the vectors and totals native.
+    records serialize them. The vectors are ``librt.vecs.vec[i64]`` (mypyc's
+    runtime library): compiled code reads and stores their slots as C integers,
+    with no int object per slot.
     """
 
     __slots__ = ("_last", "_value", "_minute", "_hour", "_day", "_sum", "_mtotal", "_htotal")
@@ -37,14 +39,14 @@ class Rrd:
         self._last = 0
         #: The last sample (a float until the first, as Kismet's double reads 0.0).
         self._value: int | float = 0.0
-        self._minute: list[int] = [0] * 60
-        self._hour: list[int] = [0] * 60
-        self._day: list[int] = [0] * 24
+        self._minute: vec[i64] = vec[i64]([0] * 60)
+        self._hour: vec[i64] = vec[i64]([0] * 60)
+        self._day: vec[i64] = vec[i64]([0] * 24)
         self._sum = aggregate_sum
         #: Running totals of the minute and hour vectors (sum aggregation), so an
         #: add costs the same however full the vectors are.
-        self._mtotal = 0
-        self._htotal = 0
+        self._mtotal: i64 = 0
+        self._htotal: i64 = 0
 
     def add(self, now: float, value: int) -> None:
         """Record ``value`` at time ``now`` (seconds)."""
@@ -56,35 +58,36 @@ class Rrd:
         last = self._last
         if last and sec > last:
             self._clear_between(last, sec)
-        idx = sec % 60
+        sample: i64 = value
+        idx: i64 = sec % 60
         minute = self._minute
         if self._sum:
             mtotal = self._mtotal
             if sec != last:
                 mtotal -= minute[idx]
-                minute[idx] = value
+                minute[idx] = sample
             else:
-                minute[idx] += value
-            mtotal += value
+                minute[idx] += sample
+            mtotal += sample
             self._mtotal = mtotal
             hour = self._hour
-            hidx = (sec // 60) % 60
+            hidx: i64 = (sec // 60) % 60
             htotal = self._htotal + mtotal - hour[hidx]
             self._htotal = htotal
             hour[hidx] = mtotal
             self._day[(sec // 3600) % 24] = htotal
         else:
-            if sec != last or value > minute[idx]:
-                minute[idx] = value
-            self._hour[(sec // 60) % 60] = max(minute)
-            self._day[(sec // 3600) % 24] = max(self._hour)
+            if sec != last or sample > minute[idx]:
+                minute[idx] = sample
+            self._hour[(sec // 60) % 60] = _peak(minute)
+            self._day[(sec // 3600) % 24] = _peak(self._hour)
         self._last = sec
         self._value = value
 
     def _clear_between(self, last: int, now: int) -> None:
         minute, hour, summed = self._minute, self._hour, self._sum
         if now - last > 60:
-            minute[:] = _ZEROS_60
+            _clear(minute)
             self._mtotal = 0
         else:
             for sec in range(last + 1, now):
@@ -93,7 +96,7 @@ class Rrd:
                 minute[sec % 60] = 0
         if now // 60 != last // 60:
             if now // 60 - last // 60 > 60:
-                hour[:] = _ZEROS_60
+                _clear(hour)
                 self._htotal = 0
             else:
                 for index in range(last // 60 + 1, now // 60 + 1):
@@ -124,6 +127,22 @@ class Rrd:
             "kismet.common.rrd.blank_val": 0,
             "kismet.common.rrd.aggregator": "sum" if self._sum else "peak",
         }
+
+
+def _clear(slots: vec[i64]) -> None:
+    """Every slot to 0."""
+    for index in range(len(slots)):
+        slots[index] = 0
+
+
+def _peak(slots: vec[i64]) -> i64:
+    """The largest slot."""
+    best = slots[0]
+    for index in range(1, len(slots)):
+        value = slots[index]
+        if value > best:
+            best = value
+    return best
 
 
 def oldest_first(slots: list[Any], newest_index: int) -> list[Any]:
