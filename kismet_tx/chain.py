@@ -61,9 +61,13 @@ BatchSubscriber = Callable[[list["Packet"]], Any]
 
 def _u32(data: bytes, position: i64) -> i64:
     """The little-endian 32-bit unsigned int at ``position`` of ``data`` (i64:
-    compiled code shifts and ors plain C integers)."""
-    return (i64(data[position]) | i64(data[position + 1]) << 8
-            | i64(data[position + 2]) << 16 | i64(data[position + 3]) << 24)
+    compiled code shifts and ors plain C integers; each byte goes into a typed
+    local, as an ``i64()`` call would be a Python call per byte interpreted)."""
+    b0: i64 = data[position]
+    b1: i64 = data[position + 1]
+    b2: i64 = data[position + 2]
+    b3: i64 = data[position + 3]
+    return b0 | b1 << 8 | b2 << 16 | b3 << 24
 
 
 def _little_endian_meta(meta: bytes) -> bytes:

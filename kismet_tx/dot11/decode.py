@@ -10,6 +10,8 @@ from __future__ import annotations
 import struct
 from typing import Any, Final
 
+from mypy_extensions import i64
+
 from .errors import MalformedFrame
 from .frames import (
     MGMT_FIXED_LEN,
@@ -61,6 +63,41 @@ class _LastLayout:
 
 
 _LAST_LAYOUT: Final = _LastLayout()
+
+#: Slots of the recent-address memo (a power of two).
+MAC_SLOTS: Final = 4096
+
+
+#: Recent MAC addresses, direct-mapped by their 48-bit value. A frame's address
+#: found here is the memo's bytes object, not a new slice: the trackers'
+#: dictionaries, keyed by the object a device was made with, then find it by
+#: identity with its hash already computed, instead of hashing a new object and
+#: comparing bytes in every lookup. It changes no result, only which equal bytes
+#: object a frame holds (as :data:`_LAST_LAYOUT` changes no result): a slot's
+#: bytes are compared with the frame's before they are used.
+_RECENT_MACS: Final = [b""] * MAC_SLOTS
+
+
+def _mac(data: bytes, at: i64) -> bytes:
+    """The 6-byte address at ``at`` (which the caller has bounds-checked)."""
+    # Each byte into an i64 local first: compiled, the shifts and ors are then on
+    # C integers; interpreted, there is no i64() call (a Python call per byte).
+    b0: i64 = data[at]
+    b1: i64 = data[at + 1]
+    b2: i64 = data[at + 2]
+    b3: i64 = data[at + 3]
+    b4: i64 = data[at + 4]
+    b5: i64 = data[at + 5]
+    high = b0 << 16 | b1 << 8 | b2
+    low = b3 << 16 | b4 << 8 | b5
+    slot = (low ^ low >> 12 ^ high ^ high >> 12) & (MAC_SLOTS - 1)
+    recent = _RECENT_MACS[slot]
+    if (len(recent) == 6 and recent[5] == b5 and recent[4] == b4 and recent[3] == b3
+            and recent[2] == b2 and recent[1] == b1 and recent[0] == b0):
+        return recent
+    mac = data[at : at + 6]
+    _RECENT_MACS[slot] = mac
+    return mac
 
 
 def decode_packet(dlt: int, capture: bytes | bytearray | memoryview) -> Dot11Packet:
@@ -171,9 +208,9 @@ def decode_packet(dlt: int, capture: bytes | bytearray | memoryview) -> Dot11Pac
             raise MalformedFrame("802.11 frame shorter than its 24-byte header")
         # The MAC header by index and slice (a struct call costs more compiled).
         fl = data[start + 1]
-        a1 = data[start + 4 : start + 10]
-        a2 = data[start + 10 : start + 16]
-        a3 = data[start + 16 : start + 22]
+        a1 = _mac(data, start + 4)
+        a2 = _mac(data, start + 10)
+        a3 = _mac(data, start + 16)
         sc = data[start + 22] | data[start + 23] << 8
         f.flags = fl
         f.addr1 = a1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kismet_tx.dot11 import MalformedFrame, decode_frame, mac_str, parse_fixed, subtype_name
 from kismet_tx.dot11.frames import TYPE_CTRL, TYPE_DATA, TYPE_EXT, TYPE_MGMT
@@ -29,6 +31,26 @@ def test_management_header_and_flags():
     assert f.duration == 0 and f.qos is None and f.ht_control is None
     assert f.body_offset == 24 and f.length == 36 and f.body_len == 12
     assert "beacon" in repr(f)
+
+
+#: Addresses that share a slot of the decoder's recent-address memo (its index
+#: mixes the two halves of the address symmetrically), beside ones that do not.
+_SHARING_A_SLOT = [bytes.fromhex("001122334455"), bytes.fromhex("334455001122"),
+                   bytes.fromhex("00c0ca112233"), bytes.fromhex("11223300c0ca"),
+                   bytes.fromhex("0011dd3344aa")]
+_POOL = [*_SHARING_A_SLOT, AP, STA, BCAST, OTHER, bytes(6)]
+
+
+@given(st.lists(st.tuples(*[st.sampled_from(_POOL)] * 3), min_size=1, max_size=40))
+def test_every_frame_gets_its_own_addresses_whatever_came_before(
+        frames: list[tuple[bytes, bytes, bytes]]) -> None:
+    # The decoder hands out a recent address's bytes again rather than slicing
+    # new ones: a frame must still get exactly the addresses it carries, when
+    # another address took the memo's slot in between.
+    for a1, a2, a3 in frames:
+        for frame in (data(0, a1=a1, a2=a2, a3=a3), mgmt(4, a1=a1, a2=a2, a3=a3)):
+            f = decode_frame(frame)
+            assert (f.addr1, f.addr2, f.addr3) == (a1, a2, a3)
 
 
 @pytest.mark.parametrize(
