@@ -21,7 +21,6 @@ events and its backlog stayed within 512 KiB.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -90,12 +89,6 @@ class Outcome:
     cpu: float = 0.0
 
 
-def _cpu_seconds(server: Server) -> float:
-    """User + system CPU time of the server process so far."""
-    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def scenario(tmp: Path, capture: Path, clients: int) -> Outcome:
     server = Server(tmp / f"run{clients}")
     readers: list[Reader] = []
@@ -111,7 +104,7 @@ def scenario(tmp: Path, capture: Path, clients: int) -> Outcome:
         if clients:
             stalled = _stalled(server)
         before = server.rss_kib()
-        cpu_before = _cpu_seconds(server)
+        cpu_before = server.cpu_seconds()[0]
         mark = server.mark()
         started = time.perf_counter()
         reply = requests.post(f"{server.url}/datasource/add_source.cmd", auth=server.auth,
@@ -120,7 +113,7 @@ def scenario(tmp: Path, capture: Path, clients: int) -> Outcome:
         reply.raise_for_status()
         server.wait_for("finished replaying", mark)
         seconds = time.perf_counter() - started
-        cpu = _cpu_seconds(server) - cpu_before
+        cpu = server.cpu_seconds()[0] - cpu_before
         growth = server.rss_kib() - before
         mark = server.mark()
         for reader in readers:

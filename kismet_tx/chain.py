@@ -50,7 +50,7 @@ OK: Final = 0
 BAD_FCS: Final = 1
 MALFORMED: Final = 2
 UNSUPPORTED: Final = 3
-STATUS_NAMES: Final = ("ok", "bad_fcs", "malformed", "unsupported")
+STATUS_NAMES: Final[tuple[str, ...]] = ("ok", "bad_fcs", "malformed", "unsupported")
 
 #: ``decoder(dlt, data)`` returns a decoded packet or raises ``MalformedFrame``.
 Decoder = Callable[[int, bytes], Any]

@@ -206,7 +206,7 @@ def decode_packet(dlt: int, capture: bytes | bytearray | memoryview) -> Dot11Pac
     if ftype == TYPE_DATA or ftype == TYPE_MGMT:
         if n < 24:
             raise MalformedFrame("802.11 frame shorter than its 24-byte header")
-        # The MAC header by index and slice (a struct call costs more compiled).
+        # The MAC header by index, its addresses from the recent-address memo.
         fl = data[start + 1]
         a1 = _mac(data, start + 4)
         a2 = _mac(data, start + 10)

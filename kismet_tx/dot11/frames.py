@@ -31,7 +31,7 @@ TYPE_MGMT: Final = 0
 TYPE_CTRL: Final = 1
 TYPE_DATA: Final = 2
 TYPE_EXT: Final = 3
-TYPE_NAMES: Final = ("mgmt", "ctrl", "data", "ext")
+TYPE_NAMES: Final[tuple[str, ...]] = ("mgmt", "ctrl", "data", "ext")
 
 # Management subtypes.
 ST_ASSOC_REQ: Final = 0

@@ -56,7 +56,7 @@ _NO_LEVELS: Final[tuple[None, None, None]] = (None, None, None)
 # Where the tagged IEs start after the body offset, by management subtype (-1: none).
 _IE_OFFSET_BY_SUBTYPE: Final[tuple[int, ...]] = tuple(IE_OFFSETS.get(i, -1) for i in range(16))
 # Offset of the capability field in the body, per management subtype (-1: none).
-_CAP_OFFSET: Final = (0, 0, 0, 0, -1, 10, -1, -1, 10) + (-1,) * 7
+_CAP_OFFSET: Final[tuple[int, ...]] = (0, 0, 0, 0, -1, 10, -1, -1, 10) + (-1,) * 7
 
 
 class Dot11Packet(Dot11Frame):

@@ -60,7 +60,10 @@ EPB_HEAD: Final = struct.Struct("<IIIIIII")
 OPTION_HEAD: Final = struct.Struct("<HH")
 
 _END_OF_OPTIONS: Final = OPTION_HEAD.pack(OPT_ENDOFOPT, 0)
-_PADDING: Final = (b"", b"\0\0\0", b"\0\0", b"\0")
+#: Indexed by ``length & 3``. Typed as a variable-length tuple, so compiled code keeps one
+#: tuple object: a fixed-shape ``Final`` tuple is stored unboxed and boxed anew at each
+#: indexed use.
+_PADDING: Final[tuple[bytes, ...]] = (b"", b"\0\0\0", b"\0\0", b"\0")
 _MAX_OPTION_VALUE: Final = 0xFFFF
 
 
@@ -153,8 +156,7 @@ def write_enhanced_packet(out: BytesWriter, interface_id: int, ts: float, data: 
     encoded option list (:func:`encode_options`), e.g. GPS.
     """
     # timestamp_us() and epb_size(), inlined: this runs per packet of every open feed.
-    # Compiled, every branch below stays on C integers: no int objects, and no
-    # padding tuple (mypyc builds a Final tuple afresh at each use).
+    # Compiled, every branch below stays on C integers: no int objects.
     stamp = round_half_even(ts * 1_000_000)
     if stamp < 0:
         stamp = 0
@@ -173,9 +175,8 @@ def write_enhanced_packet(out: BytesWriter, interface_id: int, ts: float, data: 
     else:
         write_i32_le(out, caplen)
     out.write(data)
-    while pad:
-        out.append(0)
-        pad -= 1
+    if pad:
+        out.write(padding(caplen))
     if option_size:
         out.write(options)
     write_i32_le(out, total)
