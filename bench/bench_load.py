@@ -22,11 +22,13 @@ Each scenario runs a fresh ``twistd -n kismet`` on a free loopback port.
   then the time until the server (``httpd_idle_timeout`` = :data:`IDLE_TIMEOUT`)
   has closed every idle one.
 
-The ingest scenarios run in :data:`ROUNDS` rounds of three adjacent replays (no
-clients, loaded, loaded with every device active). The machine's speed drifts from
-minute to minute, so each loaded replay is set against the replay without clients
-of its own round, and the median of those ratios is the figure held to the goal;
-the ratio of the fastest of each kind is printed beside it.
+The ingest scenarios run in :data:`ROUNDS` rounds of five adjacent replays (no
+clients, loaded, loaded with every device active, the pollers alone, the streams
+alone). The machine's speed drifts from minute to minute, so each loaded replay is
+set against the replay without clients of its own round, and the median of those
+ratios is the figure held to the goal; the ratio of the fastest of each kind is
+printed beside it. The pollers alone and the streams alone show what each kind of
+client costs the ingest by itself.
 Beside the ratios, where the machine's cores went during the loaded replays
 (medians, from /proc): the server's CPU time and its kernel share, and the
 clients' (the stream reader process and this one, the pollers'), against the
@@ -616,14 +618,22 @@ async def idle_connections(server: Server, idle: int, requests: int,
 # -- make bench -----------------------------------------------------------------------------
 
 
-def _load_round(where: Path, capture: Path, loaded: bool) -> LoadRun:
+def _load_round(where: Path, capture: Path, pollers: int, streams: int) -> LoadRun:
     server = Server(Path(tempfile.mkdtemp(dir=where)))
     try:
-        return asyncio.run(replay_under_load(
-            server, capture, FRAMES, pollers=POLLERS if loaded else 0,
-            streams=STREAMS if loaded else 0, interval=POLL_INTERVAL))
+        return asyncio.run(replay_under_load(server, capture, FRAMES, pollers=pollers,
+                                             streams=streams, interval=POLL_INTERVAL))
     finally:
         server.terminate()
+
+
+def _report_part(label: str, runs: list[LoadRun], bases: list[LoadRun]) -> None:
+    """One kind of client alone: its replays' ratios to their rounds' replays without clients."""
+    ratios = [base.seconds / run.seconds for base, run in zip(bases, runs, strict=True)]
+    server = statistics.median(r.cpu["server"] for r in runs)
+    row(f"  {label} alone: of the rate without clients (median)",
+        f"{100 * statistics.median(ratios):.0f} %", "rounds, %; server CPU, s",
+        " ".join(f"{100 * r:.0f}" for r in ratios) + f"; {server:.3f}")
 
 
 def _report_load(label: str, runs: list[LoadRun], bases: list[LoadRun]) -> None:
@@ -690,10 +700,14 @@ def run() -> None:
         bases: list[LoadRun] = []
         loads: list[LoadRun] = []
         all_active: list[LoadRun] = []
+        polls_alone: list[LoadRun] = []
+        streams_alone: list[LoadRun] = []
         for _ in range(ROUNDS):
-            bases.append(_load_round(where, capture, loaded=False))
-            loads.append(_load_round(where, capture, loaded=True))
-            all_active.append(_load_round(where, worst, loaded=True))
+            bases.append(_load_round(where, capture, 0, 0))
+            loads.append(_load_round(where, capture, POLLERS, STREAMS))
+            all_active.append(_load_round(where, worst, POLLERS, STREAMS))
+            polls_alone.append(_load_round(where, capture, POLLERS, 0))
+            streams_alone.append(_load_round(where, capture, 0, STREAMS))
         # Every idle client is on loopback: the per-address cap, which would refuse
         # most of them, is lifted so that they stand for a crowd of hosts.
         server = Server(Path(tempfile.mkdtemp(dir=where)),
@@ -708,6 +722,8 @@ def run() -> None:
         rate(FRAMES, base.seconds), f"best of {ROUNDS}; slowest",
         rate(FRAMES, max(r.seconds for r in bases)))
     _report_load("", loads, bases)
+    _report_part(f"{POLLERS} pollers", polls_alone, bases)
+    _report_part(f"{STREAMS} streams", streams_alone, bases)
     _report_load(", all active", all_active, bases)
     row(f"normal client beside {IDLE} idle connections, p50",
         f"{1000 * percentile(idle.latencies, 0.5):.1f} ms", "max",
