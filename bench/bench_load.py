@@ -627,23 +627,30 @@ def _load_round(where: Path, capture: Path, pollers: int, streams: int) -> LoadR
         server.terminate()
 
 
+def _round_ratios(runs: list[LoadRun], bases: list[LoadRun]) -> tuple[str, str]:
+    """Each replay's rate over the rate without clients of its round:
+    ``(median, every round)``, as percentages."""
+    ratios = [base.seconds / run.seconds for base, run in zip(bases, runs, strict=True)]
+    return (f"{100 * statistics.median(ratios):.0f} %",
+            " ".join(f"{100 * ratio:.0f}" for ratio in ratios))
+
+
 def _report_part(label: str, runs: list[LoadRun], bases: list[LoadRun]) -> None:
     """One kind of client alone: its replays' ratios to their rounds' replays without clients."""
-    ratios = [base.seconds / run.seconds for base, run in zip(bases, runs, strict=True)]
+    median, rounds = _round_ratios(runs, bases)
     server = statistics.median(r.cpu["server"] for r in runs)
-    row(f"  {label} alone: of the rate without clients (median)",
-        f"{100 * statistics.median(ratios):.0f} %", "rounds, %; server CPU, s",
-        " ".join(f"{100 * r:.0f}" for r in ratios) + f"; {server:.3f}")
+    row(f"  {label} alone: of the rate without clients (median)", median,
+        "rounds, %; server CPU, s", f"{rounds}; {server:.3f}")
 
 
 def _report_load(label: str, runs: list[LoadRun], bases: list[LoadRun]) -> None:
     """The loaded replays ``runs``, each beside the replay without clients of its round."""
-    ratios = [base.seconds / run.seconds for base, run in zip(bases, runs, strict=True)]
+    median, rounds = _round_ratios(runs, bases)
     best = min(runs, key=lambda r: r.seconds)
     best_ratio = min(b.seconds for b in bases) / best.seconds
     row(f"ingest, {POLLERS} pollers + {STREAMS} streams{label}", rate(FRAMES, best.seconds),
-        "of the rate without clients", f"{100 * statistics.median(ratios):.0f} %", ">= 70 %")
-    row("  ratio in each round, % (median above)", " ".join(f"{100 * r:.0f}" for r in ratios),
+        "of the rate without clients", median, ">= 70 %")
+    row("  ratio in each round, % (median above)", rounds,
         "fastest against fastest", f"{100 * best_ratio:.0f} %")
     lag = statistics.median(r.observed - r.seconds for r in runs)
     base_lag = statistics.median(b.observed - b.seconds for b in bases)
